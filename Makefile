@@ -1,0 +1,53 @@
+# ec2api — developer entry points. `make run` and `make test` set everything up themselves.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+CLOUD  := bash tests/cloud/cloud.sh
+MODEL_DIR := service-models/ec2/2016-11-15
+
+.PHONY: venv run test test-unit test-conformance test-integration lint check-generated \
+        regenerate bench cloud-up cloud-down cloud-reset clean
+
+# The venv is (re)built when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "ec2api needs Python >= 3.11 (set PYTHON=...)")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+cloud-up:
+	$(CLOUD) up
+
+cloud-down:
+	$(CLOUD) down
+
+cloud-reset:
+	$(CLOUD) reset
+
+# Copy the EC2 model from the installed botocore, then regenerate generated/ec2.
+regenerate: venv
+	$(PY) -m codegen.pin_models --dest service-models
+	$(PY) -m codegen --model $(MODEL_DIR)/service-2.json --out generated/ec2
+
+# CI guard: generated/ must be exactly what the generator writes from the pinned model.
+check-generated: venv
+	$(PY) -m codegen.pin_models --dest service-models --check
+	rm -rf .cache/regen && mkdir -p .cache/regen
+	$(PY) -m codegen --model $(MODEL_DIR)/service-2.json --out .cache/regen/ec2
+	diff -r -x __pycache__ generated/ec2 .cache/regen/ec2 || \
+	  (echo "generated/ is stale: run 'make regenerate' and commit the result" >&2; exit 1)
+
+lint: venv
+	$(VENV)/bin/ruff check codegen ec2api_runtime handlers tests
+
+test: venv check-generated lint cloud-up
+	$(VENV)/bin/pytest -q
+
+bench: venv cloud-up
+	$(PY) -m tests.bench
+
+clean:
+	rm -rf .cache .pytest_cache
