@@ -1,0 +1,59 @@
+"""EC2 errors: the one exception type that reaches the wire, and its XML envelope."""
+
+from __future__ import annotations
+
+from ec2api_runtime.xmltext import esc as _text
+
+
+class EC2Error(Exception):
+    """An error answered to the client as an EC2 error envelope.
+
+    ``code`` is the EC2 error code (``InvalidParameterValue``, ``InvalidInstanceID.NotFound``, ...),
+    ``message`` the human-readable text, ``status`` the HTTP status code.
+    """
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.status = status
+
+    def to_xml(self, request_id: str) -> bytes:
+        """Serialise to the EC2 error envelope (note ``RequestID``, not ``requestId``)."""
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            f"<Response><Errors><Error><Code>{_text(self.code)}</Code>"
+            f"<Message>{_text(self.message)}</Message></Error></Errors>"
+            f"<RequestID>{_text(request_id)}</RequestID></Response>"
+        ).encode()
+
+    def __repr__(self) -> str:
+        return f"EC2Error({self.code!r}, {self.message!r}, {self.status!r})"
+
+
+# Constructors for the errors the protocol layer raises. Messages follow AWS's wording.
+
+def missing_parameter(name: str) -> EC2Error:
+    """A required parameter is absent."""
+    return EC2Error("MissingParameter", f"The request must contain the parameter {name}")
+
+
+def unknown_parameter(name: str) -> EC2Error:
+    """A field that the operation does not have."""
+    return EC2Error("UnknownParameter", f"The parameter {name} is not recognized")
+
+
+def invalid_parameter_value(name: str, value: object, reason: str = "") -> EC2Error:
+    """A value of the wrong type, out of range or not among the allowed values."""
+    shown = value if isinstance(value, str) else repr(value)
+    if len(shown) > 256:
+        shown = shown[:256] + "..."
+    message = f"Value ({shown}) for parameter {name} is invalid."
+    if reason:
+        message = f"{message} {reason}"
+    return EC2Error("InvalidParameterValue", message)
+
+
+def invalid_action(action: str) -> EC2Error:
+    """The Action names no operation of the model."""
+    return EC2Error("InvalidAction", f"The action {action} is not valid for this web service.")
