@@ -1,0 +1,200 @@
+"""The Falcon WSGI application: the EC2 query protocol on ``/``, a health check on ``/healthz``.
+
+Request flow (data flows one way):
+fields (query + form body) -> auth -> Action -> generated parse/validate -> DryRun -> idempotency ->
+handler -> generated serialize.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from typing import Any
+from urllib.parse import parse_qsl
+
+import falcon
+
+from ec2api_runtime import faults, idempotent
+from ec2api_runtime.config import Config
+from ec2api_runtime.context import RequestContext
+from ec2api_runtime.dispatch import HANDLERS, load_handlers
+from ec2api_runtime.errors import EC2Error, invalid_action
+from ec2api_runtime.logs import request_id_var
+from generated.ec2 import OPERATIONS
+
+log = logging.getLogger("ec2api.request")
+
+# Fields that carry the protocol or the signature, not the operation's parameters.
+PROTOCOL_FIELDS = frozenset({
+    "Action", "Version",
+    "AWSAccessKeyId", "Signature", "SignatureMethod", "SignatureVersion", "Timestamp", "Expires",
+    "SecurityToken", "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires",
+    "X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Security-Token",
+})
+XML_CONTENT_TYPE = "text/xml;charset=UTF-8"
+MAX_BODY = 1024 * 1024   # EC2 requests are small; a larger body is refused before parsing
+
+
+class Service:
+    """What every request needs: configuration, state, the authenticator and the handlers."""
+
+    def __init__(self, config: Config, db: Any, authenticator: Any) -> None:
+        self.config = config
+        self.db = db
+        self.auth = authenticator
+        self.handlers = HANDLERS
+
+
+class EC2Resource:
+    """``GET /`` and ``POST /``: the EC2 query protocol."""
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        self._handle(req, resp, b"")
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        length = req.content_length or 0
+        if length > MAX_BODY:
+            self._error(resp, EC2Error("RequestEntityTooLarge", "The request body is too large.", 413),
+                        uuid.uuid4().hex)
+            return
+        self._handle(req, resp, req.bounded_stream.read())
+
+    def _handle(self, req: falcon.Request, resp: falcon.Response, body: bytes) -> None:
+        request_id = str(uuid.uuid4())
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        action = "-"
+        try:
+            query = _pairs(req.query_string)
+            form = _pairs(body.decode("utf-8")) if body and _is_form(req.content_type) else []
+            fields = _merge(query, form)
+            action = fields.get("Action", "-")
+            caller = self.service.auth.authenticate(
+                req.method, req.get_header("Host") or "", req.path, query,
+                {k.lower(): v for k, v in req.headers.items()}, body)
+            result_body = self._dispatch(request_id, fields, caller)
+            resp.status = falcon.HTTP_200
+            resp.content_type = XML_CONTENT_TYPE
+            resp.set_header("x-amzn-RequestId", request_id)
+            resp.data = result_body
+        except EC2Error as exc:
+            self._error(resp, exc, request_id)
+        except UnicodeDecodeError:
+            self._error(resp, EC2Error("MalformedQueryString", "The request is not valid UTF-8."), request_id)
+        except Exception as exc:   # noqa: BLE001 - the last line of defence: never a traceback on the wire
+            mapped = faults.translate(exc)
+            if mapped is None:
+                log.exception("internal error in %s", action)
+                mapped = EC2Error("InternalError", "An internal error has occurred.", 500)
+            self._error(resp, mapped, request_id)
+        finally:
+            log.info("%s %s -> %s (%.1f ms)", req.method, action, resp.status,
+                     (time.perf_counter() - started) * 1000)
+            request_id_var.reset(token)
+
+    def _dispatch(self, request_id: str, fields: dict[str, str], caller: Any) -> bytes:
+        action = fields.get("Action")
+        if not action:
+            raise EC2Error("MissingAction", "The request must contain the parameter Action")
+        op = OPERATIONS.get(action)
+        if op is None:
+            raise invalid_action(action)
+        params = op.parse({k: v for k, v in fields.items() if k not in PROTOCOL_FIELDS})
+        handler = self.service.handlers.get(action)
+        if handler is None:
+            raise EC2Error("UnsupportedOperation", f"The operation {action} is not supported by this service.")
+        if params.get("DryRun"):
+            raise EC2Error("DryRunOperation", "Request would have succeeded, but DryRun flag is set.", 412)
+        ctx = RequestContext(request_id, action, caller, self.service.config, self.service.db)
+        try:
+            if op.idempotency_token and params.get(op.idempotency_token):
+                result = idempotent.run(ctx, op, params, handler.fn)
+            else:
+                result = handler.fn(ctx, params)
+        except EC2Error:
+            raise
+        except Exception as exc:
+            mapped = faults.translate(exc, not_found=handler.not_found, limit_exceeded=handler.limit_exceeded)
+            if mapped is None:
+                raise
+            raise mapped from exc
+        return op.serialize(result or {}, request_id)
+
+    @staticmethod
+    def _error(resp: falcon.Response, exc: EC2Error, request_id: str) -> None:
+        resp.status = exc.status
+        resp.content_type = XML_CONTENT_TYPE
+        resp.set_header("x-amzn-RequestId", request_id)
+        resp.data = exc.to_xml(request_id)
+
+
+class HealthResource:
+    """``GET /healthz``: 200 while the process serves; ``?deep=1`` also checks the database."""
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.content_type = "text/plain"
+        if req.get_param_as_bool("deep"):
+            try:
+                self.service.db.ping()
+            except Exception as exc:   # noqa: BLE001
+                log.warning("health check: database unreachable: %s", exc)
+                resp.status = falcon.HTTP_503
+                resp.text = "database unavailable\n"
+                return
+        resp.text = "ok\n"
+
+
+def _pairs(text: str) -> list[tuple[str, str]]:
+    return parse_qsl(text, keep_blank_values=True) if text else []
+
+
+def _is_form(content_type: str | None) -> bool:
+    # boto and the CLI send "application/x-www-form-urlencoded; charset=utf-8"; old tools may send none.
+    return content_type is None or content_type.startswith("application/x-www-form-urlencoded")
+
+
+def _merge(*sources: list[tuple[str, str]]) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for pairs in sources:
+        for key, value in pairs:
+            if key in fields:
+                raise EC2Error("InvalidParameterValue", f"The parameter {key} was given more than once.")
+            fields[key] = value
+    return fields
+
+
+def create_app(config: Config, *, db: Any = None, authenticator: Any = None) -> falcon.App:
+    """The WSGI application. ``db`` and ``authenticator`` default to the configured real ones."""
+    load_handlers()
+    if db is None:
+        from ec2api_runtime.db import Database
+
+        db = Database(config.database_url)
+    if authenticator is None:
+        from ec2api_runtime.auth import AuthConfig, Authenticator
+
+        authenticator = Authenticator(AuthConfig(
+            keystone_url=config.keystone_url,
+            service_username=config.service_username,
+            service_password=config.service_password,
+            service_project=config.service_project,
+            service_user_domain=config.service_user_domain,
+            service_project_domain=config.service_project_domain,
+            region=config.region,
+            credential_ttl=config.credential_ttl,
+            token_margin=config.token_margin,
+            timeout=config.keystone_timeout,
+            interface=config.interface,
+        ))
+    service = Service(config, db, authenticator)
+    app = falcon.App()
+    app.add_route("/", EC2Resource(service))
+    app.add_route("/healthz", HealthResource(service))
+    return app

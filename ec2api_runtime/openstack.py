@@ -1,0 +1,70 @@
+"""OpenStack connections that act as the caller, built cheaply per request.
+
+The caller's project-scoped token and service catalog come from authentication, so a connection needs
+no Keystone call, and keystoneauth's version-discovery documents are cached process-wide: after the
+first request, building a connection costs no HTTP at all.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import openstack.connection
+from keystoneauth1 import plugin, session
+
+# Discovery documents of every endpoint, shared by all sessions of this process.
+_DISCOVERY_CACHE: dict[str, Any] = {}
+
+# Service types as the catalog may name them -> the names openstacksdk asks for.
+_ALIASES = {
+    "block-storage": ("block-storage", "volumev3", "volume"),
+    "volumev3": ("volumev3", "block-storage", "volume"),
+    "volume": ("volume", "volumev3", "block-storage"),
+}
+
+API_VERSIONS = {"compute": "2", "network": "2", "image": "2", "block_storage": "3", "identity": "3",
+                "placement": "1"}
+
+
+class CallerAuth(plugin.BaseAuthPlugin):
+    """A keystoneauth plugin holding an already-issued token and its catalog (no Keystone calls)."""
+
+    def __init__(self, token: str, catalog: dict[str, str], user_id: str, project_id: str) -> None:
+        super().__init__()
+        self._token = token
+        self._catalog = catalog
+        self._user_id = user_id
+        self._project_id = project_id
+
+    def get_token(self, session: Any, **kwargs: Any) -> str:
+        return self._token
+
+    def get_endpoint(self, session: Any, service_type: str | None = None, **kwargs: Any) -> str | None:
+        for name in _ALIASES.get(service_type or "", (service_type,)):
+            url = self._catalog.get(name or "")
+            if url:
+                return url
+        return None
+
+    def get_user_id(self, session: Any, **kwargs: Any) -> str:
+        return self._user_id
+
+    def get_project_id(self, session: Any, **kwargs: Any) -> str:
+        return self._project_id
+
+    def invalidate(self) -> bool:
+        # The token is the caller's; nothing here can renew it.
+        return False
+
+
+def connection_for(caller: Any, region: str, timeout: float) -> openstack.connection.Connection:
+    """An openstacksdk connection acting as ``caller`` (an ``auth.Caller``)."""
+    auth = CallerAuth(caller.token, caller.catalog, caller.user_id, caller.project_id)
+    sess = session.Session(auth=auth, discovery_cache=_DISCOVERY_CACHE, timeout=timeout)
+    overrides: dict[str, Any] = {}
+    for sdk_name, version in API_VERSIONS.items():
+        url = auth.get_endpoint(sess, sdk_name.replace("_", "-"))
+        if url:
+            overrides[f"{sdk_name}_endpoint_override"] = url
+            overrides[f"{sdk_name}_api_version"] = version
+    return openstack.connection.Connection(session=sess, region_name=region, **overrides)

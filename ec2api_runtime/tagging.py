@@ -1,0 +1,25 @@
+"""``TagSpecifications`` on create operations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from ec2api_runtime.errors import EC2Error
+
+
+def tags_from_specs(specs: Iterable[Mapping] | None, resource_type: str,
+                    allowed: Iterable[str] | None = None) -> list[dict]:
+    """The tags ``TagSpecifications`` give ``resource_type``; specs for other types are refused.
+
+    ``allowed`` lists every resource type the operation can tag (default: only ``resource_type``).
+    """
+    allowed_types = set(allowed or (resource_type,))
+    tags: list[dict] = []
+    for spec in specs or ():
+        rtype = spec.get("ResourceType")
+        if rtype not in allowed_types:
+            raise EC2Error("InvalidParameterValue",
+                           f"'{rtype}' is not a valid taggable resource type for this operation.")
+        if rtype == resource_type:
+            tags.extend({"Key": t["Key"], "Value": t.get("Value", "")} for t in spec.get("Tags", ()))
+    return tags
