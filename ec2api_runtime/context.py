@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from contextlib import contextmanager
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ec2api_runtime.openstack import connection_for
@@ -50,6 +51,11 @@ class RequestContext:
         with self.db.session() as s:
             yield s
 
+    @property
+    def pagination_secret(self) -> bytes:
+        """The key that signs NextToken values (shared by every worker using this configuration)."""
+        return _pagination_secret(self.config.pagination_secret or self.config.database_url)
+
     @cached_property
     def account_id(self) -> str:
         """The caller project's 12-digit account id (``OwnerId``)."""
@@ -57,3 +63,8 @@ class RequestContext:
 
         with self.db.session() as s:
             return accounts.account_id(s, self.project_id)
+
+
+@lru_cache(maxsize=8)
+def _pagination_secret(seed: str) -> bytes:
+    return hashlib.sha256(b"ec2api-pagination:" + seed.encode()).digest()

@@ -1,0 +1,160 @@
+"""Key pairs on Nova keypairs: CreateKeyPair, ImportKeyPair, DeleteKeyPair, DescribeKeyPairs.
+
+Nova keeps the public key; ec2api keeps the EC2 id (``key-...``, mapped to the keypair's name) and,
+for keys it generated, the fingerprint AWS reports for them (it derives from the private key,
+which nobody keeps).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ec2api_runtime.db import ids, tags
+from ec2api_runtime.dispatch import handler
+from ec2api_runtime.errors import EC2Error
+from ec2api_runtime.filters import apply_filters
+from ec2api_runtime.tagging import tags_from_specs
+from ec2api_runtime.timeutil import parse_os_time
+from handlers._keys import NewKey, fingerprint_public, key_type_of, parse_public_key
+
+KIND = "key"
+RESOURCE_TYPE = "key-pair"
+
+
+def _check_name(name: str) -> None:
+    if not name or len(name) > 255 or not name.isprintable():
+        raise EC2Error("InvalidParameterValue", f"Value ({name}) for parameter KeyName is invalid.")
+
+
+def _exists(ctx: Any, name: str) -> bool:
+    return ctx.os.compute.find_keypair(name, ignore_missing=True) is not None
+
+
+def _store(ctx: Any, name: str, public_key: str, fingerprint: str, params: dict) -> tuple[str, list[dict]]:
+    """Create the Nova keypair and its EC2 id and tags; nothing is left behind on failure."""
+    new_tags = tags_from_specs(params.get("TagSpecifications"), RESOURCE_TYPE)
+    if _exists(ctx, name):
+        raise EC2Error("InvalidKeyPair.Duplicate", f"The keypair '{name}' already exists.")
+    ctx.os.compute.create_keypair(name=name, public_key=public_key)
+    try:
+        with ctx.session() as s:
+            key_id = ids.ec2_id(s, ctx.project_id, KIND, name)
+            ids.set_data(s, ctx.project_id, key_id, {"fingerprint": fingerprint})
+            if new_tags:
+                tags.set_tags(s, ctx.project_id, [key_id], new_tags)
+    except BaseException:
+        ctx.os.compute.delete_keypair(name, ignore_missing=True)
+        raise
+    return key_id, new_tags
+
+
+@handler("CreateKeyPair")
+def create_key_pair(ctx: Any, params: dict) -> dict:
+    """Generate a key pair (RSA 2048 or ED25519; PEM or PPK); Nova keeps its public half."""
+    name = params["KeyName"]
+    _check_name(name)
+    key_type = params.get("KeyType", "rsa")
+    key_format = params.get("KeyFormat", "pem")
+    key = NewKey(key_type, key_format, name)
+    key_id, new_tags = _store(ctx, name, key.public_openssh, key.fingerprint, params)
+    result = {"KeyName": name, "KeyFingerprint": key.fingerprint, "KeyMaterial": key.material,
+              "KeyPairId": key_id}
+    if new_tags:
+        result["Tags"] = new_tags
+    return result
+
+
+@handler("ImportKeyPair")
+def import_key_pair(ctx: Any, params: dict) -> dict:
+    """Import a public key (OpenSSH, PEM or DER; RSA or ED25519)."""
+    name = params["KeyName"]
+    _check_name(name)
+    public_key = parse_public_key(params["PublicKeyMaterial"])
+    fingerprint = fingerprint_public(public_key)
+    key_id, new_tags = _store(ctx, name, public_key, fingerprint, params)
+    result = {"KeyName": name, "KeyFingerprint": fingerprint, "KeyPairId": key_id}
+    if new_tags:
+        result["Tags"] = new_tags
+    return result
+
+
+@handler("DeleteKeyPair")
+def delete_key_pair(ctx: Any, params: dict) -> dict:
+    """Delete by name or id; like AWS, deleting a key that does not exist succeeds."""
+    name = params.get("KeyName")
+    key_id = params.get("KeyPairId")
+    if not name and not key_id:
+        raise EC2Error("MissingParameter", "The request must contain the parameter KeyName or KeyPairId")
+    with ctx.session() as s:
+        if key_id:
+            if not ids.is_well_formed(KIND, key_id):
+                raise EC2Error("InvalidParameterValue",
+                               f"Invalid id: \"{key_id}\" (expecting \"key-...\")")
+            name = ids.os_id(s, ctx.project_id, key_id)
+            if name is None:
+                raise EC2Error("InvalidKeyPair.NotFound", f"The key pair '{key_id}' does not exist")
+    ctx.os.compute.delete_keypair(name, ignore_missing=True)
+    with ctx.session() as s:
+        known = ids.ec2_ids(s, ctx.project_id, KIND, [name]) if key_id is None else {name: key_id}
+        ids.forget(s, ctx.project_id, list(known.values()))
+        return {"Return": True, "KeyPairId": known.get(name)}
+
+
+@handler("DescribeKeyPairs")
+def describe_key_pairs(ctx: Any, params: dict) -> dict:
+    """Key pairs of the caller, by name, id and filter (one Nova call, one query per table)."""
+    keypairs = [kp for kp in ctx.os.compute.keypairs()]
+    names = [kp.name for kp in keypairs]
+    with ctx.session() as s:
+        id_of = ids.ec2_ids(s, ctx.project_id, KIND, names)
+        tags_of = tags.tags_for(s, ctx.project_id, id_of.values())
+        data_of = ids.get_data_many(s, ctx.project_id, id_of.values())
+    items = []
+    for kp in keypairs:
+        key_id = id_of[kp.name]
+        public_key = kp.public_key or ""
+        fingerprint = (data_of.get(key_id) or {}).get("fingerprint") or (
+            fingerprint_public(public_key) if public_key else kp.fingerprint)
+        item = {
+            "KeyPairId": key_id,
+            "KeyName": kp.name,
+            "KeyFingerprint": fingerprint,
+            "KeyType": key_type_of(public_key),
+            "Tags": tags_of.get(key_id, []),
+        }
+        if getattr(kp, "created_at", None):
+            item["CreateTime"] = _timestamp(kp.created_at)
+        if params.get("IncludePublicKey"):
+            item["PublicKey"] = public_key
+        items.append(item)
+
+    wanted_names = params.get("KeyNames")
+    wanted_ids = params.get("KeyPairIds")
+    if wanted_names:
+        missing = [n for n in wanted_names if n not in set(names)]
+        if missing:
+            raise EC2Error("InvalidKeyPair.NotFound", f"The key pair '{missing[0]}' does not exist")
+        items = [i for i in items if i["KeyName"] in set(wanted_names)]
+    if wanted_ids:
+        for key_id in wanted_ids:
+            if not ids.is_well_formed(KIND, key_id):
+                raise EC2Error("InvalidParameterValue",
+                               f"Invalid id: \"{key_id}\" (expecting \"key-...\")")
+        present = {i["KeyPairId"] for i in items}
+        missing = [k for k in wanted_ids if k not in present]
+        if missing:
+            raise EC2Error("InvalidKeyPair.NotFound", f"The key pair '{missing[0]}' does not exist")
+        items = [i for i in items if i["KeyPairId"] in set(wanted_ids)]
+    items = apply_filters("DescribeKeyPairs", params.get("Filters"), items, {
+        "key-pair-id": lambda i: i["KeyPairId"],
+        "fingerprint": lambda i: i["KeyFingerprint"],
+        "key-name": lambda i: i["KeyName"],
+    }, tags_of=lambda i: i["Tags"])
+    for i in items:
+        if not i["Tags"]:
+            del i["Tags"]
+    return {"KeyPairs": sorted(items, key=lambda i: i["KeyName"])}
+
+
+def _timestamp(value: Any) -> Any:
+    return parse_os_time(value)

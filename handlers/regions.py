@@ -1,0 +1,106 @@
+"""Regions, availability zones and account attributes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ec2api_runtime import networks
+from ec2api_runtime.dispatch import handler
+from ec2api_runtime.errors import EC2Error
+from ec2api_runtime.filters import apply_filters
+
+OPT_IN = "opt-in-not-required"
+
+
+@handler("DescribeRegions")
+def describe_regions(ctx: Any, params: dict) -> dict:
+    """The one region this service fronts (its Keystone region)."""
+    region = {"RegionName": ctx.region, "Endpoint": f"{ctx.config.host}:{ctx.config.port}", "OptInStatus": OPT_IN}
+    regions = [region]
+    for name in params.get("RegionNames") or ():
+        if name != ctx.region:
+            raise EC2Error("InvalidParameterValue", f"Invalid region: {name}")
+    regions = apply_filters("DescribeRegions", params.get("Filters"), regions, {
+        "endpoint": lambda r: r["Endpoint"],
+        "opt-in-status": lambda r: r["OptInStatus"],
+        "region-name": lambda r: r["RegionName"],
+    })
+    return {"Regions": regions}
+
+
+def zone_id(region: str, index: int) -> str:
+    """A stable zone id in AWS's style (``regionone-az1``), by the zone's position in name order."""
+    return f"{region.lower()}-az{index + 1}"
+
+
+@handler("DescribeAvailabilityZones")
+def describe_availability_zones(ctx: Any, params: dict) -> dict:
+    """Nova's availability zones that hold compute hosts (one Nova call)."""
+    names = sorted({z.name for z in ctx.os.compute.availability_zones()})
+    zones = [{
+        "ZoneName": name, "ZoneId": zone_id(ctx.region, i), "State": "available",
+        "OptInStatus": OPT_IN, "Messages": [], "RegionName": ctx.region, "GroupName": ctx.region,
+        "GroupLongName": ctx.region, "NetworkBorderGroup": ctx.region, "ZoneType": "availability-zone",
+    } for i, name in enumerate(names)]
+    wanted_names = params.get("ZoneNames") or []
+    wanted_ids = params.get("ZoneIds") or []
+    for wanted, key in ((wanted_names, "ZoneName"), (wanted_ids, "ZoneId")):
+        known = {z[key] for z in zones}
+        for w in wanted:
+            if w not in known:
+                raise EC2Error("InvalidParameterValue", f"The availability zone '{w}' does not exist")
+    if wanted_names or wanted_ids:
+        zones = [z for z in zones if z["ZoneName"] in wanted_names or z["ZoneId"] in wanted_ids]
+    zones = apply_filters("DescribeAvailabilityZones", params.get("Filters"), zones, {
+        "group-long-name": lambda z: z["GroupLongName"],
+        "group-name": lambda z: z["GroupName"],
+        "message": lambda z: [],
+        "opt-in-status": lambda z: z["OptInStatus"],
+        "parent-zone-id": lambda z: None,
+        "parent-zone-name": lambda z: None,
+        "region-name": lambda z: z["RegionName"],
+        "state": lambda z: z["State"],
+        "zone-id": lambda z: z["ZoneId"],
+        "zone-name": lambda z: z["ZoneName"],
+        "zone-type": lambda z: z["ZoneType"],
+    })
+    return {"AvailabilityZones": zones}
+
+
+# EC2 account attributes and where each comes from.
+_STATIC = {
+    "supported-platforms": ["VPC"],
+    "vpc-max-security-groups-per-interface": ["5"],
+}
+
+
+@handler("DescribeAccountAttributes")
+def describe_account_attributes(ctx: Any, params: dict) -> dict:
+    """supported-platforms, default-vpc, and limits from Nova's and Neutron's quotas."""
+    wanted = params.get("AttributeNames") or ["supported-platforms", "default-vpc", "max-instances",
+                                              "vpc-max-security-groups-per-interface", "max-elastic-ips",
+                                              "vpc-max-elastic-ips"]
+    values: dict[str, list[str]] = {}
+    for name in wanted:
+        if name in _STATIC:
+            values[name] = _STATIC[name]
+        elif name == "default-vpc":
+            vpc = networks.default_vpc_id(ctx)
+            values[name] = [vpc or "none"]
+        elif name == "max-instances":
+            values[name] = [str(_quota(ctx.os.compute.get_quota_set(ctx.project_id), "instances"))]
+        elif name in ("max-elastic-ips", "vpc-max-elastic-ips"):
+            values[name] = [str(_quota(ctx.os.network.get_quota(ctx.project_id), "floating_ips"))]
+        else:
+            raise EC2Error("InvalidParameterValue", f"Value ({name}) for parameter attributeName is invalid.")
+    return {"AccountAttributes": [
+        {"AttributeName": name, "AttributeValues": [{"AttributeValue": v} for v in vals]}
+        for name, vals in values.items()
+    ]}
+
+
+def _quota(quota: Any, name: str) -> int:
+    value = getattr(quota, name, None)
+    if value is None and hasattr(quota, "to_dict"):
+        value = quota.to_dict().get(name)
+    return int(value) if value is not None and int(value) >= 0 else 2 ** 31 - 1   # -1 = unlimited

@@ -1,0 +1,85 @@
+"""Tags on any EC2 resource of the caller's project: CreateTags, DeleteTags, DescribeTags."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ec2api_runtime import kinds, pagination
+from ec2api_runtime.db import ids, tags
+from ec2api_runtime.dispatch import handler
+from ec2api_runtime.filters import apply_filters, check_filters
+
+
+def _resolve(ctx: Any, s: Any, resource_ids: list[str]) -> None:
+    """Every id must be well formed and name a resource of the caller's project."""
+    for rid in resource_ids:
+        kind = kinds.kind_of(rid)
+        if kind is None or not ids.is_well_formed(kind.prefix, rid):
+            raise kinds.malformed(rid)
+    known = ids.os_ids(s, ctx.project_id, resource_ids)
+    for rid in resource_ids:
+        if rid not in known:
+            raise kinds.not_found(rid)
+
+
+@handler("CreateTags")
+def create_tags(ctx: Any, params: dict) -> None:
+    """Add or overwrite tags on resources; all or nothing."""
+    with ctx.session() as s:
+        _resolve(ctx, s, params["Resources"])
+        tags.set_tags(s, ctx.project_id, params["Resources"],
+                      [{"Key": t["Key"], "Value": t.get("Value", "")} for t in params["Tags"]])
+
+
+@handler("DeleteTags")
+def delete_tags(ctx: Any, params: dict) -> None:
+    """Delete tags (by key, or key and value; all tags when none are named)."""
+    with ctx.session() as s:
+        _resolve(ctx, s, params["Resources"])
+        tags.delete_tags(s, ctx.project_id, params["Resources"], params.get("Tags"))
+
+
+_EXTRACTORS = {
+    "key": lambda r: r["Key"],
+    "value": lambda r: r["Value"],
+    "resource-id": lambda r: r["ResourceId"],
+    "resource-type": lambda r: r["ResourceType"],
+}
+
+
+@handler("DescribeTags")
+def describe_tags(ctx: Any, params: dict) -> dict:
+    """Tags of the project, filtered and paged; exact-match filters go to the database."""
+    filters = params.get("Filters") or []
+    check_filters("DescribeTags", filters, [*_EXTRACTORS, "tag:<key>"])
+    pushed: dict[str, list[str]] = {}
+    for f in filters:
+        values = f.get("Values") or []
+        if f["Name"] in _EXTRACTORS and values and not any(c in v for v in values for c in "*?\\"):
+            pushed.setdefault(f["Name"], values)
+    resource_types = pushed.get("resource-type")
+    with ctx.session() as s:
+        rows = tags.list_tags(s, ctx.project_id, resource_ids=pushed.get("resource-id"),
+                              resource_types=resource_types, keys=pushed.get("key"),
+                              values=pushed.get("value"))
+    items = [{"ResourceId": r.resource_id, "ResourceType": r.resource_type, "Key": r.key, "Value": r.value}
+             for r in rows]
+    tag_filters = [f for f in filters if f["Name"].startswith("tag:")]
+    other = [f for f in filters if not f["Name"].startswith("tag:")]
+    items = apply_filters("DescribeTags", other, items, _EXTRACTORS)
+    if tag_filters:
+        # tag:<k>=<v> on DescribeTags selects the resources carrying that tag, then lists all their tags.
+        by_resource: dict[str, list[dict]] = {}
+        for i in items:
+            by_resource.setdefault(i["ResourceId"], []).append(i)
+        keep = set(r["ResourceId"] for r in apply_filters(
+            "DescribeTags", tag_filters, [{"ResourceId": rid} for rid in by_resource], {},
+            tags_of=lambda r: by_resource[r["ResourceId"]]))
+        items = [i for i in items if i["ResourceId"] in keep]
+    page, token = pagination.paginate(ctx.pagination_secret, "DescribeTags", items,
+                                      key=lambda i: (i["ResourceId"], i["Key"]),
+                                      max_results=params.get("MaxResults"), next_token=params.get("NextToken"))
+    result: dict = {"Tags": page}
+    if token:
+        result["NextToken"] = token
+    return result
