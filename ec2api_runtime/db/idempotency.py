@@ -1,0 +1,198 @@
+"""``ClientToken`` records: a retry gets the first result; other parameters get a mismatch error.
+
+Use three short transactions, never one around the OpenStack call (see ``ec2api_runtime.idempotent``)::
+
+    with db.session() as s: rec = begin(s, project, "RunInstances", token, digest(params))
+    ...do the work...
+    with db.session() as s: complete(s, project, "RunInstances", token, result)   # or abandon(...)
+
+A token is honoured for ``TTL`` (AWS: at least 24 hours); an expired record is overwritten.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import decimal
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ec2api_runtime.db.models import IdempotencyRecord
+from ec2api_runtime.db.types import utcnow
+from ec2api_runtime.errors import EC2Error
+
+TTL = dt.timedelta(hours=24)
+PENDING = "pending"
+COMPLETE = "complete"
+EXCLUDED_PARAMS = frozenset({"ClientToken", "DryRun"})
+
+
+@dataclass(frozen=True)
+class Record:
+    """A token seen before: ``result`` is the stored result, None while the first run is in progress."""
+
+    project_id: str
+    operation: str
+    token: str
+    digest: str
+    state: str
+    result: dict[str, Any] | None
+    created_at: dt.datetime
+
+    @property
+    def pending(self) -> bool:
+        """The first request with this token has not finished (or failed without ``abandon``)."""
+        return self.state == PENDING
+
+
+def digest(params: dict[str, Any]) -> str:
+    """SHA-256 of the canonical JSON of ``params`` without ``ClientToken`` and ``DryRun``."""
+    body = {k: v for k, v in params.items() if k not in EXCLUDED_PARAMS}
+    text = json.dumps(_encode(body), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def begin(s: Session, project_id: str, operation: str, client_token: str, params_digest: str,
+          *, now: dt.datetime | None = None) -> Record | None:
+    """Claim ``client_token`` for this operation; None when this is its first use (a pending row is
+    created), a ``Record`` when it was seen before with the same parameters.
+
+    Raises ``IdempotentParameterMismatch`` when the token was used with other parameters.
+    """
+    now = now or utcnow()
+    for _ in range(3):
+        row = _get(s, project_id, operation, client_token)
+        if row is None:
+            try:
+                with s.begin_nested():
+                    s.execute(insert(IdempotencyRecord).values(
+                        project_id=project_id, operation=operation, token=client_token, digest=params_digest,
+                        state=PENDING, result=None, created_at=now))
+                return None
+            except IntegrityError:
+                continue        # a concurrent first use won: read its row
+        if row.created_at <= now - TTL:
+            # Expired: the token starts a new life. The WHERE on created_at makes concurrent
+            # takeovers race-free: only one UPDATE matches.
+            taken = s.execute(
+                update(IdempotencyRecord)
+                .where(_key(project_id, operation, client_token), IdempotencyRecord.created_at == row.created_at)
+                .values(digest=params_digest, state=PENDING, result=None, created_at=now)).rowcount
+            if taken:
+                return None
+            continue
+        if row.digest != params_digest:
+            raise EC2Error("IdempotentParameterMismatch",
+                           f"Client token '{client_token}' was already used for a {operation} request "
+                           "with different parameters.")
+        return Record(row.project_id, row.operation, row.token, row.digest, row.state,
+                      decode(row.result) if row.result is not None else None, row.created_at)
+    raise RuntimeError(f"could not claim client token {client_token!r}")
+
+
+def complete(s: Session, project_id: str, operation: str, client_token: str, result: dict[str, Any]) -> None:
+    """Store the result of the first run (JSON; datetimes, bytes and decimals survive the round trip)."""
+    text = encode(result)
+    done = s.execute(update(IdempotencyRecord).where(_key(project_id, operation, client_token))
+                     .values(state=COMPLETE, result=text)).rowcount
+    if not done:
+        # The pending row is gone (purged, or begin() ran elsewhere): keep the result all the same.
+        s.execute(insert(IdempotencyRecord).values(
+            project_id=project_id, operation=operation, token=client_token, digest="", state=COMPLETE,
+            result=text, created_at=utcnow()))
+
+
+def abandon(s: Session, project_id: str, operation: str, client_token: str) -> None:
+    """Forget a pending token whose operation failed, so that a retry runs it again."""
+    s.execute(delete(IdempotencyRecord).where(_key(project_id, operation, client_token),
+                                              IdempotencyRecord.state == PENDING))
+
+
+def purge(s: Session, *, now: dt.datetime | None = None) -> int:
+    """Delete expired records of every project (housekeeping); returns how many."""
+    cutoff = (now or utcnow()) - TTL
+    return s.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at <= cutoff)).rowcount
+
+
+def _key(project_id: str, operation: str, token: str) -> Any:
+    return ((IdempotencyRecord.project_id == project_id) & (IdempotencyRecord.operation == operation)
+            & (IdempotencyRecord.token == token))
+
+
+def _get(s: Session, project_id: str, operation: str, token: str) -> Any:
+    q = select(IdempotencyRecord.__table__).where(_key(project_id, operation, token))
+    return s.execute(q).first()
+
+
+# JSON with types tagged so that they come back as they went in: {"$t": "datetime", "v": "..."}.
+# A real dict that has a "$t" key is wrapped as {"$t": "dict", "v": {...}}.
+_TAG = "$t"
+
+
+def encode(value: Any) -> str:
+    """JSON text of a result, keeping datetimes, dates, bytes, decimals, tuples and sets."""
+    return json.dumps(_encode(value), separators=(",", ":"), ensure_ascii=False)
+
+
+def decode(text: str) -> Any:
+    """The value that ``encode`` wrote."""
+    return _decode(json.loads(text))
+
+
+def _encode(v: Any) -> Any:
+    if v is None or isinstance(v, bool | int | str):
+        return v
+    if isinstance(v, float):
+        return v if v == v and v not in (float("inf"), float("-inf")) else {_TAG: "float", "v": repr(v)}
+    if isinstance(v, dict):
+        d = {str(k): _encode(x) for k, x in v.items()}
+        return {_TAG: "dict", "v": d} if _TAG in d else d
+    if isinstance(v, list):
+        return [_encode(x) for x in v]
+    if isinstance(v, tuple):
+        return {_TAG: "tuple", "v": [_encode(x) for x in v]}
+    if isinstance(v, set | frozenset):
+        return {_TAG: "set", "v": sorted((_encode(x) for x in v), key=repr)}
+    if isinstance(v, dt.datetime):
+        return {_TAG: "datetime", "v": v.isoformat()}
+    if isinstance(v, dt.date):
+        return {_TAG: "date", "v": v.isoformat()}
+    if isinstance(v, bytes | bytearray | memoryview):
+        return {_TAG: "bytes", "v": base64.b64encode(bytes(v)).decode()}
+    if isinstance(v, decimal.Decimal):
+        return {_TAG: "decimal", "v": str(v)}
+    raise TypeError(f"cannot store a {type(v).__name__} in an idempotency record")
+
+
+def _decode(v: Any) -> Any:
+    if isinstance(v, list):
+        return [_decode(x) for x in v]
+    if not isinstance(v, dict):
+        return v
+    tag = v.get(_TAG)
+    if tag is None:
+        return {k: _decode(x) for k, x in v.items()}
+    inner = v["v"]
+    if tag == "dict":
+        return {k: _decode(x) for k, x in inner.items()}
+    if tag == "tuple":
+        return tuple(_decode(x) for x in inner)
+    if tag == "set":
+        return {_decode(x) for x in inner}
+    if tag == "datetime":
+        return dt.datetime.fromisoformat(inner)
+    if tag == "date":
+        return dt.date.fromisoformat(inner)
+    if tag == "bytes":
+        return base64.b64decode(inner)
+    if tag == "decimal":
+        return decimal.Decimal(inner)
+    if tag == "float":
+        return float(inner)
+    raise ValueError(f"unknown tag {tag!r} in an idempotency record")
