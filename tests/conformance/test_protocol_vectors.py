@@ -23,6 +23,10 @@ Principled deviations (each applied by name, with its reason, below):
   botocore's own serializer: compression is a transport concern outside the codec.
 * An idempotency token a client auto-filled is part of what the server receives, so the
   expected params include it.
+* Where botocore cannot read a vector's own expected body (Ec2XmlLists' flattened lists
+  whose list member has a locationName: botocore looks for the member's name, the vector
+  repeats the structure member's name), those members are checked against the vector's
+  structure only, not against botocore's reading.
 * Empty lists in a case's params are not on the wire (the EC2 protocol does not send them),
   so the expected params drop them.
 """
@@ -37,7 +41,7 @@ from decimal import Decimal
 
 import pytest
 from botocore.model import ServiceModel
-from botocore.serialize import create_serializer
+from botocore.serialize import EC2Serializer
 from lxml import etree
 
 from tests.conformance import vectors
@@ -129,6 +133,18 @@ def coerce(value, shape):
 
 
 # ---------------------------------------------------------------------- input cases
+class SmithyEc2Serializer(EC2Serializer):
+    """botocore's EC2 serializer with Smithy's ec2Query naming rule for members that have
+    neither queryName nor locationName: the member name with its first letter upper-cased
+    (the vector bodies follow it: ``Label``, ``Token``, ``Hi``; botocore sends the name as
+    is). No member of the EC2 model is affected: all of its input members that lack a
+    locationName already start with a capital letter."""
+
+    def _get_serialized_name(self, shape, default_name):
+        name = super()._get_serialized_name(shape, default_name)
+        return name[:1].upper() + name[1:] if name else name
+
+
 @pytest.mark.parametrize(("gi", "ci"), INPUT_CASES or [pytest.param(0, 0, id="unavailable")])
 def test_input_vector(input_suite, gi, ci):
     if INPUT_PROBLEM:
@@ -140,10 +156,9 @@ def test_input_vector(input_suite, gi, ci):
     op_model = model.operation_model(case["given"]["name"])
     body = case["serialized"].get("body")
     if body is None:
-        # Request-compression cases carry only headers; the form is what botocore writes
+        # Request-compression cases carry only headers; the form is what a client writes
         # before compressing.
-        body = encode_body(create_serializer("ec2", include_validation=False)
-                           .serialize_to_request(case["params"], op_model)["body"])
+        body = encode_body(SmithyEc2Serializer().serialize_to_request(case["params"], op_model)["body"])
     form = decode_form(body)
     assert form.pop("Action") == op_model.name, cid
     assert form.pop("Version") == model.api_version, cid
@@ -160,7 +175,7 @@ def test_input_vector(input_suite, gi, ci):
     try:
         parsed = op.parse(form)
     except Exception as exc:
-        pytest.fail(f"case {cid}: parse({form!r}) raised {exc!r}")
+        pytest.fail(f"case {cid}: parse({form!r:.500}) raised {exc!r}")
     diff = first_difference(expected, parsed)
     assert diff is None, f"case {cid}: {diff}\nform={form!r:.500}\nexpected={describe(expected):.500}"
 
@@ -252,7 +267,13 @@ def test_output_vector(output_suite, gi, ci, request):
     parsed = botocore_parse(body, op_model)
     meta = parsed.pop("ResponseMetadata", {})
     assert meta.get("RequestId") == "requestid", f"case {cid}: ResponseMetadata {meta!r}"
-    diff = first_difference(result, parsed)
+    # Members botocore cannot read even from the vector's own body (flattened lists whose
+    # list member has a locationName, Ec2XmlLists) are held to the vector's structure
+    # below, not to botocore's reading.
+    oracle = botocore_parse(case["response"]["body"].encode("utf-8"), op_model)
+    unreadable = {k for k in result if first_difference(result[k], oracle.get(k)) is not None}
+    diff = first_difference({k: v for k, v in result.items() if k not in unreadable},
+                            {k: v for k, v in parsed.items() if k not in unreadable})
     assert diff is None, f"case {cid}: botocore reads our XML differently: {diff}\nbody={body!r:.1500}"
 
     ours_root = etree.fromstring(body)
