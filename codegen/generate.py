@@ -64,10 +64,9 @@ def _list_item(shape: Shape) -> Member:
 
 
 def _flat_item(member: Member) -> Member:
-    """The element repeated for a flattened list member: the list member's locationName, else its own."""
+    """The element repeated for a flattened list member: the member's own name (the list member's is unused)."""
     item = member.shape.member
-    element = item.location_name or member.element
-    return Member(name=member.name, shape=item.shape, wire=member.wire, element=element,
+    return Member(name=member.name, shape=item.shape, wire=member.wire, element=member.element,
                   xml_namespace=item.xml_namespace or member.xml_namespace,
                   timestamp_format=item.timestamp_format)
 

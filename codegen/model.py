@@ -35,6 +35,7 @@ class Member:
     wire: str          # form-field name on input
     element: str       # XML element name on output
     location_name: str | None = None
+    member_flattened: bool = False
     required: bool = False
     xml_namespace: dict | None = None
     timestamp_format: str | None = None
@@ -48,6 +49,11 @@ class Member:
     @property
     def close_tag(self) -> str:
         return f"</{self.element}>"
+
+    @property
+    def flattened(self) -> bool:
+        """Flattened lists and maps repeat their element; the trait may sit on the member or the shape."""
+        return self.member_flattened or self.shape.flattened
 
     @property
     def ts_format(self) -> str:
@@ -189,6 +195,7 @@ class ServiceModel:
             wire=input_wire_name(name, raw),
             element=output_element_name(name, raw),
             location_name=raw.get("locationName"),
+            member_flattened=bool(raw.get("flattened")),
             required=required,
             xml_namespace=raw.get("xmlNamespace"),
             timestamp_format=raw.get("timestampFormat"),

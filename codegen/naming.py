@@ -22,14 +22,15 @@ def identifier(name: str) -> str:
 def input_wire_name(member_name: str, member: dict) -> str:
     """The form-field name of an input member under the ec2 protocol.
 
-    ``queryName`` wins; else ``locationName`` with its first letter upper-cased; else the member name.
+    ``queryName`` wins; else ``locationName`` with its first letter upper-cased; else the member name,
+    also with its first letter upper-cased (the protocol's rule; every EC2 member name already is).
     """
     if "queryName" in member:
         return member["queryName"]
     location = member.get("locationName")
     if location:
         return location[0].upper() + location[1:]
-    return member_name
+    return member_name[:1].upper() + member_name[1:]
 
 
 def output_element_name(member_name: str, member: dict) -> str:
