@@ -49,5 +49,9 @@ test: venv check-generated lint cloud-up
 bench: venv cloud-up
 	$(PY) -m tests.bench
 
+# Serve ec2api against the test cloud on http://127.0.0.1:8788 (development: one worker).
+run: venv cloud-up
+	$(VENV)/bin/ec2api serve --cloud-json .cloud/cloud.json --workers 1 --threads 4
+
 clean:
 	rm -rf .cache .pytest_cache
