@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from ec2api_runtime.db.models import Account
 from ec2api_runtime.db.types import utcnow
 
-ACCOUNT_ID_RE = re.compile(r"^[0-9]{12}$")
+ACCOUNT_ID_RE = re.compile(r"[0-9]{12}")
 
 
 def new_account_id() -> str:
@@ -43,6 +43,6 @@ def account_id(s: Session, project_id: str) -> str:
 
 def project_id(s: Session, account_id: str) -> str | None:
     """The project of an account id; None when no project has it."""
-    if not isinstance(account_id, str) or not ACCOUNT_ID_RE.match(account_id):
+    if not isinstance(account_id, str) or not ACCOUNT_ID_RE.fullmatch(account_id):
         return None
     return s.scalar(select(Account.project_id).where(Account.account_id == account_id))

@@ -25,8 +25,8 @@ from ec2api_runtime.errors import EC2Error
 CHUNK = 1000
 _ATTEMPTS = 5
 
-_ID_RE = re.compile(r"^([a-z]+(?:-[a-z]+)*)-([0-9a-f]{8}|[0-9a-f]{17})$")
-_KIND_RE = re.compile(r"^[a-z]+(?:-[a-z]+)*$")
+_ID_RE = re.compile(r"([a-z]+(?:-[a-z]+)*)-([0-9a-f]{8}|[0-9a-f]{17})")
+_KIND_RE = re.compile(r"[a-z]+(?:-[a-z]+)*")
 
 
 @dataclass(frozen=True)
@@ -94,13 +94,13 @@ def new_ec2_id(kind: str) -> str:
 
 def is_well_formed(kind: str, ec2_id: str) -> bool:
     """Whether ``ec2_id`` is ``kind-`` followed by 8 or 17 lower-case hex digits (AWS accepts both)."""
-    m = _ID_RE.match(ec2_id) if isinstance(ec2_id, str) else None
+    m = _ID_RE.fullmatch(ec2_id) if isinstance(ec2_id, str) else None
     return bool(m) and m.group(1) == kind
 
 
 def kind_of(ec2_id: str) -> str | None:
     """The prefix of a well-formed id of any kind (``"vol"`` for ``vol-0abc...``), else None."""
-    m = _ID_RE.match(ec2_id) if isinstance(ec2_id, str) else None
+    m = _ID_RE.fullmatch(ec2_id) if isinstance(ec2_id, str) else None
     return m.group(1) if m else None
 
 
@@ -117,7 +117,7 @@ def not_found(kind: str, ec2_id: str) -> EC2Error:
 
 
 def _check_kind(kind: str) -> None:
-    if not _KIND_RE.match(kind or ""):
+    if not _KIND_RE.fullmatch(kind or ""):
         raise ValueError(f"bad EC2 id kind {kind!r}")
 
 

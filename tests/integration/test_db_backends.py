@@ -249,6 +249,16 @@ def test_mysql_columns_are_exact(db: Database) -> None:
     assert set(collations.values()) <= {"utf8mb4_nopad_bin", "utf8mb4_0900_bin"}, collations
 
 
+def test_server_settings(db: Database) -> None:
+    """READ COMMITTED on the servers (a lost insert race must re-read the winner's row)."""
+    with db.engine.connect() as conn:
+        level = conn.get_isolation_level()
+    if db.backend == "sqlite":
+        assert level == "SERIALIZABLE"
+    else:
+        assert level == "READ COMMITTED"
+
+
 # ---------------------------------------------------------------- ids
 
 def test_ec2_id_lazy_and_stable(db: Database, project: str) -> None:
