@@ -38,6 +38,15 @@ def request_id(name: str, seed: int) -> str:
 def test_registry_has_every_operation(operations):
     assert len(OPERATION_NAMES) == 830
     assert sorted(operations) == sorted(OPERATION_NAMES)
+    model = ec2_model()
+    wrong = []
+    for name in OPERATION_NAMES:
+        op, op_model = operations[name], model.operation_model(name)
+        want_in = op_model.input_shape.name if op_model.input_shape is not None else None
+        want_out = op_model.output_shape.name if op_model.output_shape is not None else None
+        if (op.name, op.input_shape, op.output_shape) != (name, want_in, want_out):
+            wrong.append((name, op.name, op.input_shape, op.output_shape))
+    assert not wrong, wrong[:10]
 
 
 @pytest.mark.parametrize("name", OPERATION_NAMES)

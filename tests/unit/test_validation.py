@@ -14,7 +14,9 @@ random valid requests (tests/conformance/randomdata.py) serialised by botocore.
 from __future__ import annotations
 
 import copy
+import math
 import re
+from datetime import UTC, datetime
 
 import pytest
 
@@ -230,6 +232,49 @@ def test_error_is_an_ec2error_with_xml(operations):
     assert isinstance(err, EC2Error)
     body = err.to_xml("req-1")
     assert b"<Code>MissingParameter</Code>" in body and b"<RequestID>req-1</RequestID>" in body
+
+
+# ---------------------------------------------------------------------- valid variants
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-11-26T07:00:00Z", datetime(2026, 11, 26, 7, 0, 0, tzinfo=UTC)),
+        ("2026-11-26T07:00:00.123Z", datetime(2026, 11, 26, 7, 0, 0, 123000, tzinfo=UTC)),
+        ("2026-11-26T07:00:00.123456Z", datetime(2026, 11, 26, 7, 0, 0, 123456, tzinfo=UTC)),
+        ("2026-11-26T08:30:00+01:30", datetime(2026, 11, 26, 7, 0, 0, tzinfo=UTC)),
+    ],
+)
+def test_timestamp_forms_accepted(operations, text, expected):
+    params = operations["DescribeSpotPriceHistory"].parse({"StartTime": text})
+    got = params["StartTime"]
+    assert got == expected and got.utcoffset() is not None and got.utcoffset().total_seconds() == 0, got
+
+
+@pytest.mark.parametrize("text", ["NaN", "Infinity", "-Infinity", "1e-05", "-0.0", "1.7976931348623157e+308", "42"])
+def test_special_doubles_accepted(operations, text):
+    # ImportImage.ClientData.UploadSize is an unbounded double and the operation has no
+    # required members.
+    shape = ec2_model().operation_model("ImportImage").input_shape
+    client_data = shape.members["ClientData"]
+    key = ".".join([input_wire_name("ClientData", client_data),
+                    input_wire_name("UploadSize", client_data.members["UploadSize"])])
+    value = operations["ImportImage"].parse({key: text})["ClientData"]["UploadSize"]
+    want = float(text)
+    assert isinstance(value, float), type(value)
+    assert value == want or (math.isnan(value) and math.isnan(want)), value
+
+
+def test_list_indices_order_numerically_not_textually(operations):
+    form = {f"InstanceId.{i}": f"i-{i}" for i in (10, 2, 1, 9, 11, 3, 4, 5, 6, 7, 8)}
+    params = operations["DescribeInstances"].parse(form)
+    assert params["InstanceIds"] == [f"i-{i}" for i in range(1, 12)]
+
+
+def test_parse_does_not_mutate_the_form(operations):
+    form = {**RUN, "SecurityGroupId.1": "sg-1"}
+    before = dict(form)
+    operations["RunInstances"].parse(form)
+    assert form == before
 
 
 # ---------------------------------------------------------------------- generic sweeps
