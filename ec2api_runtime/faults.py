@@ -32,6 +32,10 @@ def translate(exc: BaseException, *, not_found: str | None = None,
     if isinstance(exc, (ksa_exc.ConnectFailure, ksa_exc.ConnectTimeout, ksa_exc.ConnectionError,
                         ksa_exc.DiscoveryFailure, ksa_exc.RetriableConnectionFailure)):
         return unavailable(f"{type(exc).__name__}: {exc}")
+    if isinstance(exc, (sdk_exc.NotSupported, sdk_exc.ServiceDiscoveryException, ksa_exc.EndpointNotFound,
+                        ksa_exc.CatalogException)):
+        # The caller's catalog lacks a service we need, or it answers no version we speak.
+        return unavailable(f"{type(exc).__name__}: {exc}")
     if isinstance(exc, (sa_exc.OperationalError, sa_exc.TimeoutError)) and not isinstance(exc, sa_exc.IntegrityError):
         return unavailable(f"database: {exc}")
     status = _status_of(exc)
