@@ -62,11 +62,15 @@ class RandomData:
         output: bool = False,
         max_depth: int = 6,
         max_list: int = 3,
+        empties: float = 0.0,
     ) -> None:
         self.rng = random.Random(seed)
         self.output = output
         self.max_depth = max_depth
         self.max_list = max_list
+        # Probability of an empty list / empty nested structure. Off by default: the wire
+        # does not carry them on input, so callers that turn it on compare with normalise().
+        self.empties = empties
 
     # ------------------------------------------------------------------ entry points
     def value(self, shape: Shape | None) -> Any:
@@ -88,6 +92,8 @@ class RandomData:
         return getattr(self, "_" + kind)(shape)
 
     def _structure(self, shape: Shape, depth: int, force: bool) -> Any:
+        if depth > 0 and self.empties and self.rng.random() < self.empties:
+            return {}
         members = shape.members
         required = set(shape.required_members)
         if not members:
@@ -126,6 +132,8 @@ class RandomData:
         return out
 
     def _list(self, shape: Shape, depth: int, force: bool) -> Any:
+        if self.empties and self.rng.random() < self.empties:
+            return []
         lo = max(int(shape.metadata.get("min", 1)), 1)
         cap = self.max_list if depth < 3 else 2
         hi = min(int(shape.metadata.get("max", cap)), max(cap, lo))
