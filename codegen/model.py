@@ -177,6 +177,8 @@ class ServiceModel:
             shape.members = [self._member(mname, mraw, mname in required) for mname, mraw in raw["members"].items()]
         elif shape.type == "list":
             shape.member = self._member("member", raw["member"], False)
+            # EC2 names list items <item>; the model says so on all but a handful of lists.
+            shape.member.element = shape.member.location_name or "item"
         elif shape.type == "map":
             shape.key = self._member("key", raw["key"], False)
             shape.value = self._member("value", raw["value"], False)

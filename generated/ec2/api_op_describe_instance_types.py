@@ -361,9 +361,9 @@ def _out_InferenceDeviceInfo(out, v):
 
 def _out_InferenceDeviceInfoList(out, v):
     for y in v:
-        out.append('<member>')
+        out.append('<item>')
         _out_InferenceDeviceInfo(out, y)
-        out.append('</member>')
+        out.append('</item>')
 
 
 def _out_InferenceDeviceMemoryInfo(out, v):
