@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from urllib.parse import quote
 
 from ec2api_runtime.errors import EC2Error
 
@@ -31,6 +33,14 @@ def missing_parameter(name: str) -> EC2Error:
     return EC2Error("MissingParameter", f"The request must contain the parameter {name}", 400)
 
 
+_UNRESERVED = re.compile(r"[A-Za-z0-9\-_.~]*")
+
+
+def uri_encode(value: str) -> str:
+    """AWS URI encoding of a query name or value: UTF-8, everything but ``A-Za-z0-9-_.~`` as ``%XX``."""
+    return value if _UNRESERVED.fullmatch(value) else quote(value, safe="-_.~")
+
+
 def lower_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:
     """Header names lower-cased; repeated names (differing only in case) joined with ``,``."""
     items = headers.items() if isinstance(headers, Mapping) else headers
@@ -46,10 +56,11 @@ def lower_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dic
 
 def parse_amz_date(value: str) -> datetime | None:
     """``YYYYMMDDTHHMMSSZ`` -> aware UTC datetime, or None when malformed."""
-    if len(value) != 16 or value[8] != "T" or value[15] != "Z":
+    if len(value) != 16 or value[8] != "T" or value[15] != "Z" or not (value[:8] + value[9:15]).isdigit():
         return None
     try:
-        return datetime.strptime(value, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        return datetime(int(value[0:4]), int(value[4:6]), int(value[6:8]),
+                        int(value[9:11]), int(value[11:13]), int(value[13:15]), tzinfo=UTC)
     except ValueError:
         return None
 

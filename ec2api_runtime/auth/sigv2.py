@@ -14,13 +14,13 @@ import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import quote
 
 from ec2api_runtime.auth.common import (
     auth_failure,
     missing_parameter,
     parse_iso8601,
     request_expired,
+    uri_encode,
 )
 from ec2api_runtime.errors import EC2Error
 
@@ -29,11 +29,7 @@ DIGESTS = {"HmacSHA256": hashlib.sha256, "HmacSHA1": hashlib.sha1}
 
 def canonical_params(params: Sequence[tuple[str, str]]) -> str:
     """All parameters but ``Signature``, sorted by name (then value), each part URI-encoded."""
-    pairs = sorted(
-        (quote(k.encode("utf-8"), safe="-_.~"), quote(v.encode("utf-8"), safe="-_.~"))
-        for k, v in params
-        if k != "Signature"
-    )
+    pairs = sorted((uri_encode(k), uri_encode(v)) for k, v in params if k != "Signature")
     return "&".join(f"{k}={v}" for k, v in pairs)
 
 
@@ -48,7 +44,7 @@ def sign(secret: str, sts: str, signature_method: str = "HmacSHA256") -> str:
     return base64.b64encode(digest).decode("ascii")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SigV2Request:
     """A SigV2-signed request; ``verify(secret)`` checks its signature."""
 
@@ -62,19 +58,21 @@ class SigV2Request:
     path: str
     params: tuple[tuple[str, str], ...]
 
-    def strings_to_sign(self) -> list[str]:
-        """The string to sign for the Host as sent, and without its port (some clients omit it)."""
-        out = [string_to_sign(self.method, self.host, self.path, self.params)]
+    def hosts(self) -> list[str]:
+        """The Host as sent, and without its port (some clients sign it without)."""
+        out = [self.host]
         if ":" in self.host and not self.host.endswith("]"):
-            out.append(string_to_sign(self.method, self.host.rsplit(":", 1)[0], self.path, self.params))
+            out.append(self.host.rsplit(":", 1)[0])
         return out
 
     def verify(self, secret: str) -> bool:
         """True when the request's signature was made with ``secret`` (constant-time compare)."""
-        ok = False
-        for sts in self.strings_to_sign():
-            ok |= hmac.compare_digest(sign(secret, sts, self.signature_method), self.signature)
-        return ok
+        qs = canonical_params(self.params)
+        for host in self.hosts():
+            sts = f"{self.method}\n{host.lower()}\n{self.path}\n{qs}"
+            if hmac.compare_digest(sign(secret, sts, self.signature_method), self.signature):
+                return True
+        return False
 
     def check_time(self, now: datetime, max_skew: float) -> None:
         """Raise ``RequestExpired`` when ``Timestamp`` is too far from now or ``Expires`` has passed."""

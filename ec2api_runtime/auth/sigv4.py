@@ -32,11 +32,13 @@ from ec2api_runtime.auth.common import (
     parse_amz_date,
     parse_http_date,
     request_expired,
+    uri_encode,
 )
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 TERMINATOR = "aws4_request"
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 MAX_PRESIGN_EXPIRES = 7 * 24 * 3600
 PRESIGN_PARAMS = (
     "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-SignedHeaders", "X-Amz-Signature",
@@ -63,6 +65,7 @@ def remove_dot_segments(path: str) -> str:
     return first + "/".join(out) + last
 
 
+@lru_cache(maxsize=256)
 def canonical_uri(path: str) -> str:
     """Canonical URI of a wire path: normalised, then URI-encoded (``/`` and ``~`` kept)."""
     return quote(remove_dot_segments(path or "/"), safe="/~")
@@ -70,9 +73,7 @@ def canonical_uri(path: str) -> str:
 
 def canonical_query(query: Sequence[tuple[str, str]], exclude: str | None = None) -> str:
     """Canonical query string: each name and value URI-encoded, pairs sorted by name then value."""
-    pairs = sorted(
-        (quote(k, safe="-_.~"), quote(v, safe="-_.~")) for k, v in query if k != exclude
-    )
+    pairs = sorted((uri_encode(k), uri_encode(v)) for k, v in query if k != exclude)
     return "&".join(f"{k}={v}" for k, v in pairs)
 
 
@@ -87,11 +88,21 @@ def canonical_headers(lheaders: Mapping[str, str], signed: Sequence[str]) -> str
 
 
 def payload_hash(lheaders: Mapping[str, str], body: bytes) -> str:
-    """The hashed payload: ``X-Amz-Content-SHA256`` when the client sent one, else SHA-256 of the body."""
+    """The hashed payload: SHA-256 of the body, or the ``X-Amz-Content-SHA256`` the client declared.
+
+    A declared hash must match the body (else the body could be swapped under a valid signature);
+    ``UNSIGNED-PAYLOAD`` is refused with a body, since an EC2 request's parameters *are* its body.
+    """
+    actual = hashlib.sha256(body).hexdigest() if body else EMPTY_SHA256
     declared = lheaders.get("x-amz-content-sha256")
-    if declared:
-        return declared.strip()
-    return hashlib.sha256(body).hexdigest() if body else EMPTY_SHA256
+    if declared is None:
+        return actual
+    declared = declared.strip()
+    if declared == UNSIGNED_PAYLOAD and not body:
+        return declared
+    if declared.lower() != actual:
+        raise auth_failure("The provided 'x-amz-content-sha256' header does not match what was computed.")
+    return declared
 
 
 def string_to_sign(amz_date: str, scope: str, canonical_request: str) -> str:
@@ -116,7 +127,7 @@ def sign(secret: str, date: str, region: str, service: str, sts: str) -> str:
 
 # --- the parsed request ----------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SigV4Request:
     """A SigV4-signed request, parsed and canonicalised; ``verify(secret)`` checks its signature."""
 
@@ -133,10 +144,9 @@ class SigV4Request:
     canonical_request: str
     # what Keystone's /v3/ec2tokens needs to check the same signature
     method: str = ""
-    host: str = ""
     uri: str = ""
-    params: dict[str, str] = field(default_factory=dict)
-    keystone_headers: dict[str, str] = field(default_factory=dict)
+    query: tuple[tuple[str, str], ...] = ()
+    lheaders: Mapping[str, str] = field(default_factory=dict)
     body_hash: str = ""
 
     @property
@@ -173,15 +183,26 @@ class SigV4Request:
             )
 
     def keystone_credentials(self) -> dict:
-        """The ``credentials`` object for Keystone's ``POST /v3/ec2tokens`` (Keystone re-checks it)."""
+        """The ``credentials`` object for Keystone's ``POST /v3/ec2tokens`` (Keystone re-checks it).
+
+        Keystone's signer looks up ``Authorization`` and ``X-Amz-Date`` with exactly that case,
+        takes the other signed headers case-insensitively, and for a presigned request expects
+        every query parameter but ``X-Amz-Signature``.
+        """
+        lh = self.lheaders
+        headers = {name: trimall(lh[name]) for name in self.signed_headers if name in lh}
+        headers.pop("x-amz-date", None)
+        if not self.presigned:
+            headers["Authorization"] = lh.get("authorization", "")
+            headers["X-Amz-Date"] = self.amz_date
         return {
             "access": self.access_key,
             "signature": self.signature,
-            "host": self.host,
+            "host": lh.get("host", ""),
             "verb": self.method,
             "path": self.uri,
-            "params": dict(self.params),
-            "headers": dict(self.keystone_headers),
+            "params": {k: v for k, v in self.query if k != "X-Amz-Signature"},
+            "headers": headers,
             "body_hash": self.body_hash,
         }
 
@@ -238,7 +259,7 @@ def parse_sigv4(
     """
     lh = lheaders if lheaders is not None else lower_headers(headers)
     authz = lh.get("authorization")
-    qd = {k: v for k, v in query if k.startswith("X-Amz-")}
+    qd = {k: v for k, v in query if k[:6] == "X-Amz-"} if query else {}
     if authz is not None:
         if not authz.startswith(ALGORITHM + " "):
             if authz.startswith("AWS4-"):
@@ -308,12 +329,6 @@ def parse_sigv4(
         ";".join(signed),
         bhash,
     ))
-    # Keystone looks up 'Authorization' and 'X-Amz-Date' with exactly that case.
-    kh = {name: trimall(lh.get(name, "")) for name in signed if name in lh}
-    kh.pop("x-amz-date", None)
-    if not presigned:
-        kh["Authorization"] = authz or ""
-        kh["X-Amz-Date"] = amz_date
     return SigV4Request(
         access_key=access,
         scope_date=sdate,
@@ -327,9 +342,8 @@ def parse_sigv4(
         expires=expires,
         canonical_request=creq,
         method=method.upper(),
-        host=lh.get("host", ""),
         uri=uri,
-        params={k: v for k, v in query if k != exclude},
-        keystone_headers=kh,
+        query=tuple(query),
+        lheaders=lh,
         body_hash=bhash,
     )

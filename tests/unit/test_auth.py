@@ -242,6 +242,24 @@ def test_malformed_auth(headers, query, code, status):
     assert (e.value.code, e.value.status) == (code, status)
 
 
+def test_declared_payload_hash_must_match_body():
+    method, host, path, query, headers, body = sign_v4()
+    declared = hashlib.sha256(body).hexdigest()
+    req = AWSRequest(method="POST", url=f"http://{HOST}/", data=FORM,
+                     headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+                              "X-Amz-Content-SHA256": declared})
+    botocore.auth.SigV4Auth(Credentials(ACCESS, SECRET), "ec2", "RegionOne").add_auth(req)
+    method, host, path, query, headers, body = _wire(req.prepare())
+    assert verify((method, host, path, query, headers, body))
+    swapped = b"Action=TerminateInstances&Version=2016-11-15&InstanceId.1=i-0123456789abcdef0"
+    with pytest.raises(EC2Error) as e:
+        parse_request(method, host, path, query, headers, swapped)
+    assert e.value.code == "AuthFailure"
+    unsigned = {**headers, "X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"}
+    with pytest.raises(EC2Error):
+        parse_request(method, host, path, query, unsigned, body)
+
+
 def test_sigv2_in_post_form_body():
     method, host, path, query, headers, body = sign_v2()
     assert b"AWSAccessKeyId" in body and not query
