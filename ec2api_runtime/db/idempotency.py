@@ -6,7 +6,8 @@ Use three short transactions, never one around the OpenStack call (see ``ec2api_
     ...do the work...
     with db.session() as s: complete(s, project, "RunInstances", token, result)   # or abandon(...)
 
-A token is honoured for ``TTL`` (AWS: at least 24 hours); an expired record is overwritten.
+A token is honoured for ``TTL`` (AWS: at least 24 hours); an expired record is overwritten, and so
+is a record left pending for ``STALE_PENDING`` by a worker that died mid-operation.
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ from ec2api_runtime.db.types import utcnow
 from ec2api_runtime.errors import EC2Error
 
 TTL = dt.timedelta(hours=24)
+# A record still pending after this long belongs to a worker that died between begin() and
+# complete()/abandon(); a retry takes it over instead of being refused until the TTL runs out.
+# EC2 calls return in seconds (they start work, they do not wait for it), so this is generous.
+STALE_PENDING = dt.timedelta(minutes=10)
 PENDING = "pending"
 COMPLETE = "complete"
 EXCLUDED_PARAMS = frozenset({"ClientToken", "DryRun"})
@@ -77,9 +82,11 @@ def begin(s: Session, project_id: str, operation: str, client_token: str, params
                 return None
             except IntegrityError:
                 continue        # a concurrent first use won: read its row
-        if row.created_at <= now - TTL:
-            # Expired: the token starts a new life. The WHERE on created_at makes concurrent
-            # takeovers race-free: only one UPDATE matches.
+        expired = row.created_at <= now - TTL
+        stale = row.state == PENDING and row.created_at <= now - STALE_PENDING and row.digest == params_digest
+        if expired or stale:
+            # The token starts a new life. The WHERE on created_at makes concurrent takeovers
+            # race-free: only one UPDATE matches.
             taken = s.execute(
                 update(IdempotencyRecord)
                 .where(_key(project_id, operation, client_token), IdempotencyRecord.created_at == row.created_at)

@@ -582,6 +582,20 @@ def test_idempotency_abandon_and_expiry(db: Database, project: str) -> None:
         assert idempotency.purge(s, now=later + idempotency.TTL) >= 2
 
 
+def test_idempotency_stale_pending_is_taken_over(db: Database, project: str) -> None:
+    """A worker died between begin() and complete(): after STALE_PENDING a retry may run again."""
+    with db.session() as s:
+        assert idempotency.begin(s, project, "CreateVolume", "crashed", "d") is None
+    soon = dt.datetime.now(dt.UTC) + idempotency.STALE_PENDING - dt.timedelta(minutes=1)
+    later = dt.datetime.now(dt.UTC) + idempotency.STALE_PENDING + dt.timedelta(minutes=1)
+    with db.session() as s:
+        assert idempotency.begin(s, project, "CreateVolume", "crashed", "d", now=soon).pending
+        with pytest.raises(EC2Error):      # other parameters are still a mismatch
+            idempotency.begin(s, project, "CreateVolume", "crashed", "other", now=later)
+        assert idempotency.begin(s, project, "CreateVolume", "crashed", "d", now=later) is None
+        assert idempotency.begin(s, project, "CreateVolume", "crashed", "d", now=later).pending
+
+
 def test_idempotency_concurrent_begin(db: Database, project: str) -> None:
     def work(i: int) -> bool:
         with db.session() as s:
