@@ -129,3 +129,27 @@ def test_suite_case_rejects_any_change(case: str) -> None:
     for name in signed:
         key = next(k for k in headers if k.lower() == name)
         assert not verifies(h={**headers, key: headers[key] + "x"}), name
+
+
+def _unpack_in(cache: str) -> str:
+    import tests.unit._botocore_src as src
+
+    src.CACHE = Path(cache)
+    return str(src.aws4_testsuite())
+
+
+def test_botocore_src_unpacks_once_under_concurrency(tmp_path):
+    """Several processes asking for the suite at once all get the same, complete tree."""
+    import multiprocessing
+    import shutil
+
+    from tests.unit import _botocore_src as src
+
+    tarball = src.sdist()
+    shutil.copy(tarball, tmp_path / tarball.name)
+    with multiprocessing.get_context("fork").Pool(4) as pool:
+        paths = pool.map(_unpack_in, [str(tmp_path)] * 4)
+    assert len(set(paths)) == 1
+    root = Path(paths[0])
+    assert len(list(root.rglob("*.sreq"))) == len(_cases())
+    assert not [p for p in tmp_path.rglob(".unpack-*")]
