@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
 from ec2api_runtime.auth import sigv2, sigv4
@@ -160,7 +160,10 @@ class Authenticator:
         the raw body. Errors: ``AuthFailure`` 401, ``RequestExpired`` 400, ``IncompleteSignature`` /
         ``MissingParameter`` 400, ``Unavailable`` 503 when Keystone cannot be reached in time.
         """
-        now = now or utcnow()
+        if now is None:
+            now = utcnow()
+        elif now.tzinfo is None:
+            now = now.replace(tzinfo=UTC)
         signed = parse_request(method, host, path, query, headers, body)
         signed.check_time(now, self.config.max_skew)
         access = signed.access_key
