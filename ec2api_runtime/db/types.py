@@ -28,7 +28,12 @@ def _mysql_binary_collation(dialect: Dialect) -> str:
 
 
 class Str(TypeDecorator[str]):
-    """``VARCHAR(length)`` compared byte for byte on every backend."""
+    """``VARCHAR(length)`` compared and ordered by code point on every backend.
+
+    SQLite's default BINARY collation already does; MySQL gets a binary utf8mb4 collation and
+    PostgreSQL the "C" collation, so that equality is exact and ORDER BY (DescribeTags pages) is the
+    same everywhere, whatever the database's locale.
+    """
 
     impl = String
     cache_ok = True
@@ -37,6 +42,8 @@ class Str(TypeDecorator[str]):
         if dialect.name in ("mysql", "mariadb"):
             return dialect.type_descriptor(
                 mysql.VARCHAR(self.impl.length, charset="utf8mb4", collation=_mysql_binary_collation(dialect)))
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(String(self.impl.length, collation="C"))
         return dialect.type_descriptor(String(self.impl.length))
 
 

@@ -237,16 +237,19 @@ def _assert_no_schema_diff(database: Database) -> None:
     assert diff == [], f"models and migrated schema differ on {database.backend}: {diff}"
 
 
-def test_mysql_columns_are_exact(db: Database) -> None:
-    """On MySQL keys are compared byte for byte (no case folding, no trailing-space padding)."""
-    if db.backend != "mysql":
-        pytest.skip("MySQL collations only")
+def test_columns_are_exact(db: Database) -> None:
+    """Keys are compared and ordered by code point (no case folding, no padding, no locale)."""
+    if db.backend == "sqlite":
+        pytest.skip("SQLite's default BINARY collation is exact")
+    where = "table_schema = DATABASE()" if db.backend == "mysql" else "table_schema = current_schema()"
     with db.engine.connect() as conn:
         rows = conn.execute(sa.text(
             "SELECT column_name, collation_name FROM information_schema.columns "
-            "WHERE table_schema = DATABASE() AND table_name = 'tags' AND column_name IN ('key', 'resource_id')"))
+            f"WHERE {where} AND table_name = 'tags' AND column_name IN ('key', 'value', 'resource_id')"))
         collations = {name: coll for name, coll in rows}
-    assert set(collations.values()) <= {"utf8mb4_nopad_bin", "utf8mb4_0900_bin"}, collations
+    assert len(collations) == 3
+    expected = {"utf8mb4_nopad_bin", "utf8mb4_0900_bin"} if db.backend == "mysql" else {"C"}
+    assert set(collations.values()) <= expected, collations
 
 
 def test_server_settings(db: Database) -> None:
