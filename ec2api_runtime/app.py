@@ -121,6 +121,9 @@ class EC2Resource:
             mapped = faults.translate(exc, not_found=handler.not_found, limit_exceeded=handler.limit_exceeded)
             if mapped is None:
                 raise
+            if mapped.code == "AuthFailure":
+                # OpenStack refused the cached token (revoked?): authenticate afresh next time.
+                self.service.auth.forget(caller.access_key)
             raise mapped from exc
         return op.serialize(result or {}, request_id)
 

@@ -26,6 +26,9 @@ UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9
 class StubAuth:
     """Accepts access key ``good``; anything else is AuthFailure, as Keystone would answer."""
 
+    def forget(self, access_key):
+        pass
+
     def authenticate(self, method, host, path, query, headers, body, now=None):
         if b"AWSAccessKeyId=good" in body or "good/" in headers.get("authorization", ""):
             return Caller(access_key="good", user_id="u1", project_id="p1", project_name="demo",
