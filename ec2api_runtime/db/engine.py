@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import random
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+
+T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -52,6 +57,21 @@ class Database:
         with self._sessions.begin() as s:
             yield s
 
+    def run(self, fn: Callable[[Session], T], attempts: int = 3) -> T:
+        """``fn(session)`` in a transaction, run again (up to ``attempts`` times) when the server
+        aborts it as a deadlock victim or serialization failure - which MySQL and PostgreSQL may do to
+        concurrent writers, and which only a whole-transaction retry fixes. ``fn`` must not have
+        side effects outside the database."""
+        for attempt in range(1, attempts + 1):
+            try:
+                with self.session() as s:
+                    return fn(s)
+            except DBAPIError as exc:
+                if attempt == attempts or not retryable(exc):
+                    raise
+                time.sleep(random.uniform(0.01, 0.05) * attempt)   # jitter: do not collide again
+        raise AssertionError("unreachable")
+
     def upgrade(self, revision: str = "head") -> None:
         """Apply the Alembic migrations up to ``revision`` (idempotent)."""
         from ec2api_runtime.db.migrations import upgrade
@@ -70,6 +90,23 @@ class Database:
 
     def __repr__(self) -> str:
         return f"Database({self.url.render_as_string(hide_password=True)!r})"
+
+
+# MySQL: 1213 deadlock, 1205 lock wait timeout; PostgreSQL SQLSTATEs: 40P01 deadlock, 40001 serialization.
+_MYSQL_RETRYABLE = {1213, 1205}
+_PG_RETRYABLE = {"40P01", "40001"}
+
+
+def retryable(exc: BaseException) -> bool:
+    """Whether a database error means "run the whole transaction again" (deadlock and friends)."""
+    orig = getattr(exc, "orig", exc)
+    if getattr(orig, "sqlstate", None) in _PG_RETRYABLE:
+        return True
+    args = getattr(orig, "args", ())
+    if args and isinstance(args[0], int) and args[0] in _MYSQL_RETRYABLE:     # PyMySQL and mysqlclient
+        return True
+    # SQLite: "database is locked" after busy_timeout: another writer held the lock too long.
+    return type(orig).__module__ == "sqlite3" and "database is locked" in str(orig)
 
 
 def _sqlite(url: Any, kwargs: dict[str, Any]) -> Engine:

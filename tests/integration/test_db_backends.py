@@ -262,6 +262,33 @@ def test_server_settings(db: Database) -> None:
         assert level == "READ COMMITTED"
 
 
+def test_run_retries_deadlock_victims(db: Database) -> None:
+    """Two transactions locking two rows in opposite orders: the server kills one, run() retries it."""
+    if db.backend == "sqlite":
+        pytest.skip("SQLite serialises writers: no deadlocks")
+    a, b = f"dl-{uuid.uuid4().hex}", f"dl-{uuid.uuid4().hex}"
+    with db.session() as s:
+        accounts.account_id(s, a)
+        accounts.account_id(s, b)
+    barrier = threading.Barrier(2)
+    calls = {0: 0, 1: 0}
+
+    def lock_both(first: str, second: str, i: int) -> Callable[[Any], str]:
+        def fn(s: Any) -> str:
+            calls[i] += 1
+            stmt = "UPDATE accounts SET created_at = created_at WHERE project_id = :p"
+            s.execute(sa.text(stmt), {"p": first})
+            if calls[i] == 1:
+                barrier.wait(timeout=30)       # both hold their first row: now cross
+            s.execute(sa.text(stmt), {"p": second})
+            return "ok"
+        return fn
+
+    results = _run_threads(2, lambda i: db.run(lock_both(a, b, 0) if i == 0 else lock_both(b, a, 1)))
+    assert results == ["ok", "ok"]
+    assert calls[0] + calls[1] == 3        # exactly one victim, run once more
+
+
 # ---------------------------------------------------------------- ids
 
 def test_ec2_id_lazy_and_stable(db: Database, project: str) -> None:

@@ -77,6 +77,35 @@ def test_mysql_url_gets_utf8mb4() -> None:
     assert "secret" not in repr(db)
 
 
+def test_retryable_classification() -> None:
+    import sqlite3
+
+    import pymysql
+
+    from ec2api_runtime.db.engine import retryable
+
+    def wrap(orig: BaseException) -> sa.exc.DBAPIError:
+        return sa.exc.OperationalError("stmt", {}, orig)
+
+    assert retryable(wrap(pymysql.err.OperationalError(1213, "Deadlock found")))
+    assert not retryable(wrap(pymysql.err.OperationalError(2003, "Can't connect")))
+    assert retryable(wrap(sqlite3.OperationalError("database is locked")))
+    assert not retryable(wrap(sqlite3.OperationalError("no such table: x")))
+
+    class PgError(Exception):
+        sqlstate = "40P01"
+
+    assert retryable(wrap(PgError()))
+
+
+def test_run_commits_and_returns(db: Database) -> None:
+    eid = db.run(lambda s: ids.ec2_id(s, "p", "i", "via-run"))
+    with db.session() as s:
+        assert ids.os_id(s, "p", eid) == "via-run"
+    with pytest.raises(KeyError):
+        db.run(lambda s: {}["missing"])
+
+
 def test_unsupported_backend() -> None:
     with pytest.raises(ValueError):
         Database("oracle://u:p@h/db")
