@@ -4,29 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from ec2api_runtime import kinds, pagination
-from ec2api_runtime.db import ids, tags
+from ec2api_runtime import pagination
+from ec2api_runtime.db import tags
 from ec2api_runtime.dispatch import handler
 from ec2api_runtime.filters import apply_filters, check_filters
-
-
-def _resolve(ctx: Any, s: Any, resource_ids: list[str]) -> None:
-    """Every id must be well formed and name a resource of the caller's project."""
-    for rid in resource_ids:
-        kind = kinds.kind_of(rid)
-        if kind is None or not ids.is_well_formed(kind.prefix, rid):
-            raise kinds.malformed(rid)
-    known = ids.os_ids(s, ctx.project_id, resource_ids)
-    for rid in resource_ids:
-        if rid not in known:
-            raise kinds.not_found(rid)
 
 
 @handler("CreateTags")
 def create_tags(ctx: Any, params: dict) -> None:
     """Add or overwrite tags on resources; all or nothing."""
     with ctx.session() as s:
-        _resolve(ctx, s, params["Resources"])
         tags.set_tags(s, ctx.project_id, params["Resources"],
                       [{"Key": t["Key"], "Value": t.get("Value", "")} for t in params["Tags"]])
 
@@ -35,7 +22,6 @@ def create_tags(ctx: Any, params: dict) -> None:
 def delete_tags(ctx: Any, params: dict) -> None:
     """Delete tags (by key, or key and value; all tags when none are named)."""
     with ctx.session() as s:
-        _resolve(ctx, s, params["Resources"])
         tags.delete_tags(s, ctx.project_id, params["Resources"], params.get("Tags"))
 
 

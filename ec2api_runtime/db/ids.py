@@ -7,12 +7,14 @@ Describe shows them. Lookups never cross projects: another project's id is simpl
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -193,3 +195,20 @@ def forget(s: Session, project_id: str, ec2_ids: Iterable[str]) -> None:
         # Tags first (the foreign key cascades too, but not on a SQLite opened without foreign_keys).
         s.execute(delete(Tag).where(Tag.project_id == project_id, Tag.resource_id.in_(chunk)))
         s.execute(delete(Item).where(Item.project_id == project_id, Item.ec2_id.in_(chunk)))
+
+
+def set_data(s: Session, project_id: str, ec2_id: str, data: dict[str, Any]) -> None:
+    """Store ``data`` (JSON-serialisable) with an id of the project, replacing what was there."""
+    s.execute(update(Item).where(Item.project_id == project_id, Item.ec2_id == ec2_id)
+              .values(data=json.dumps(data, sort_keys=True)))
+
+
+def get_data_many(s: Session, project_id: str, ec2_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """``{ec2_id: data}`` for the ids of the project that have data (one query per chunk)."""
+    wanted = sorted(set(ec2_ids))
+    out: dict[str, dict[str, Any]] = {}
+    for i in range(0, len(wanted), CHUNK):
+        rows = s.execute(select(Item.ec2_id, Item.data).where(
+            Item.project_id == project_id, Item.ec2_id.in_(wanted[i:i + CHUNK]), Item.data.is_not(None)))
+        out.update({ec2_id: json.loads(data) for ec2_id, data in rows})
+    return out

@@ -60,6 +60,8 @@ class Item(Base):
     kind: Mapped[str] = mapped_column(Str(KIND_LEN))
     os_id: Mapped[str] = mapped_column(Str(OS_ID_LEN))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Facts about the resource that OpenStack does not keep (JSON; see ids.set_data).
+    data: Mapped[str | None] = mapped_column(LongText(), nullable=True)
 
 
 class Tag(Base):

@@ -212,7 +212,7 @@ def test_migrations_from_empty(scratch: Callable[[str], str], backend: str) -> N
         assert current(database.engine) is None
         database.upgrade()
         database.upgrade()       # idempotent
-        assert current(database.engine) == "0001"
+        assert current(database.engine) == "0002"
         names = set(sa.inspect(database.engine).get_table_names())
         assert {"items", "tags", "idempotency", "accounts", "alembic_version"} <= names
         inspector = sa.inspect(database.engine)

@@ -194,7 +194,7 @@ def test_tags_lifecycle_filters_and_paginator(ec2_demo, aws_cli):
         assert code_of(e) == "InvalidPaginationToken"
         with pytest.raises(ClientError) as e:
             ec2_demo.create_tags(Resources=["i-123"], Tags=[{"Key": "a", "Value": "b"}])
-        assert code_of(e) == "InvalidInstanceID.Malformed"
+        assert code_of(e) == "InvalidID"
         with pytest.raises(ClientError) as e:
             ec2_demo.create_tags(Resources=["i-0123456789abcdef0"], Tags=[{"Key": "a", "Value": "b"}])
         assert code_of(e) == "InvalidInstanceID.NotFound"
