@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections import Counter
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -44,6 +45,7 @@ class Service:
         self.db = db
         self.auth = authenticator
         self.handlers = HANDLERS
+        self.requests: Counter[int] = Counter()   # by HTTP status, for /metrics
 
 
 class EC2Resource:
@@ -92,6 +94,7 @@ class EC2Resource:
                 mapped = EC2Error("InternalError", "An internal error has occurred.", 500)
             self._error(resp, mapped, request_id)
         finally:
+            self.service.requests[resp.status_code] += 1
             log.info("%s %s -> %s (%.1f ms)", req.method, action, resp.status,
                      (time.perf_counter() - started) * 1000)
             request_id_var.reset(token)
@@ -154,6 +157,27 @@ class HealthResource:
         resp.text = "ok\n"
 
 
+class MetricsResource:
+    """``GET /metrics``: this worker's counters in Prometheus' text format (no credentials needed).
+
+    Counts only: requests by status, and the authenticator's Keystone calls and cache hits, which
+    show that a steady stream of requests costs Keystone nothing.
+    """
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        lines = [f'ec2api_requests_total{{status="{status}"}} {count}'
+                 for status, count in sorted(self.service.requests.items())]
+        stats = self.service.auth.stats() if hasattr(self.service.auth, "stats") else {}
+        for name in ("keystone_calls", "cache_hits", "local_rejects", "keystone_auths", "keystone_rejects"):
+            if name in stats:
+                lines.append(f"ec2api_auth_{name}_total {stats[name]}")
+        resp.content_type = "text/plain; version=0.0.4"
+        resp.text = "\n".join(lines) + "\n"
+
+
 def _pairs(text: str) -> list[tuple[str, str]]:
     return parse_qsl(text, keep_blank_values=True) if text else []
 
@@ -200,4 +224,5 @@ def create_app(config: Config, *, db: Any = None, authenticator: Any = None) -> 
     app = falcon.App()
     app.add_route("/", EC2Resource(service))
     app.add_route("/healthz", HealthResource(service))
+    app.add_route("/metrics", MetricsResource(service))
     return app

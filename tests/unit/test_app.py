@@ -132,3 +132,11 @@ def test_unexpected_failure_is_500_internal_error_without_traceback(client, monk
 def test_health_needs_no_credentials(client):
     assert client.simulate_get("/healthz").status_code == 200
     assert client.simulate_get("/healthz", query_string="deep=1").status_code == 200
+
+
+def test_metrics_count_requests_by_status(client):
+    call(client, Action="DescribeRegions")
+    call(client, Action="NoSuchThing")
+    text = client.simulate_get("/metrics").text
+    assert 'ec2api_requests_total{status="200"} 1' in text
+    assert 'ec2api_requests_total{status="400"} 1' in text
