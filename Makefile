@@ -47,6 +47,7 @@ test: venv check-generated lint cloud-up
 	$(VENV)/bin/pytest -q
 
 bench: venv cloud-up
+	$(PY) -m pip install -q -e '.[bench]'
 	$(PY) -m tests.bench
 
 # Serve ec2api against the test cloud on http://127.0.0.1:8788 (development: one worker).
