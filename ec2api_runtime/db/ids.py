@@ -212,3 +212,10 @@ def get_data_many(s: Session, project_id: str, ec2_ids: Iterable[str]) -> dict[s
             Item.project_id == project_id, Item.ec2_id.in_(wanted[i:i + CHUNK]), Item.data.is_not(None)))
         out.update({ec2_id: json.loads(data) for ec2_id, data in rows})
     return out
+
+
+def items_with_data(s: Session, project_id: str, kind: str) -> dict[str, tuple[str, dict[str, Any]]]:
+    """``{ec2_id: (os_id, data)}`` for the project's ids of ``kind`` that carry data (one query)."""
+    rows = s.execute(select(Item.ec2_id, Item.os_id, Item.data).where(
+        Item.project_id == project_id, Item.kind == kind, Item.data.is_not(None)))
+    return {ec2_id: (os_id, json.loads(data)) for ec2_id, os_id, data in rows}

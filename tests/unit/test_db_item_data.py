@@ -20,3 +20,18 @@ def test_data_round_trips_and_is_project_scoped(tmp_path):
     with db.session() as s:
         assert ids.get_data_many(s, "p1", [a]) == {a: {"fingerprint": "ef"}}
     db.dispose()
+
+
+def test_items_with_data_lists_one_kind_of_one_project(tmp_path):
+    db = Database(f"sqlite:///{tmp_path / 's.sqlite'}")
+    db.upgrade()
+    with db.session() as s:
+        i1 = ids.ec2_id(s, "p1", "i", "server-1")
+        ids.ec2_id(s, "p1", "i", "server-2")            # no data: not listed
+        k = ids.ec2_id(s, "p1", "key", "k")
+        i3 = ids.ec2_id(s, "p2", "i", "server-3")
+        for project, ec2_id in (("p1", i1), ("p1", k), ("p2", i3)):
+            ids.set_data(s, project, ec2_id, {"x": ec2_id})
+    with db.session() as s:
+        assert ids.items_with_data(s, "p1", "i") == {i1: ("server-1", {"x": i1})}
+    db.dispose()

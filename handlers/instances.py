@@ -1,0 +1,833 @@
+"""Instances on Nova servers: launch, describe, stop, start, reboot, terminate, attributes, console.
+
+Ids: an instance's ``i-`` id maps to its Nova server; a reservation's ``r-`` id to the Nova
+reservation id of the create call that launched it (one RunInstances = one Nova create with
+min/max count = one reservation). Facts Nova does not keep (client token, launch index,
+DisableApiTermination, InstanceInitiatedShutdownBehavior, user data, and the last view of a
+terminated instance) live in ec2api's database beside the id.
+
+Default network rule: without a SubnetId (and without NetworkInterfaces naming one), an instance is
+attached to the project's default VPC network (``ec2api_runtime.networks``).
+
+Terminated instances stay visible: TerminateInstances keeps the instance's last view, and
+DescribeInstances shows it as ``terminated`` for ``terminated_visible_seconds`` (one hour by
+default), as AWS does, so ``instance_terminated`` waiters finish.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ec2api_runtime import networks, pagination
+from ec2api_runtime.db import ids, tags
+from ec2api_runtime.dispatch import handler
+from ec2api_runtime.errors import EC2Error
+from ec2api_runtime.filters import apply_filters
+from ec2api_runtime.tagging import tags_from_specs
+from ec2api_runtime.timeutil import parse_os_time
+from handlers import _instance_view as view
+
+KIND = "i"
+IMAGE_SCOPE = "*"          # AMI ids are global: one id per Glance image for every project
+DEFAULT_INSTANCE_TYPE = "t3.micro"
+USER_DATA_LIMIT = 16 * 1024
+
+
+# ------------------------------------------------------------------------------------------------
+# Fetching in bulk
+
+def _servers(ctx: Any) -> list[Any]:
+    return list(ctx.os.compute.servers(details=True))
+
+
+def _lookups(ctx: Any, servers: list[Any]) -> view.Lookups:
+    """Join everything DescribeInstances shows: a fixed number of OpenStack calls and queries."""
+    server_ids = [srv.id for srv in servers]
+    wanted = set(server_ids)
+    ports, floating, groups, volumes = [], [], [], []
+    if servers:
+        ports = [p for p in ctx.os.network.ports(project_id=ctx.project_id) if p.device_id in wanted]
+        floating = list(ctx.os.network.ips(project_id=ctx.project_id))
+        groups = list(ctx.os.network.security_groups(project_id=ctx.project_id))
+        if any(srv.attached_volumes for srv in servers):
+            volumes = list(ctx.os.block_storage.volumes(details=True))
+    flavor_names = {}
+    if any(isinstance(srv.flavor, dict) and "original_name" not in srv.flavor for srv in servers):
+        flavor_names = {f.id: f.name for f in ctx.os.compute.flavors()}
+    images = {srv.image.get("id") for srv in servers if isinstance(srv.image, dict) and srv.image.get("id")}
+    networks_ids = {p.network_id for p in ports}
+    subnets = {ip["subnet_id"] for p in ports for ip in p.fixed_ips or []}
+    owner_id = ctx.account_id   # before the session below: it opens its own
+    with ctx.session() as s:
+        instance_ids = ids.ec2_ids(s, ctx.project_id, KIND, server_ids)
+        data = {ec2_id: d for ec2_id, (_, d) in ids.items_with_data(s, ctx.project_id, KIND).items()}
+        reservations = {srv.id: data.get(instance_ids[srv.id], {}).get("reservation") or srv.reservation_id
+                        or srv.id for srv in servers}
+        reservation_ids = ids.ec2_ids(s, ctx.project_id, "r", set(reservations.values()))
+        lookups = view.Lookups(
+            region=ctx.region,
+            owner_id=owner_id,
+            instance_ids=instance_ids,
+            reservation_ids={sid: reservation_ids[r] for sid, r in reservations.items()},
+            image_ids=ids.ec2_ids(s, IMAGE_SCOPE, "ami", images),
+            data=data,
+            tags=tags.tags_for(s, ctx.project_id, list(instance_ids.values()) + list(data)),
+            ports_by_server={},
+            floating_by_port={ip.port_id: ip.floating_ip_address for ip in floating if ip.port_id},
+            group_names={g.id: g.name for g in groups},
+            group_ids=ids.ec2_ids(s, ctx.project_id, "sg", [g.id for g in groups]),
+            vpc_ids=ids.ec2_ids(s, ctx.project_id, "vpc", networks_ids),
+            subnet_ids=ids.ec2_ids(s, ctx.project_id, "subnet", subnets),
+            eni_ids=ids.ec2_ids(s, ctx.project_id, "eni", [p.id for p in ports]),
+            volume_ids=ids.ec2_ids(s, ctx.project_id, "vol", [v.id for v in volumes]),
+            flavor_names=flavor_names,
+        )
+    for port in ports:
+        lookups.ports_by_server.setdefault(port.device_id, []).append(port)
+    for volume in volumes:
+        for attachment in volume.attachments or []:
+            lookups.attachments[(attachment.get("server_id"), volume.id)] = attachment
+    return lookups
+
+
+def _visible_terminated(ctx: Any, lookups: view.Lookups, live: set[str]) -> list[tuple[str, dict]]:
+    """``(reservation id, instance)`` for instances terminated recently enough to still be shown."""
+    horizon = datetime.now(UTC) - timedelta(seconds=ctx.config.terminated_visible_seconds)
+    out = []
+    for instance_id, data in lookups.data.items():
+        snapshot = data.get("terminated")
+        if not snapshot or instance_id in live:
+            continue
+        when = parse_os_time(data.get("terminated_at"))
+        if when is None or when < horizon:
+            continue
+        instance = view.terminated_view(_decode(snapshot), when)
+        instance["Tags"] = lookups.tags.get(instance_id, [])
+        out.append((data.get("reservation_ec2_id", ""), instance))
+    return out
+
+
+def _encode(instance: dict) -> dict:
+    """An instance view as JSON (datetimes as ISO strings) for the database."""
+    def enc(v: Any) -> Any:
+        if isinstance(v, datetime):
+            return {"$dt": v.isoformat()}
+        if isinstance(v, dict):
+            return {k: enc(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [enc(x) for x in v]
+        return v
+    return enc(instance)
+
+
+def _decode(stored: Any) -> Any:
+    if isinstance(stored, dict):
+        if set(stored) == {"$dt"}:
+            return datetime.fromisoformat(stored["$dt"])
+        return {k: _decode(v) for k, v in stored.items()}
+    if isinstance(stored, list):
+        return [_decode(v) for v in stored]
+    return stored
+
+
+# ------------------------------------------------------------------------------------------------
+# Resolving the caller's ids
+
+def _resolve(ctx: Any, instance_ids: list[str]) -> dict[str, str]:
+    """``{i-...: server id}``; Malformed / NotFound errors as AWS gives them, before anything acts."""
+    for instance_id in instance_ids:
+        if not ids.is_well_formed(KIND, instance_id):
+            raise ids.malformed(KIND, instance_id)
+    with ctx.session() as s:
+        known = ids.os_ids(s, ctx.project_id, instance_ids)
+    missing = [i for i in instance_ids if i not in known]
+    if missing:
+        raise EC2Error("InvalidInstanceID.NotFound",
+                       f"The instance ID{'s' if len(missing) > 1 else ''} '{', '.join(missing)}' do"
+                       f"{'' if len(missing) > 1 else 'es'} not exist")
+    return known
+
+
+def _live_servers(ctx: Any, wanted: dict[str, str]) -> dict[str, Any]:
+    """``{i-...: server}`` for the wanted instances that still exist in Nova (one list call)."""
+    by_id = {srv.id: srv for srv in _servers(ctx)}
+    return {iid: by_id[sid] for iid, sid in wanted.items() if sid in by_id}
+
+
+def _data(ctx: Any, instance_ids: list[str]) -> dict[str, dict]:
+    with ctx.session() as s:
+        return ids.get_data_many(s, ctx.project_id, instance_ids)
+
+
+def _update_data(ctx: Any, instance_id: str, **changes: Any) -> None:
+    with ctx.session() as s:
+        data = ids.get_data_many(s, ctx.project_id, [instance_id]).get(instance_id, {})
+        data.update(changes)
+        ids.set_data(s, ctx.project_id, instance_id, data)
+
+
+# ------------------------------------------------------------------------------------------------
+# DescribeInstances
+
+_FILTERS = {
+    "availability-zone": lambda i: i["Placement"]["AvailabilityZone"],
+    "availabilityZone": lambda i: i["Placement"]["AvailabilityZone"],
+    "architecture": lambda i: i["Architecture"],
+    "block-device-mapping.attach-time": lambda i: [d["Ebs"].get("AttachTime") for d in i["BlockDeviceMappings"]],
+    "block-device-mapping.delete-on-termination": lambda i: [d["Ebs"]["DeleteOnTermination"]
+                                                             for d in i["BlockDeviceMappings"]],
+    "block-device-mapping.device-name": lambda i: [d["DeviceName"] for d in i["BlockDeviceMappings"]],
+    "block-device-mapping.status": lambda i: [d["Ebs"]["Status"] for d in i["BlockDeviceMappings"]],
+    "block-device-mapping.volume-id": lambda i: [d["Ebs"]["VolumeId"] for d in i["BlockDeviceMappings"]],
+    "client-token": lambda i: i.get("ClientToken"),
+    "dns-name": lambda i: i.get("PublicDnsName"),
+    "hypervisor": lambda i: i["Hypervisor"],
+    "image-id": lambda i: i["ImageId"],
+    "instance-id": lambda i: i["InstanceId"],
+    "instance-lifecycle": lambda i: None,
+    "instance-state-code": lambda i: i["State"]["Code"],
+    "instance-state-name": lambda i: i["State"]["Name"],
+    "instance-type": lambda i: i["InstanceType"],
+    "instance.group-id": lambda i: [g["GroupId"] for g in i["SecurityGroups"]],
+    "instance.group-name": lambda i: [g["GroupName"] for g in i["SecurityGroups"]],
+    "ip-address": lambda i: i.get("PublicIpAddress"),
+    "key-name": lambda i: i.get("KeyName"),
+    "launch-index": lambda i: i["AmiLaunchIndex"],
+    "launch-time": lambda i: i.get("LaunchTime"),
+    "monitoring-state": lambda i: i["Monitoring"]["State"],
+    "network-interface.network-interface-id": lambda i: [n["NetworkInterfaceId"] for n in i["NetworkInterfaces"]],
+    "network-interface.subnet-id": lambda i: [n["SubnetId"] for n in i["NetworkInterfaces"]],
+    "network-interface.vpc-id": lambda i: [n["VpcId"] for n in i["NetworkInterfaces"]],
+    "network-interface.private-ip-address": lambda i: [n["PrivateIpAddress"] for n in i["NetworkInterfaces"]],
+    "network-interface.mac-address": lambda i: [n["MacAddress"] for n in i["NetworkInterfaces"]],
+    "network-interface.status": lambda i: [n["Status"] for n in i["NetworkInterfaces"]],
+    "network-interface.group-id": lambda i: [g["GroupId"] for n in i["NetworkInterfaces"] for g in n["Groups"]],
+    "network-interface.group-name": lambda i: [g["GroupName"] for n in i["NetworkInterfaces"]
+                                                for g in n["Groups"]],
+    "owner-id": lambda i: i["_OwnerId"],
+    "placement-group-name": lambda i: i["Placement"].get("GroupName"),
+    "platform-details": lambda i: i["PlatformDetails"],
+    "private-dns-name": lambda i: i.get("PrivateDnsName"),
+    "private-ip-address": lambda i: i.get("PrivateIpAddress"),
+    "product-code": lambda i: [],
+    "reason": lambda i: i.get("StateTransitionReason"),
+    "reservation-id": lambda i: i["_ReservationId"],
+    "root-device-name": lambda i: i["RootDeviceName"],
+    "root-device-type": lambda i: i["RootDeviceType"],
+    "source-dest-check": lambda i: i["SourceDestCheck"],
+    "state-reason-code": lambda i: (i.get("StateReason") or {}).get("Code"),
+    "state-reason-message": lambda i: (i.get("StateReason") or {}).get("Message"),
+    "subnet-id": lambda i: i.get("SubnetId"),
+    "tenancy": lambda i: i["Placement"]["Tenancy"],
+    "usage-operation": lambda i: i["UsageOperation"],
+    "virtualization-type": lambda i: i["VirtualizationType"],
+    "vpc-id": lambda i: i.get("VpcId"),
+    "group-id": lambda i: [g["GroupId"] for g in i["SecurityGroups"]],
+    "group-name": lambda i: [g["GroupName"] for g in i["SecurityGroups"]],
+    "ebs-optimized": lambda i: i["EbsOptimized"],
+    "ena-support": lambda i: i["EnaSupport"],
+    "hibernation-options.configured": lambda i: i["HibernationOptions"]["Configured"],
+    "metadata-options.http-tokens": lambda i: i["MetadataOptions"]["HttpTokens"],
+    "metadata-options.http-endpoint": lambda i: i["MetadataOptions"]["HttpEndpoint"],
+    "metadata-options.http-put-response-hop-limit": lambda i: i["MetadataOptions"]["HttpPutResponseHopLimit"],
+    "current-instance-boot-mode": lambda i: i["CurrentInstanceBootMode"],
+    "enclave-options.enabled": lambda i: i["EnclaveOptions"]["Enabled"],
+    "capacity-reservation-specification.capacity-reservation-preference":
+        lambda i: i["CapacityReservationSpecification"]["CapacityReservationPreference"],
+}
+# camelCase spellings that Ansible and Terraform send for a few of them (as EC2 accepts).
+_FILTERS.update({
+    "instanceId": _FILTERS["instance-id"], "instanceType": _FILTERS["instance-type"],
+    "imageId": _FILTERS["image-id"], "keyName": _FILTERS["key-name"], "vpcId": _FILTERS["vpc-id"],
+    "subnetId": _FILTERS["subnet-id"], "privateIpAddress": _FILTERS["private-ip-address"],
+    "ipAddress": _FILTERS["ip-address"], "instance-state": _FILTERS["instance-state-name"],
+})
+
+
+def _all_instances(ctx: Any) -> list[tuple[str, dict]]:
+    """``(reservation id, instance)`` for every instance the caller can see, live and recently terminated."""
+    servers = _servers(ctx)
+    lookups = _lookups(ctx, servers)
+    _apply_pending_volume_tags(ctx, servers, lookups)
+    live = [(lookups.reservation_ids[srv.id], view.describe(srv, lookups)) for srv in servers]
+    return live + _visible_terminated(ctx, lookups, {i["InstanceId"] for _, i in live})
+
+
+@handler("DescribeInstances", not_found="InvalidInstanceID.NotFound")
+def describe_instances(ctx: Any, params: dict) -> dict:
+    """Reservations of the caller's instances, by id and filter, paged by reservation."""
+    wanted = params.get("InstanceIds") or []
+    for instance_id in wanted:
+        if not ids.is_well_formed(KIND, instance_id):
+            raise ids.malformed(KIND, instance_id)
+    if wanted and params.get("MaxResults") is not None:
+        raise EC2Error("InvalidParameterCombination",
+                       "The parameter instancesSet cannot be used with the parameter maxResults")
+    pairs = _all_instances(ctx)
+    if wanted:
+        present = {i["InstanceId"] for _, i in pairs}
+        missing = [i for i in wanted if i not in present]
+        if missing:
+            raise EC2Error("InvalidInstanceID.NotFound", f"The instance ID '{', '.join(missing)}' does not exist")
+        pairs = [(r, i) for r, i in pairs if i["InstanceId"] in set(wanted)]
+    owner = ctx.account_id
+    for r, i in pairs:
+        i["_ReservationId"], i["_OwnerId"] = r, owner
+    kept = apply_filters("DescribeInstances", params.get("Filters"), [i for _, i in pairs], _FILTERS,
+                         tags_of=lambda i: i["Tags"])
+    groups: dict[str, list[dict]] = {}
+    for instance in kept:
+        groups.setdefault(instance.pop("_ReservationId"), []).append(instance)
+        instance.pop("_OwnerId")
+    reservations = [{"ReservationId": r, "OwnerId": owner, "Groups": [],
+                     "Instances": sorted(members, key=lambda i: (i["AmiLaunchIndex"], i["InstanceId"]))}
+                    for r, members in groups.items()]
+    page, token = pagination.paginate(ctx.pagination_secret, "DescribeInstances", reservations,
+                                      key=lambda r: r["ReservationId"], max_results=params.get("MaxResults"),
+                                      next_token=params.get("NextToken"))
+    for r in page:
+        for i in r["Instances"]:
+            if not i["Tags"]:
+                del i["Tags"]
+    result: dict = {"Reservations": page}
+    if token:
+        result["NextToken"] = token
+    return result
+
+
+def _apply_pending_volume_tags(ctx: Any, servers: list[Any], lookups: view.Lookups) -> None:
+    """Tag the volumes RunInstances asked to tag once Nova has created and attached them."""
+    pending = {srv.id: lookups.data[lookups.instance_ids[srv.id]]["volume_tags"] for srv in servers
+               if lookups.data.get(lookups.instance_ids[srv.id], {}).get("volume_tags") and srv.attached_volumes}
+    if not pending:
+        return
+    with ctx.session() as s:
+        for server_id, volume_tags in pending.items():
+            srv = next(x for x in servers if x.id == server_id)
+            vol_ids = [ids.ec2_id(s, ctx.project_id, "vol", v["id"]) for v in srv.attached_volumes]
+            tags.set_tags(s, ctx.project_id, vol_ids, volume_tags)
+            instance_id = lookups.instance_ids[server_id]
+            data = dict(lookups.data[instance_id])
+            data.pop("volume_tags")
+            ids.set_data(s, ctx.project_id, instance_id, data)
+            lookups.data[instance_id] = data
+
+
+# ------------------------------------------------------------------------------------------------
+# RunInstances
+
+def _image_glance_id(ctx: Any, image_id: str) -> Any:
+    if not ids.is_well_formed("ami", image_id):
+        raise ids.malformed("ami", image_id)
+    with ctx.session() as s:
+        glance_id = ids.os_id(s, IMAGE_SCOPE, image_id)
+    image = ctx.os.image.find_image(glance_id, ignore_missing=True) if glance_id else None
+    if image is None:
+        raise EC2Error("InvalidAMIID.NotFound", f"The image id '[{image_id}]' does not exist")
+    if image.status != "active":
+        raise EC2Error("InvalidAMIID.Unavailable", f"The image '{image_id}' is not available")
+    return image
+
+
+def _flavor(ctx: Any, instance_type: str) -> Any:
+    flavor = ctx.os.compute.find_flavor(instance_type, ignore_missing=True)
+    if flavor is None or flavor.name != instance_type:
+        raise EC2Error("InvalidParameterValue", f"Invalid value '{instance_type}' for InstanceType.")
+    return flavor
+
+
+def _network_spec(ctx: Any, params: dict) -> tuple[dict, list[str], list[str]]:
+    """``(nova network entry, security group ids, security group names)`` from the request.
+
+    The aws CLI folds --associate-public-ip-address and secondary IPs into NetworkInterfaces[0],
+    moving SubnetId, groups and the private IP there; both spellings are accepted.
+    """
+    interfaces = params.get("NetworkInterfaces") or []
+    if len(interfaces) > 1:
+        raise EC2Error("Unsupported", "Only one network interface can be given at launch.")
+    eni = interfaces[0] if interfaces else {}
+    if eni.get("NetworkInterfaceId"):
+        raise EC2Error("Unsupported", "Attaching an existing network interface at launch is not supported.")
+    if eni and (params.get("SubnetId") or params.get("SecurityGroupIds") or params.get("PrivateIpAddress")):
+        raise EC2Error("InvalidParameterCombination",
+                       "Network interfaces and an instance-level subnet, security groups or private IP "
+                       "addresses cannot be specified on the same request")
+    subnet_id = eni.get("SubnetId") or params.get("SubnetId")
+    group_ids = list(eni.get("Groups") or params.get("SecurityGroupIds") or [])
+    group_names = list(params.get("SecurityGroups") or [])
+    private_ip = eni.get("PrivateIpAddress") or params.get("PrivateIpAddress")
+    if subnet_id:
+        if not ids.is_well_formed("subnet", subnet_id):
+            raise ids.malformed("subnet", subnet_id)
+        with ctx.session() as s:
+            neutron_subnet = ids.os_id(s, ctx.project_id, subnet_id)
+        subnet = ctx.os.network.find_subnet(neutron_subnet, ignore_missing=True) if neutron_subnet else None
+        if subnet is None:
+            raise EC2Error("InvalidSubnetID.NotFound", f"The subnet ID '{subnet_id}' does not exist")
+        network_id = subnet.network_id
+    else:
+        net = networks.default_network(ctx)
+        if net is None:
+            raise EC2Error("VPCIdNotSpecified", "No default VPC for this user")
+        network_id = net.id
+    entry: dict = {"uuid": network_id}
+    if private_ip:
+        entry["fixed_ip"] = private_ip
+    return entry, group_ids, group_names
+
+
+def _security_groups(ctx: Any, group_ids: list[str], group_names: list[str]) -> list[str]:
+    """Neutron security group ids for the requested ids and names (names of the caller's groups)."""
+    for gid in group_ids:
+        if not ids.is_well_formed("sg", gid):
+            raise ids.malformed("sg", gid)
+    with ctx.session() as s:
+        known = ids.os_ids(s, ctx.project_id, group_ids)
+    out = []
+    for gid in group_ids:
+        if gid not in known:
+            raise EC2Error("InvalidGroup.NotFound", f"The security group '{gid}' does not exist")
+        out.append(known[gid])
+    if group_names:
+        by_name = {g.name: g.id for g in ctx.os.network.security_groups(project_id=ctx.project_id)}
+        for name in group_names:
+            if name not in by_name:
+                raise EC2Error("InvalidGroup.NotFound", f"The security group '{name}' does not exist in default VPC")
+            out.append(by_name[name])
+    return out
+
+
+def _block_device_mappings(ctx: Any, params: dict, image: Any) -> list[dict] | None:
+    """Nova block_device_mapping_v2 for BlockDeviceMappings (boot from volume where Cinder allows)."""
+    mappings = params.get("BlockDeviceMappings") or []
+    if not mappings:
+        return None
+    out = [{"boot_index": 0, "uuid": image.id, "source_type": "image", "destination_type": "local",
+            "delete_on_termination": True}]
+    for m in mappings:
+        ebs = m.get("Ebs")
+        device = m.get("DeviceName", "")
+        if m.get("NoDevice") is not None or not ebs:
+            continue
+        is_root = device in ("/dev/sda1", "/dev/xvda", "/dev/sda", "/dev/vda")
+        size = ebs.get("VolumeSize")
+        entry: dict = {"delete_on_termination": ebs.get("DeleteOnTermination", True),
+                       "destination_type": "volume", "device_name": device}
+        if ebs.get("SnapshotId"):
+            with ctx.session() as s:
+                snap = ids.os_id(s, ctx.project_id, ebs["SnapshotId"])
+            if snap is None:
+                raise EC2Error("InvalidSnapshot.NotFound", f"The snapshot '{ebs['SnapshotId']}' does not exist")
+            entry.update(source_type="snapshot", uuid=snap)
+        elif is_root:
+            entry.update(source_type="image", uuid=image.id)
+        else:
+            entry.update(source_type="blank")
+        if size:
+            entry["volume_size"] = size
+        elif entry["source_type"] != "snapshot":
+            entry["volume_size"] = max(1, int(image.min_disk or 1))
+        # VolumeType is not passed on: EC2's type names (gp3, io2...) are not Cinder's; Cinder's
+        # default type serves them all.
+        if is_root:
+            entry["boot_index"] = 0
+            out[0] = entry
+        else:
+            entry["boot_index"] = -1
+            out.append(entry)
+    return out
+
+
+@handler("RunInstances", not_found="InvalidParameterValue", limit_exceeded="InstanceLimitExceeded")
+def run_instances(ctx: Any, params: dict) -> dict:
+    """Launch MinCount..MaxCount instances as one reservation (one Nova create call)."""
+    min_count, max_count = params["MinCount"], params["MaxCount"]
+    if min_count < 1 or max_count < min_count:
+        raise EC2Error("InvalidParameterValue",
+                       f"MinCount ({min_count}) must be at least 1 and at most MaxCount ({max_count}).")
+    if not params.get("ImageId"):
+        raise EC2Error("MissingParameter", "The request must contain the parameter ImageId")
+    instance_tags = tags_from_specs(params.get("TagSpecifications"), "instance",
+                                    allowed=("instance", "volume", "network-interface"))
+    volume_tags = tags_from_specs(params.get("TagSpecifications"), "volume",
+                                  allowed=("instance", "volume", "network-interface"))
+    user_data = params.get("UserData")
+    if user_data is not None:
+        try:
+            decoded = base64.b64decode(user_data, validate=True)
+        except (binascii.Error, ValueError):
+            raise EC2Error("InvalidUserData.Malformed", "User data must be base64-encoded.") from None
+        if len(decoded) > USER_DATA_LIMIT:
+            raise EC2Error("InvalidParameterValue", "User data is limited to 16384 bytes")
+    shutdown = params.get("InstanceInitiatedShutdownBehavior", "stop")
+
+    # Everything is checked before anything is created.
+    image = _image_glance_id(ctx, params["ImageId"])
+    flavor = _flavor(ctx, params.get("InstanceType") or DEFAULT_INSTANCE_TYPE)
+    if params.get("KeyName") and ctx.os.compute.find_keypair(params["KeyName"], ignore_missing=True) is None:
+        raise EC2Error("InvalidKeyPair.NotFound", f"The key pair '{params['KeyName']}' does not exist")
+    network, group_ids, group_names = _network_spec(ctx, params)
+    groups = _security_groups(ctx, group_ids, group_names)
+    bdm = _block_device_mappings(ctx, params, image)
+    name = next((t["Value"] for t in instance_tags if t["Key"] == "Name" and t["Value"]), "ec2-instance")
+
+    body: dict[str, Any] = {
+        "name": name, "flavorRef": flavor.id, "min_count": min_count, "max_count": max_count,
+        "networks": [network], "return_reservation_id": True,
+        "metadata": {"ec2api:launched": "true"},
+    }
+    if bdm:
+        body["block_device_mapping_v2"] = bdm
+        if bdm[0].get("destination_type") != "volume":
+            body["imageRef"] = image.id
+    else:
+        body["imageRef"] = image.id
+    if groups:
+        body["security_groups"] = [{"name": g} for g in dict.fromkeys(groups)]
+    if params.get("KeyName"):
+        body["key_name"] = params["KeyName"]
+    if user_data:
+        body["user_data"] = user_data
+    zone = (params.get("Placement") or {}).get("AvailabilityZone")
+    if zone:
+        body["availability_zone"] = zone
+    resp = ctx.os.compute.post("/servers", json={"server": body}, microversion="2.67")
+    _raise_for(resp)
+    reservation = resp.json()["reservation_id"]
+    servers = list(ctx.os.compute.servers(details=True, reservation_id=reservation))
+    try:
+        servers.sort(key=lambda srv: (srv.launch_index or 0, srv.created_at or "", srv.id))
+        with ctx.session() as s:
+            reservation_id = ids.ec2_id(s, ctx.project_id, "r", reservation)
+            id_of = ids.ec2_ids(s, ctx.project_id, KIND, [srv.id for srv in servers])
+            for index, srv in enumerate(servers):
+                data = {"reservation": reservation, "reservation_ec2_id": reservation_id,
+                        "launch_index": index, "client_token": params.get("ClientToken", ""),
+                        "disable_api_termination": bool(params.get("DisableApiTermination", False)),
+                        "shutdown_behavior": shutdown}
+                if user_data:
+                    data["user_data"] = user_data
+                if volume_tags:
+                    data["volume_tags"] = volume_tags
+                ids.set_data(s, ctx.project_id, id_of[srv.id], data)
+            if instance_tags:
+                tags.set_tags(s, ctx.project_id, list(id_of.values()), instance_tags)
+    except BaseException:
+        for srv in servers:
+            ctx.os.compute.delete_server(srv.id, ignore_missing=True)
+        raise
+    lookups = _lookups(ctx, servers)
+    instances = [view.describe(srv, lookups) for srv in servers]
+    for i in instances:
+        if not i["Tags"]:
+            del i["Tags"]
+    return {"ReservationId": reservation_id, "OwnerId": ctx.account_id, "Groups": [], "Instances": instances}
+
+
+def _raise_for(resp: Any) -> None:
+    """Turn a raw Nova response's failure into the matching openstacksdk exception (faults maps it)."""
+    from openstack import exceptions
+
+    exceptions.raise_from_response(resp)
+
+
+# ------------------------------------------------------------------------------------------------
+# State changes
+
+_VERBS = {"running": "started", "stopped": "stopped", "terminated": "terminated"}
+
+
+def _transitions(ctx: Any, params: dict, action: Any, allowed: set[str] | None = None,
+                 target: str | None = None) -> list[dict]:
+    wanted = _resolve(ctx, params["InstanceIds"])
+    live = _live_servers(ctx, wanted)
+    terminated = _data(ctx, list(wanted))
+    changes = []
+    for instance_id in params["InstanceIds"]:
+        srv = live.get(instance_id)
+        before = view.state_name(srv) if srv else "terminated"
+        if srv is None or (allowed is not None and before not in allowed):
+            if target == before:
+                changes.append((instance_id, None, before, before))
+                continue
+            if srv is None and "terminated" in terminated.get(instance_id, {}) and target == "terminated":
+                changes.append((instance_id, None, before, before))
+                continue
+            verb = _VERBS.get(target or "", "changed")
+            raise EC2Error("IncorrectInstanceState",
+                           f"The instance '{instance_id}' is not in a state from which it can be {verb}.")
+        changes.append((instance_id, srv, before, None))
+    out = []
+    for instance_id, srv, before, after in changes:
+        if srv is not None:
+            after = action(instance_id, srv, before)
+        out.append({"InstanceId": instance_id, "PreviousState": view.state(before),
+                    "CurrentState": view.state(after)})
+    return out
+
+
+@handler("StopInstances", not_found="InvalidInstanceID.NotFound")
+def stop_instances(ctx: Any, params: dict) -> dict:
+    """Stop (Nova stop); stopping a stopped instance is a no-op, as on AWS."""
+    def stop(instance_id: str, srv: Any, before: str) -> str:
+        if before == "stopped":
+            return "stopped"
+        ctx.os.compute.stop_server(srv)
+        return "stopping"
+    return {"StoppingInstances": _transitions(ctx, params, stop, {"running", "stopping", "stopped", "pending"},
+                                              target="stopped")}
+
+
+@handler("StartInstances", not_found="InvalidInstanceID.NotFound")
+def start_instances(ctx: Any, params: dict) -> dict:
+    """Start (Nova start); a terminated instance cannot be started."""
+    def start(instance_id: str, srv: Any, before: str) -> str:
+        if before in ("running", "pending"):
+            return before
+        if (srv.vm_state or "") in ("shelved", "shelved_offloaded"):
+            ctx.os.compute.unshelve_server(srv)
+        else:
+            ctx.os.compute.start_server(srv)
+        return "pending"
+    return {"StartingInstances": _transitions(ctx, params, start, {"stopped", "running", "pending"},
+                                              target="running")}
+
+
+@handler("RebootInstances", not_found="InvalidInstanceID.NotFound")
+def reboot_instances(ctx: Any, params: dict) -> None:
+    """Soft reboot; AWS answers only success."""
+    def reboot(instance_id: str, srv: Any, before: str) -> str:
+        ctx.os.compute.reboot_server(srv, "SOFT")
+        return before
+    _transitions(ctx, params, reboot, {"running"}, target="running")
+
+
+@handler("TerminateInstances", not_found="InvalidInstanceID.NotFound")
+def terminate_instances(ctx: Any, params: dict) -> dict:
+    """Delete the Nova servers; each stays visible as terminated for a while."""
+    wanted = _resolve(ctx, params["InstanceIds"])
+    data = _data(ctx, list(wanted))
+    protected = [i for i in params["InstanceIds"] if data.get(i, {}).get("disable_api_termination")]
+    if protected:
+        raise EC2Error("OperationNotPermitted",
+                       f"The instance '{protected[0]}' may not be terminated. Modify its "
+                       "'disableApiTermination' instance attribute and try again.")
+    servers = _servers(ctx)
+    lookups = _lookups(ctx, [srv for srv in servers if srv.id in set(wanted.values())])
+    snapshots = {lookups.instance_ids[srv.id]: view.describe(srv, lookups) for srv in servers
+                 if srv.id in set(wanted.values())}
+    now = datetime.now(UTC)
+
+    def terminate(instance_id: str, srv: Any, before: str) -> str:
+        record = dict(data.get(instance_id, {}))
+        snapshot = snapshots[instance_id]
+        snapshot.pop("Tags", None)
+        record.update(terminated=_encode(snapshot), terminated_at=now.isoformat(),
+                      reservation_ec2_id=record.get("reservation_ec2_id") or lookups.reservation_ids[srv.id])
+        with ctx.session() as s:
+            ids.set_data(s, ctx.project_id, instance_id, record)
+        ctx.os.compute.delete_server(srv)
+        return "shutting-down"
+    return {"TerminatingInstances": _transitions(ctx, params, terminate, None, target="terminated")}
+
+
+# ------------------------------------------------------------------------------------------------
+# Status, attributes, console
+
+@handler("DescribeInstanceStatus", not_found="InvalidInstanceID.NotFound")
+def describe_instance_status(ctx: Any, params: dict) -> dict:
+    """Status checks: running instances pass (no data plane here to check anything deeper)."""
+    wanted = params.get("InstanceIds") or []
+    if wanted:
+        _resolve(ctx, wanted)
+    pairs = _all_instances(ctx)
+    statuses = []
+    for _, i in pairs:
+        if wanted and i["InstanceId"] not in wanted:
+            continue
+        running = i["State"]["Name"] == "running"
+        if not running and not params.get("IncludeAllInstances") and not wanted:
+            continue
+        check = "ok" if running else "not-applicable"
+        detail = [{"Name": "reachability", "Status": "passed" if running else "initializing"}]
+        statuses.append({
+            "InstanceId": i["InstanceId"], "AvailabilityZone": i["Placement"]["AvailabilityZone"],
+            "InstanceState": i["State"], "Events": [],
+            "InstanceStatus": {"Status": check, "Details": detail},
+            "SystemStatus": {"Status": check, "Details": detail},
+            "AttachedEbsStatus": {"Status": check, "Details": [{"Name": "reachability",
+                                                                "Status": detail[0]["Status"]}]},
+        })
+    statuses = apply_filters("DescribeInstanceStatus", params.get("Filters"), statuses, {
+        "availability-zone": lambda s: s["AvailabilityZone"],
+        "instance-state-code": lambda s: s["InstanceState"]["Code"],
+        "instance-state-name": lambda s: s["InstanceState"]["Name"],
+        "instance-status.status": lambda s: s["InstanceStatus"]["Status"],
+        "instance-status.reachability": lambda s: s["InstanceStatus"]["Details"][0]["Status"],
+        "system-status.status": lambda s: s["SystemStatus"]["Status"],
+        "system-status.reachability": lambda s: s["SystemStatus"]["Details"][0]["Status"],
+    })
+    page, token = pagination.paginate(ctx.pagination_secret, "DescribeInstanceStatus", statuses,
+                                      key=lambda s: s["InstanceId"], max_results=params.get("MaxResults"),
+                                      next_token=params.get("NextToken"))
+    result: dict = {"InstanceStatuses": page}
+    if token:
+        result["NextToken"] = token
+    return result
+
+
+def _one_instance(ctx: Any, instance_id: str) -> tuple[Any, dict, dict]:
+    """(server, EC2 view, stored data) of one live instance of the caller."""
+    wanted = _resolve(ctx, [instance_id])
+    live = _live_servers(ctx, wanted)
+    srv = live.get(instance_id)
+    if srv is None:
+        raise EC2Error("InvalidInstanceID.NotFound", f"The instance ID '{instance_id}' does not exist")
+    lookups = _lookups(ctx, [srv])
+    return srv, view.describe(srv, lookups), lookups.data.get(instance_id, {})
+
+
+@handler("DescribeInstanceAttribute", not_found="InvalidInstanceID.NotFound")
+def describe_instance_attribute(ctx: Any, params: dict) -> dict:
+    """One attribute of an instance, as AWS names them (instanceType, userData, groupSet, ...)."""
+    attribute = params["Attribute"]
+    instance_id = params["InstanceId"]
+    srv, instance, data = _one_instance(ctx, instance_id)
+    out: dict[str, Any] = {"InstanceId": instance_id}
+    value = {
+        "instanceType": lambda: {"InstanceType": {"Value": instance["InstanceType"]}},
+        "kernel": lambda: {"KernelId": {}},
+        "ramdisk": lambda: {"RamdiskId": {}},
+        "userData": lambda: {"UserData": {"Value": data["user_data"]} if data.get("user_data") else {}},
+        "disableApiTermination": lambda: {"DisableApiTermination": {
+            "Value": bool(data.get("disable_api_termination", False))}},
+        "disableApiStop": lambda: {"DisableApiStop": {"Value": False}},
+        "instanceInitiatedShutdownBehavior": lambda: {"InstanceInitiatedShutdownBehavior": {
+            "Value": data.get("shutdown_behavior", "stop")}},
+        "rootDeviceName": lambda: {"RootDeviceName": {"Value": instance["RootDeviceName"]}},
+        "blockDeviceMapping": lambda: {"BlockDeviceMappings": instance["BlockDeviceMappings"]},
+        "productCodes": lambda: {"ProductCodes": []},
+        "sourceDestCheck": lambda: {"SourceDestCheck": {"Value": instance["SourceDestCheck"]}},
+        "groupSet": lambda: {"Groups": instance["SecurityGroups"]},
+        "ebsOptimized": lambda: {"EbsOptimized": {"Value": False}},
+        "sriovNetSupport": lambda: {"SriovNetSupport": {}},
+        "enaSupport": lambda: {"EnaSupport": {"Value": True}},
+        "enclaveOptions": lambda: {"EnclaveOptions": {"Enabled": False}},
+    }.get(attribute)
+    if value is None:
+        raise EC2Error("InvalidParameterValue", f"Value ({attribute}) for parameter attribute is invalid.")
+    out.update(value())
+    return out
+
+
+@handler("ModifyInstanceAttribute", not_found="InvalidInstanceID.NotFound")
+def modify_instance_attribute(ctx: Any, params: dict) -> None:
+    """instanceType (stopped instances: a Nova resize), userData (stopped), termination protection,
+    shutdown behaviour, security groups."""
+    instance_id = params["InstanceId"]
+    srv, instance, data = _one_instance(ctx, instance_id)
+    attribute, plain = params.get("Attribute"), (params.get("Value") or None)
+
+    def value_of(member: str, attr: str) -> Any:
+        given = params.get(member)
+        if given is not None:
+            return given.get("Value") if isinstance(given, dict) else given
+        return plain if attribute == attr else None
+
+    new_type = value_of("InstanceType", "instanceType")
+    if new_type:
+        if instance["State"]["Name"] != "stopped":
+            raise EC2Error("IncorrectInstanceState",
+                           f"The instance '{instance_id}' is not in the 'stopped' state.")
+        if new_type != instance["InstanceType"]:
+            flavor = _flavor(ctx, new_type)
+            ctx.os.compute.resize_server(srv, flavor)
+            _wait_for(ctx, srv.id, lambda s: (s.status or "").upper() == "VERIFY_RESIZE",
+                      what="resize")
+            ctx.os.compute.confirm_server_resize(srv)
+    protect = value_of("DisableApiTermination", "disableApiTermination")
+    if protect is not None:
+        _update_data(ctx, instance_id, disable_api_termination=_as_bool(protect))
+    behaviour = value_of("InstanceInitiatedShutdownBehavior", "instanceInitiatedShutdownBehavior")
+    if behaviour is not None:
+        if behaviour not in ("stop", "terminate"):
+            raise EC2Error("InvalidParameterValue", f"Value ({behaviour}) for parameter "
+                           "instanceInitiatedShutdownBehavior is invalid.")
+        _update_data(ctx, instance_id, shutdown_behavior=behaviour)
+    user_data = params.get("UserData")
+    if user_data is not None:
+        if instance["State"]["Name"] != "stopped":
+            raise EC2Error("IncorrectInstanceState",
+                           f"The instance '{instance_id}' is not in the 'stopped' state.")
+        raw = user_data.get("Value") or b""
+        _update_data(ctx, instance_id, user_data=base64.b64encode(raw).decode() if raw else None)
+    if params.get("Groups"):
+        _set_groups(ctx, srv, instance, params["Groups"])
+    source_dest = value_of("SourceDestCheck", "sourceDestCheck")
+    if source_dest is not None and not _as_bool(source_dest):
+        raise EC2Error("Unsupported", "Disabling the source/destination check is not supported by this cloud.")
+    if attribute and attribute not in ("instanceType", "disableApiTermination", "instanceInitiatedShutdownBehavior",
+                                       "userData", "groupSet", "sourceDestCheck"):
+        raise EC2Error("InvalidParameterValue", f"Value ({attribute}) for parameter attribute is invalid.")
+
+
+def _as_bool(value: Any) -> bool:
+    return value if isinstance(value, bool) else str(value).lower() == "true"
+
+
+def _set_groups(ctx: Any, srv: Any, instance: dict, group_ids: list[str]) -> None:
+    wanted = set(_security_groups(ctx, group_ids, []))
+    names = {g.id: g.name for g in ctx.os.network.security_groups(project_id=ctx.project_id)}
+    current = {g["GroupName"] for g in instance["SecurityGroups"]}
+    for gid in wanted:
+        if names.get(gid) not in current:
+            ctx.os.compute.add_security_group_to_server(srv, {"name": gid})
+    for name in current:
+        if name not in {names.get(g) for g in wanted}:
+            ctx.os.compute.remove_security_group_from_server(srv, {"name": name})
+
+
+def _wait_for(ctx: Any, server_id: str, ready: Any, what: str, timeout: float = 120) -> Any:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        srv = ctx.os.compute.get_server(server_id)
+        if ready(srv):
+            return srv
+        if (srv.status or "").upper() == "ERROR":
+            raise EC2Error("IncorrectInstanceState", f"The {what} of the instance failed.")
+        time.sleep(1)
+    raise EC2Error("IncorrectInstanceState", f"The {what} of the instance did not finish in time.")
+
+
+@handler("ResetInstanceAttribute", not_found="InvalidInstanceID.NotFound")
+def reset_instance_attribute(ctx: Any, params: dict) -> None:
+    """kernel, ramdisk (nothing to reset on this cloud) and sourceDestCheck (always on here)."""
+    _one_instance(ctx, params["InstanceId"])
+    if params["Attribute"] not in ("kernel", "ramdisk", "sourceDestCheck"):
+        raise EC2Error("InvalidParameterValue", f"Value ({params['Attribute']}) for parameter attribute is invalid.")
+
+
+@handler("GetConsoleOutput", not_found="InvalidInstanceID.NotFound")
+def get_console_output(ctx: Any, params: dict) -> dict:
+    """Nova's console log, base64-encoded as AWS sends it."""
+    instance_id = params["InstanceId"]
+    wanted = _resolve(ctx, [instance_id])
+    srv = _live_servers(ctx, wanted).get(instance_id)
+    if srv is None:
+        raise EC2Error("InvalidInstanceID.NotFound", f"The instance ID '{instance_id}' does not exist")
+    text = ctx.os.compute.get_server_console_output(srv).get("output") or ""
+    return {"InstanceId": instance_id, "Timestamp": datetime.now(UTC),
+            "Output": base64.b64encode(text.encode("utf-8", "replace")).decode()}
+
+
+@handler("GetPasswordData", not_found="InvalidInstanceID.NotFound")
+def get_password_data(ctx: Any, params: dict) -> dict:
+    """Windows password data: none here (no Windows images report one); empty, as AWS answers."""
+    instance_id = params["InstanceId"]
+    _resolve(ctx, [instance_id])
+    return {"InstanceId": instance_id, "Timestamp": datetime.now(UTC), "PasswordData": ""}
