@@ -1,0 +1,204 @@
+"""The EC2 compute lifecycle on Nova, through the real service, with boto3 waiters and the aws CLI."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+
+import pytest
+from botocore.exceptions import ClientError
+
+pytestmark = pytest.mark.cloud
+FAST = {"Delay": 2, "MaxAttempts": 90}
+
+
+def code_of(excinfo) -> str:
+    return excinfo.value.response["Error"]["Code"]
+
+
+@pytest.fixture(scope="module")
+def image_id(ec2_demo, cloud_info) -> str:
+    images = ec2_demo.describe_images(Filters=[{"Name": "name", "Values": [cloud_info["image"]["name"]]}])["Images"]
+    assert images, "the test cloud's image is not visible through DescribeImages"
+    return images[0]["ImageId"]
+
+
+@pytest.fixture(scope="module")
+def key_name(ec2_demo):
+    name = f"inst-{uuid.uuid4().hex[:8]}"
+    ec2_demo.create_key_pair(KeyName=name)
+    yield name
+    ec2_demo.delete_key_pair(KeyName=name)
+
+
+def _instances(ec2, **kwargs) -> list[dict]:
+    return [i for r in ec2.describe_instances(**kwargs)["Reservations"] for i in r["Instances"]]
+
+
+def _terminate(ec2, instance_ids):
+    if instance_ids:
+        ec2.terminate_instances(InstanceIds=instance_ids)
+
+
+def test_instance_lifecycle(ec2_demo, image_id, key_name, cloud_info):
+    marker = uuid.uuid4().hex[:8]
+    user_data = f"#!/bin/sh\necho hello {marker}\n"
+    run = ec2_demo.run_instances(
+        ImageId=image_id, InstanceType="t3.micro", MinCount=1, MaxCount=1, KeyName=key_name, UserData=user_data,
+        TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": f"web-{marker}"},
+                                                                 {"Key": "marker", "Value": marker}]}])
+    instance = run["Instances"][0]
+    instance_id = instance["InstanceId"]
+    try:
+        assert run["ReservationId"].startswith("r-") and run["OwnerId"].isdigit() and len(run["OwnerId"]) == 12
+        assert instance_id.startswith("i-") and instance["State"]["Name"] == "pending"
+        assert instance["ImageId"] == image_id and instance["KeyName"] == key_name
+        ec2_demo.get_waiter("instance_running").wait(InstanceIds=[instance_id], WaiterConfig=FAST)
+
+        found = _instances(ec2_demo, InstanceIds=[instance_id])
+        assert len(found) == 1
+        live = found[0]
+        assert live["State"] == {"Code": 16, "Name": "running"}
+        assert live["InstanceType"] == "t3.micro" and live["KeyName"] == key_name
+        assert live["PrivateIpAddress"] and live["VpcId"].startswith("vpc-") and live["SubnetId"].startswith("subnet-")
+        assert live["Placement"]["AvailabilityZone"]
+        assert {"Key": "marker", "Value": marker} in live["Tags"]
+        assert live["LaunchTime"].tzinfo is not None
+        assert live["SecurityGroups"] and live["NetworkInterfaces"][0]["NetworkInterfaceId"].startswith("eni-")
+
+        by_filter = {
+            "tag:marker": [marker], "instance-state-name": ["running"], "instance-type": ["t3.micro"],
+            "key-name": [key_name], "image-id": [image_id], "vpc-id": [live["VpcId"]],
+            "subnet-id": [live["SubnetId"]], "private-ip-address": [live["PrivateIpAddress"]],
+            "availability-zone": [live["Placement"]["AvailabilityZone"]],
+            "availabilityZone": [live["Placement"]["AvailabilityZone"]], "instance-id": [instance_id],
+            "tag-key": ["marker"], "tag-value": [marker], "instance-state-code": ["16"],
+        }
+        for name, values in by_filter.items():
+            ids = [i["InstanceId"] for i in _instances(ec2_demo, Filters=[{"Name": name, "Values": values}])]
+            assert instance_id in ids, name
+        assert instance_id not in [i["InstanceId"] for i in _instances(
+            ec2_demo, Filters=[{"Name": "tag:marker", "Values": ["other"]}])]
+
+        attr = ec2_demo.describe_instance_attribute(InstanceId=instance_id, Attribute="userData")
+        assert base64.b64decode(attr["UserData"]["Value"]).decode() == user_data
+        for attribute in ("instanceInitiatedShutdownBehavior", "disableApiStop", "disableApiTermination"):
+            ec2_demo.describe_instance_attribute(InstanceId=instance_id, Attribute=attribute)
+        console = ec2_demo.get_console_output(InstanceId=instance_id)
+        assert console["InstanceId"] == instance_id and "Output" in console
+
+        status = ec2_demo.describe_instance_status(InstanceIds=[instance_id])["InstanceStatuses"]
+        assert status[0]["InstanceState"]["Name"] == "running"
+
+        stopped = ec2_demo.stop_instances(InstanceIds=[instance_id])["StoppingInstances"][0]
+        assert stopped["PreviousState"]["Name"] == "running"
+        assert stopped["CurrentState"]["Name"] in ("stopping", "stopped")
+        ec2_demo.get_waiter("instance_stopped").wait(InstanceIds=[instance_id], WaiterConfig=FAST)
+
+        ec2_demo.modify_instance_attribute(InstanceId=instance_id, InstanceType={"Value": "t3.small"})
+        assert _instances(ec2_demo, InstanceIds=[instance_id])[0]["InstanceType"] == "t3.small"
+
+        started = ec2_demo.start_instances(InstanceIds=[instance_id])["StartingInstances"][0]
+        assert started["PreviousState"]["Name"] == "stopped"
+        ec2_demo.get_waiter("instance_running").wait(InstanceIds=[instance_id], WaiterConfig=FAST)
+        ec2_demo.reboot_instances(InstanceIds=[instance_id])
+
+        ec2_demo.modify_instance_attribute(InstanceId=instance_id, DisableApiTermination={"Value": True})
+        with pytest.raises(ClientError) as e:
+            ec2_demo.terminate_instances(InstanceIds=[instance_id])
+        assert code_of(e) == "OperationNotPermitted"
+        ec2_demo.modify_instance_attribute(InstanceId=instance_id, DisableApiTermination={"Value": False})
+    finally:
+        _terminate(ec2_demo, [instance_id])
+    ec2_demo.get_waiter("instance_terminated").wait(InstanceIds=[instance_id], WaiterConfig=FAST)
+    gone = _instances(ec2_demo, InstanceIds=[instance_id])[0]
+    assert gone["State"] == {"Code": 48, "Name": "terminated"}
+    with pytest.raises(ClientError) as e:
+        ec2_demo.start_instances(InstanceIds=[instance_id])
+    assert code_of(e) == "IncorrectInstanceState"
+    again = ec2_demo.terminate_instances(InstanceIds=[instance_id])["TerminatingInstances"][0]
+    assert again["CurrentState"]["Name"] == "terminated"
+
+
+def test_one_reservation_and_idempotency(ec2_demo, image_id):
+    token = uuid.uuid4().hex
+    first = ec2_demo.run_instances(ImageId=image_id, InstanceType="t3.nano", MinCount=2, MaxCount=2,
+                                   ClientToken=token)
+    ids = [i["InstanceId"] for i in first["Instances"]]
+    try:
+        assert len(ids) == 2 and sorted(i["AmiLaunchIndex"] for i in first["Instances"]) == [0, 1]
+        again = ec2_demo.run_instances(ImageId=image_id, InstanceType="t3.nano", MinCount=2, MaxCount=2,
+                                       ClientToken=token)
+        assert again["ReservationId"] == first["ReservationId"]
+        assert sorted(i["InstanceId"] for i in again["Instances"]) == sorted(ids)
+        with pytest.raises(ClientError) as e:
+            ec2_demo.run_instances(ImageId=image_id, InstanceType="t3.small", MinCount=1, MaxCount=1,
+                                   ClientToken=token)
+        assert code_of(e) == "IdempotentParameterMismatch"
+        reservations = ec2_demo.describe_instances(InstanceIds=ids)["Reservations"]
+        assert [r["ReservationId"] for r in reservations] == [first["ReservationId"]]
+        assert len(reservations[0]["Instances"]) == 2
+    finally:
+        _terminate(ec2_demo, ids)
+
+
+def test_isolation(ec2_demo, ec2_alt, image_id):
+    run = ec2_demo.run_instances(ImageId=image_id, InstanceType="t3.nano", MinCount=1, MaxCount=1)
+    instance_id = run["Instances"][0]["InstanceId"]
+    try:
+        assert instance_id not in [i["InstanceId"] for i in _instances(ec2_alt)]
+        assert _instances(ec2_alt, Filters=[{"Name": "instance-id", "Values": [instance_id]}]) == []
+        for call in (lambda: ec2_alt.describe_instances(InstanceIds=[instance_id]),
+                     lambda: ec2_alt.stop_instances(InstanceIds=[instance_id]),
+                     lambda: ec2_alt.terminate_instances(InstanceIds=[instance_id])):
+            with pytest.raises(ClientError) as e:
+                call()
+            assert code_of(e) == "InvalidInstanceID.NotFound"
+        assert _instances(ec2_demo, InstanceIds=[instance_id])[0]["State"]["Name"] != "terminated"
+    finally:
+        _terminate(ec2_demo, [instance_id])
+
+
+def test_bad_input_leaves_nothing_behind(ec2_demo, image_id, demo_conn):
+    before = {s.id for s in demo_conn.compute.servers()}
+    cases = [
+        (dict(ImageId="ami-0123456789abcdef0"), "InvalidAMIID.NotFound"),
+        (dict(ImageId="ami-xyz"), "InvalidAMIID.Malformed"),
+        (dict(ImageId=image_id, InstanceType="p4d.24xlarge"), "InvalidParameterValue"),
+        (dict(ImageId=image_id, KeyName=f"nope-{uuid.uuid4().hex[:6]}"), "InvalidKeyPair.NotFound"),
+        (dict(ImageId=image_id, SecurityGroupIds=["sg-0123456789abcdef0"]), "InvalidGroup.NotFound"),
+        (dict(ImageId=image_id, SubnetId="subnet-0123456789abcdef0"), "InvalidSubnetID.NotFound"),
+        (dict(ImageId=image_id, MinCount=3, MaxCount=2), "InvalidParameterValue"),
+    ]
+    for extra, code in cases:
+        params = {"MinCount": 1, "MaxCount": 1, "InstanceType": "t3.nano", **extra}
+        with pytest.raises(ClientError) as e:
+            ec2_demo.run_instances(**params)
+        assert code_of(e) == code, extra
+    assert {s.id for s in demo_conn.compute.servers()} == before
+    for bad, code in (("i-0123456789abcdef0", "InvalidInstanceID.NotFound"), ("i-zz", "InvalidInstanceID.Malformed")):
+        with pytest.raises(ClientError) as e:
+            ec2_demo.describe_instances(InstanceIds=[bad])
+        assert code_of(e) == code
+
+
+def test_aws_cli_and_network_interfaces_form(aws_cli, ec2_demo, image_id):
+    # The CLI folds --associate-public-ip-address into NetworkInterfaces[0] with the subnet and groups.
+    subnet = _default_subnet(ec2_demo)
+    out = aws_cli("demo", "run-instances", "--image-id", image_id, "--instance-type", "t3.nano", "--count", "1",
+                  "--subnet-id", subnet, "--associate-public-ip-address")
+    instance_id = out["Instances"][0]["InstanceId"]
+    try:
+        described = aws_cli("demo", "describe-instances", "--instance-ids", instance_id)
+        assert described["Reservations"][0]["Instances"][0]["SubnetId"] == subnet
+        aws_cli("demo", "wait", "instance-running", "--instance-ids", instance_id)
+    finally:
+        aws_cli("demo", "terminate-instances", "--instance-ids", instance_id)
+
+
+def _default_subnet(ec2) -> str:
+    run = _instances(ec2)
+    for i in run:
+        if i.get("SubnetId"):
+            return i["SubnetId"]
+    pytest.skip("no subnet known yet")
