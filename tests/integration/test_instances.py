@@ -182,23 +182,17 @@ def test_bad_input_leaves_nothing_behind(ec2_demo, image_id, demo_conn):
         assert code_of(e) == code
 
 
-def test_aws_cli_and_network_interfaces_form(aws_cli, ec2_demo, image_id):
-    # The CLI folds --associate-public-ip-address into NetworkInterfaces[0] with the subnet and groups.
-    subnet = _default_subnet(ec2_demo)
-    out = aws_cli("demo", "run-instances", "--image-id", image_id, "--instance-type", "t3.nano", "--count", "1",
-                  "--subnet-id", subnet, "--associate-public-ip-address")
-    instance_id = out["Instances"][0]["InstanceId"]
+def test_aws_cli_and_network_interfaces_form(aws_cli, image_id):
+    first = aws_cli("demo", "run-instances", "--image-id", image_id, "--instance-type", "t3.nano", "--count", "1")
+    ids = [first["Instances"][0]["InstanceId"]]
     try:
-        described = aws_cli("demo", "describe-instances", "--instance-ids", instance_id)
-        assert described["Reservations"][0]["Instances"][0]["SubnetId"] == subnet
-        aws_cli("demo", "wait", "instance-running", "--instance-ids", instance_id)
+        aws_cli("demo", "wait", "instance-running", "--instance-ids", ids[0])
+        described = aws_cli("demo", "describe-instances", "--instance-ids", ids[0])
+        subnet = described["Reservations"][0]["Instances"][0]["SubnetId"]
+        # The CLI folds --associate-public-ip-address into NetworkInterfaces[0], moving the subnet there.
+        second = aws_cli("demo", "run-instances", "--image-id", image_id, "--instance-type", "t3.nano",
+                         "--count", "1", "--subnet-id", subnet, "--associate-public-ip-address")
+        ids.append(second["Instances"][0]["InstanceId"])
+        assert second["Instances"][0]["SubnetId"] == subnet
     finally:
-        aws_cli("demo", "terminate-instances", "--instance-ids", instance_id)
-
-
-def _default_subnet(ec2) -> str:
-    run = _instances(ec2)
-    for i in run:
-        if i.get("SubnetId"):
-            return i["SubnetId"]
-    pytest.skip("no subnet known yet")
+        aws_cli("demo", "terminate-instances", "--instance-ids", *ids)
