@@ -27,6 +27,11 @@ from ec2api_runtime.errors import EC2Error
 CHUNK = 1000
 _ATTEMPTS = 5
 
+# The project of ids that are the same for every project (AMI ids: AWS's image ids are global).
+# Whether a caller may see such a resource is the backend's business (Glance), not the id layer's;
+# each project may tag a shared id, and its tags stay its own (see tags._check_resources).
+SHARED_SCOPE = "*"
+
 _ID_RE = re.compile(r"([a-z]+(?:-[a-z]+)*)-([0-9a-f]{8}|[0-9a-f]{17})")
 _KIND_RE = re.compile(r"[a-z]+(?:-[a-z]+)*")
 

@@ -63,7 +63,8 @@ def _validate_tags(tags: Sequence[dict[str, Any]]) -> dict[str, str]:
 
 def _check_resources(s: Session, project_id: str, resource_ids: Sequence[str], lock: bool = False) -> dict[str, str]:
     """``{resource_id: kind}``; ``InvalidID`` for a malformed id, ``Invalid<Kind>ID.NotFound`` for one
-    unknown in the project. ``lock``: lock the resources' item rows until the transaction ends."""
+    unknown in the project (ids of ``ids.SHARED_SCOPE`` count as known: any project may tag them, its
+    tags its own). ``lock``: lock the resources' item rows until the transaction ends."""
     kinds: dict[str, str] = {}
     for rid in resource_ids:
         kind = ids.kind_of(rid)
@@ -73,7 +74,8 @@ def _check_resources(s: Session, project_id: str, resource_ids: Sequence[str], l
     wanted = sorted(kinds)
     known: set[str] = set()
     for i in range(0, len(wanted), ids.CHUNK):
-        q = select(Item.ec2_id).where(Item.project_id == project_id, Item.ec2_id.in_(wanted[i:i + ids.CHUNK]))
+        q = select(Item.ec2_id).where(Item.project_id.in_((project_id, ids.SHARED_SCOPE)),
+                                      Item.ec2_id.in_(wanted[i:i + ids.CHUNK]))
         if lock:
             q = q.with_for_update()     # no-op on SQLite, whose transactions already hold the write lock
         known.update(s.scalars(q))

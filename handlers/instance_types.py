@@ -1,0 +1,300 @@
+"""Instance types from Nova flavors: DescribeInstanceTypes, DescribeInstanceTypeOfferings,
+DescribeInstanceCreditSpecifications.
+
+Rule: a flavor whose name is an EC2 instance type (one of the model's ``InstanceType`` values, e.g.
+``t3.micro``) *is* that instance type; other flavors are not shown. What a flavor knows fills the
+answer (vCPUs, RAM, ephemeral disk); the rest are constants true of any Nova/KVM server: x86_64, HVM,
+EBS (Cinder) root devices, on-demand only, ``nitro`` as the hypervisor (AWS's KVM-based one; the
+model allows only ``nitro``/``xen``). T families (t2, t3, t3a, t4g...) report
+``BurstablePerformanceSupported`` so that tools ask DescribeInstanceCreditSpecifications, which
+answers ``standard`` credits for the caller's servers of those types: OpenStack has no CPU credits.
+
+Every Describe here costs one Nova call (flavors; plus zones or servers where needed).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from ec2api_runtime import pagination
+from ec2api_runtime.db import ids
+from ec2api_runtime.dispatch import handler
+from ec2api_runtime.errors import EC2Error
+from ec2api_runtime.filters import apply_filters
+from generated.ec2.api_op_describe_instance_types import _ENUM_InstanceType
+from handlers.regions import zone_id
+
+# The model's InstanceType enum: the names a flavor may carry to be an EC2 instance type.
+EC2_INSTANCE_TYPES: frozenset[str] = frozenset(_ENUM_InstanceType)
+
+# Families AWS lists as previous generation (CurrentGeneration false).
+_PREVIOUS_GENERATION = frozenset({
+    "t1", "m1", "m2", "m3", "c1", "c3", "cc1", "cc2", "cg1", "cr1", "g2", "hi1", "hs1", "i2", "r3",
+})
+_FREE_TIER = frozenset({"t2.micro", "t3.micro"})
+_BURSTABLE_RE = re.compile(r"t\d+[a-z]*")
+_NETWORK_PERFORMANCE = "Up to 5 Gigabit"
+
+
+def family(instance_type: str) -> str:
+    """``t3`` for ``t3.micro``."""
+    return instance_type.split(".", 1)[0]
+
+
+def is_burstable(instance_type: str) -> bool:
+    """T families (t2, t3, t3a, t4g, ...) are AWS's burstable performance types."""
+    return bool(_BURSTABLE_RE.fullmatch(family(instance_type)))
+
+
+def _max_interfaces(vcpus: int) -> int:
+    # AWS's limits grow with size; these match its small and medium sizes and are more than
+    # Neutron needs to enforce anything (ports per server are bounded by quota, not by type).
+    if vcpus <= 2:
+        return 3
+    if vcpus <= 8:
+        return 4
+    return 8
+
+
+def type_info(name: str, vcpus: int, ram_mib: int, ephemeral_gb: int = 0) -> dict[str, Any]:
+    """The ``InstanceTypeInfo`` of a flavor (pure: unit-tested)."""
+    vcpus = max(int(vcpus or 1), 1)
+    ephemeral_gb = int(ephemeral_gb or 0)
+    interfaces = _max_interfaces(vcpus)
+    info: dict[str, Any] = {
+        "InstanceType": name,
+        "CurrentGeneration": family(name) not in _PREVIOUS_GENERATION,
+        "FreeTierEligible": name in _FREE_TIER,
+        "SupportedUsageClasses": ["on-demand"],
+        "SupportedRootDeviceTypes": ["ebs"],
+        "SupportedVirtualizationTypes": ["hvm"],
+        "BareMetal": False,
+        "Hypervisor": "nitro",
+        "ProcessorInfo": {"SupportedArchitectures": ["x86_64"]},
+        "VCpuInfo": {"DefaultVCpus": vcpus, "DefaultCores": vcpus, "DefaultThreadsPerCore": 1,
+                     "ValidCores": list(range(1, vcpus + 1)), "ValidThreadsPerCore": [1]},
+        "MemoryInfo": {"SizeInMiB": int(ram_mib or 0)},
+        "InstanceStorageSupported": ephemeral_gb > 0,
+        "EbsInfo": {"EbsOptimizedSupport": "default", "EncryptionSupport": "unsupported",
+                    "NvmeSupport": "unsupported"},
+        "NetworkInfo": {
+            "NetworkPerformance": _NETWORK_PERFORMANCE,
+            "MaximumNetworkInterfaces": interfaces,
+            "MaximumNetworkCards": 1,
+            "DefaultNetworkCardIndex": 0,
+            "NetworkCards": [{"NetworkCardIndex": 0, "NetworkPerformance": _NETWORK_PERFORMANCE,
+                              "MaximumNetworkInterfaces": interfaces}],
+            "Ipv4AddressesPerInterface": 10,
+            "Ipv6AddressesPerInterface": 10,
+            "Ipv6Supported": True,
+            "EnaSupport": "supported",
+            "EfaSupported": False,
+            "EncryptionInTransitSupported": False,
+            "FlexibleEnaQueuesSupport": "unsupported",
+        },
+        # Nova server groups: affinity ~ cluster, anti-affinity ~ spread.
+        "PlacementGroupInfo": {"SupportedStrategies": ["cluster", "spread"]},
+        "HibernationSupported": False,
+        "BurstablePerformanceSupported": is_burstable(name),
+        "DedicatedHostsSupported": False,
+        "AutoRecoverySupported": False,
+        "SupportedBootModes": ["legacy-bios", "uefi"],
+        "NitroEnclavesSupport": "unsupported",
+        "NitroTpmSupport": "unsupported",
+        "PhcSupport": "unsupported",
+        "RebootMigrationSupport": "unsupported",
+    }
+    if ephemeral_gb > 0:
+        info["InstanceStorageInfo"] = {
+            "TotalSizeInGB": ephemeral_gb,
+            "Disks": [{"SizeInGB": ephemeral_gb, "Count": 1, "Type": "ssd"}],
+            "NvmeSupport": "unsupported",
+            "EncryptionSupport": "unsupported",
+        }
+    return info
+
+
+def _get(d: dict, *path: str) -> Any:
+    for p in path:
+        if not isinstance(d, dict):
+            return None
+        d = d.get(p)
+    return d
+
+
+def _disks(i: dict, key: str) -> list:
+    return [disk.get(key) for disk in (_get(i, "InstanceStorageInfo", "Disks") or [])]
+
+
+# Filter name -> value(s) of an InstanceTypeInfo. Facts we do not model answer None (match nothing).
+_FILTERS: dict[str, Any] = {
+    "auto-recovery-supported": lambda i: i["AutoRecoverySupported"],
+    "bare-metal": lambda i: i["BareMetal"],
+    "burstable-performance-supported": lambda i: i["BurstablePerformanceSupported"],
+    "current-generation": lambda i: i["CurrentGeneration"],
+    "dedicated-hosts-supported": lambda i: i["DedicatedHostsSupported"],
+    "ebs-info.attachment-limit-type": lambda i: _get(i, "EbsInfo", "AttachmentLimitType"),
+    "ebs-info.maximum-ebs-attachments": lambda i: _get(i, "EbsInfo", "MaximumEbsAttachments"),
+    "ebs-info.ebs-optimized-info.baseline-bandwidth-in-mbps":
+        lambda i: _get(i, "EbsInfo", "EbsOptimizedInfo", "BaselineBandwidthInMbps"),
+    "ebs-info.ebs-optimized-info.baseline-iops":
+        lambda i: _get(i, "EbsInfo", "EbsOptimizedInfo", "BaselineIops"),
+    "ebs-info.ebs-optimized-info.baseline-throughput-in-mbps":
+        lambda i: _get(i, "EbsInfo", "EbsOptimizedInfo", "BaselineThroughputInMBps"),
+    "ebs-info.ebs-optimized-info.maximum-bandwidth-in-mbps":
+        lambda i: _get(i, "EbsInfo", "EbsOptimizedInfo", "MaximumBandwidthInMbps"),
+    "ebs-info.ebs-optimized-info.maximum-iops":
+        lambda i: _get(i, "EbsInfo", "EbsOptimizedInfo", "MaximumIops"),
+    "ebs-info.ebs-optimized-info.maximum-throughput-in-mbps":
+        lambda i: _get(i, "EbsInfo", "EbsOptimizedInfo", "MaximumThroughputInMBps"),
+    "ebs-info.ebs-optimized-support": lambda i: _get(i, "EbsInfo", "EbsOptimizedSupport"),
+    "ebs-info.encryption-support": lambda i: _get(i, "EbsInfo", "EncryptionSupport"),
+    "ebs-info.nvme-support": lambda i: _get(i, "EbsInfo", "NvmeSupport"),
+    "free-tier-eligible": lambda i: i["FreeTierEligible"],
+    "hibernation-supported": lambda i: i["HibernationSupported"],
+    "hypervisor": lambda i: i["Hypervisor"],
+    "instance-storage-info.disk.count": lambda i: _disks(i, "Count"),
+    "instance-storage-info.disk.size-in-gb": lambda i: _disks(i, "SizeInGB"),
+    "instance-storage-info.disk.type": lambda i: _disks(i, "Type"),
+    "instance-storage-info.encryption-support": lambda i: _get(i, "InstanceStorageInfo", "EncryptionSupport"),
+    "instance-storage-info.nvme-support": lambda i: _get(i, "InstanceStorageInfo", "NvmeSupport"),
+    "instance-storage-info.total-size-in-gb": lambda i: _get(i, "InstanceStorageInfo", "TotalSizeInGB"),
+    "instance-storage-supported": lambda i: i["InstanceStorageSupported"],
+    "instance-type": lambda i: i["InstanceType"],
+    "memory-info.size-in-mib": lambda i: i["MemoryInfo"]["SizeInMiB"],
+    "network-info.bandwidth-weightings": lambda i: _get(i, "NetworkInfo", "BandwidthWeightings"),
+    "network-info.efa-info.maximum-efa-interfaces": lambda i: _get(i, "NetworkInfo", "EfaInfo", "MaximumEfaInterfaces"),
+    "network-info.efa-supported": lambda i: _get(i, "NetworkInfo", "EfaSupported"),
+    "network-info.ena-support": lambda i: _get(i, "NetworkInfo", "EnaSupport"),
+    "network-info.flexible-ena-queues-support": lambda i: _get(i, "NetworkInfo", "FlexibleEnaQueuesSupport"),
+    "network-info.encryption-in-transit-supported":
+        lambda i: _get(i, "NetworkInfo", "EncryptionInTransitSupported"),
+    "network-info.ipv4-addresses-per-interface": lambda i: _get(i, "NetworkInfo", "Ipv4AddressesPerInterface"),
+    "network-info.ipv6-addresses-per-interface": lambda i: _get(i, "NetworkInfo", "Ipv6AddressesPerInterface"),
+    "network-info.ipv6-supported": lambda i: _get(i, "NetworkInfo", "Ipv6Supported"),
+    "network-info.maximum-network-cards": lambda i: _get(i, "NetworkInfo", "MaximumNetworkCards"),
+    "network-info.maximum-network-interfaces": lambda i: _get(i, "NetworkInfo", "MaximumNetworkInterfaces"),
+    "network-info.network-performance": lambda i: _get(i, "NetworkInfo", "NetworkPerformance"),
+    "nitro-enclaves-support": lambda i: i["NitroEnclavesSupport"],
+    "nitro-tpm-support": lambda i: i["NitroTpmSupport"],
+    "nitro-tpm-info.supported-versions": lambda i: _get(i, "NitroTpmInfo", "SupportedVersions"),
+    "processor-info.supported-architecture": lambda i: i["ProcessorInfo"]["SupportedArchitectures"],
+    "processor-info.sustained-clock-speed-in-ghz": lambda i: _get(i, "ProcessorInfo", "SustainedClockSpeedInGhz"),
+    "processor-info.supported-features": lambda i: _get(i, "ProcessorInfo", "SupportedFeatures"),
+    "reboot-migration-support": lambda i: i["RebootMigrationSupport"],
+    "supported-boot-mode": lambda i: i["SupportedBootModes"],
+    "supported-root-device-type": lambda i: i["SupportedRootDeviceTypes"],
+    "supported-usage-class": lambda i: i["SupportedUsageClasses"],
+    "supported-virtualization-type": lambda i: i["SupportedVirtualizationTypes"],
+    "vcpu-info.default-cores": lambda i: i["VCpuInfo"]["DefaultCores"],
+    "vcpu-info.default-threads-per-core": lambda i: i["VCpuInfo"]["DefaultThreadsPerCore"],
+    "vcpu-info.default-vcpus": lambda i: i["VCpuInfo"]["DefaultVCpus"],
+    "vcpu-info.valid-cores": lambda i: i["VCpuInfo"]["ValidCores"],
+    "vcpu-info.valid-threads-per-core": lambda i: i["VCpuInfo"]["ValidThreadsPerCore"],
+}
+
+
+def ec2_flavors(ctx: Any) -> dict[str, Any]:
+    """``{instance type: flavor}`` for the flavors the caller can use whose names are EC2 types."""
+    return {f.name: f for f in ctx.os.compute.flavors(details=True) if f.name in EC2_INSTANCE_TYPES}
+
+
+def _unknown_types(names: Iterable[str]) -> EC2Error:
+    listed = ", ".join(names)
+    return EC2Error("InvalidInstanceType", f"The following supplied instance types do not exist: [{listed}]")
+
+
+@handler("DescribeInstanceTypes")
+def describe_instance_types(ctx: Any, params: dict) -> dict:
+    """The EC2 instance types this cloud offers (one Nova call)."""
+    flavors = ec2_flavors(ctx)
+    wanted = params.get("InstanceTypes") or []
+    missing = [t for t in dict.fromkeys(wanted) if t not in flavors]
+    if missing:
+        raise _unknown_types(missing)
+    items = [type_info(name, f.vcpus, f.ram, getattr(f, "ephemeral", 0) or 0)
+             for name, f in flavors.items() if not wanted or name in wanted]
+    items = apply_filters("DescribeInstanceTypes", params.get("Filters"), items, _FILTERS)
+    page, token = pagination.paginate(ctx.pagination_secret, "DescribeInstanceTypes", items,
+                                      key=lambda i: i["InstanceType"],
+                                      max_results=params.get("MaxResults"), next_token=params.get("NextToken"))
+    result: dict[str, Any] = {"InstanceTypes": page}
+    if token:
+        result["NextToken"] = token
+    return result
+
+
+@handler("DescribeInstanceTypeOfferings")
+def describe_instance_type_offerings(ctx: Any, params: dict) -> dict:
+    """Every instance type in the region, or in every Nova availability zone (by name or zone id)."""
+    location_type = params.get("LocationType") or "region"
+    types = sorted(ec2_flavors(ctx))
+    if location_type == "region":
+        locations = [ctx.region]
+    elif location_type in ("availability-zone", "availability-zone-id"):
+        names = sorted({z.name for z in ctx.os.compute.availability_zones()})
+        locations = names if location_type == "availability-zone" else [
+            zone_id(ctx.region, i) for i in range(len(names))]
+    else:   # outpost: none here
+        locations = []
+    items = [{"InstanceType": t, "LocationType": location_type, "Location": loc}
+             for loc in locations for t in types]
+    items = apply_filters("DescribeInstanceTypeOfferings", params.get("Filters"), items, {
+        "instance-type": lambda i: i["InstanceType"],
+        "location": lambda i: i["Location"],
+    })
+    page, token = pagination.paginate(ctx.pagination_secret, "DescribeInstanceTypeOfferings", items,
+                                      key=lambda i: (i["Location"], i["InstanceType"]),
+                                      max_results=params.get("MaxResults"), next_token=params.get("NextToken"))
+    result: dict[str, Any] = {"InstanceTypeOfferings": page}
+    if token:
+        result["NextToken"] = token
+    return result
+
+
+def _flavor_name(server: Any) -> str | None:
+    """The flavor name a server was booted with (embedded since compute microversion 2.47)."""
+    flavor = getattr(server, "flavor", None)
+    if flavor is None:
+        return None
+    get = flavor.get if isinstance(flavor, dict) else (lambda k: getattr(flavor, k, None))
+    return get("original_name") or get("name")
+
+
+@handler("DescribeInstanceCreditSpecifications", not_found="InvalidInstanceID.NotFound")
+def describe_instance_credit_specifications(ctx: Any, params: dict) -> dict:
+    """``standard`` credits for the caller's burstable instances (one Nova call).
+
+    Without InstanceIds: the instances of T types. With InstanceIds: those instances, whatever
+    their type (AWS answers ``standard`` for non-burstable ones too).
+    """
+    wanted = list(dict.fromkeys(params.get("InstanceIds") or []))
+    for iid in wanted:
+        if not ids.is_well_formed("i", iid):
+            raise ids.malformed("i", iid)
+    servers = list(ctx.os.compute.servers(details=True))
+    with ctx.session() as s:
+        id_of = ids.ec2_ids(s, ctx.project_id, "i", [srv.id for srv in servers])
+    items = []
+    for srv in servers:
+        flavor = _flavor_name(srv) or ""
+        iid = id_of[srv.id]
+        if (wanted and iid in wanted) or (not wanted and is_burstable(flavor)):
+            items.append({"InstanceId": iid, "CpuCredits": "standard"})
+    if wanted:
+        present = {i["InstanceId"] for i in items}
+        for iid in wanted:
+            if iid not in present:
+                raise ids.not_found("i", iid)
+    items = apply_filters("DescribeInstanceCreditSpecifications", params.get("Filters"), items, {
+        "instance-id": lambda i: i["InstanceId"],
+    })
+    page, token = pagination.paginate(ctx.pagination_secret, "DescribeInstanceCreditSpecifications", items,
+                                      key=lambda i: i["InstanceId"],
+                                      max_results=params.get("MaxResults"), next_token=params.get("NextToken"))
+    result: dict[str, Any] = {"InstanceCreditSpecifications": page}
+    if token:
+        result["NextToken"] = token
+    return result
