@@ -386,7 +386,9 @@ def uwsgi_ini(name: str, module: str, port: int, processes: int, env: dict, extr
 
 
 def write_configs() -> None:
-    for d in (ETC, LOGS, RUN, DATA):
+    for d in (ETC, LOGS, RUN, DATA, DATA / "locks", DATA / "nova" / "instances", DATA / "neutron",
+              DATA / "cinder" / "volumes", DATA / "glance" / "images", DATA / "glance" / "staging",
+              DATA / "glance" / "tasks", DATA / "keystone"):
         d.mkdir(parents=True, exist_ok=True)
     lock = {"lock_path": str(DATA / "locks")}
     nolog_notify = {"driver": "noop"}
