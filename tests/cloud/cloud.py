@@ -45,6 +45,7 @@ COMPUTE_HOST = "ec2api-cloud"  # nova-compute's host == the registered OVS agent
 
 PORTS = {
     "mariadb": 3306,
+    "memcached": 11211,
     "rabbitmq": 5672,
     "epmd": 4369,
     "rabbitmq-dist": 25672,
@@ -331,6 +332,7 @@ def authtoken(user: str) -> dict:
         "password": SERVICE_PASSWORD,
         "region_name": REGION,
         "service_token_roles_required": True,
+        "memcached_servers": f"{HOST}:{PORTS['memcached']}",
     }
 
 
@@ -417,13 +419,14 @@ def write_configs() -> None:
         "fernet_tokens": {"key_repository": DATA / "keystone" / "fernet-keys"},
         "fernet_receipts": {"key_repository": DATA / "keystone" / "fernet-keys"},
         "credential": {"key_repository": DATA / "keystone" / "credential-keys"},
-        "cache": {"enabled": False},
+        "cache": {"enabled": True, "backend": "oslo_cache.memcache_pool",
+                  "memcache_servers": f"{HOST}:{PORTS['memcached']}", "expiration_time": 600},
         "identity": {"password_hash_rounds": 4},  # bcrypt's minimum: fast logins, this is a test cloud
         "oslo_messaging_notifications": nolog_notify,
     }))
     write(ETC / "keystone" / "uwsgi.ini", uwsgi_ini(
-        "keystone", "keystone.wsgi.api:application", PORTS["keystone"], 1,
-        {"OS_KEYSTONE_CONFIG_DIR": ETC / "keystone"}, threads=4))
+        "keystone", "keystone.wsgi.api:application", PORTS["keystone"], 2,
+        {"OS_KEYSTONE_CONFIG_DIR": ETC / "keystone"}, threads=2))
 
     # ---- Placement
     write(ETC / "placement" / "placement.conf", ini({
@@ -447,6 +450,7 @@ def write_configs() -> None:
             "reserved_host_memory_mb": 0, "reserved_host_disk_mb": 0,
             "enabled_apis": "osapi_compute", "osapi_compute_workers": 2,
             "heal_instance_info_cache_interval": -1, "update_resources_interval": 60,
+            "graceful_shutdown_timeout": 5,
         },
         "api": {"auth_strategy": "keystone"},
         "wsgi": {"api_paste_config": ETC / "nova" / "api-paste.ini"},
@@ -541,7 +545,7 @@ def write_configs() -> None:
             "host": COMPUTE_HOST, "state_path": DATA / "cinder", "volumes_dir": DATA / "cinder" / "volumes",
             "api_paste_config": ETC / "cinder" / "api-paste.ini",
             "enabled_backends": "fake", "default_volume_type": "__DEFAULT__",
-            "osapi_volume_workers": 1,
+            "osapi_volume_workers": 1, "graceful_shutdown_timeout": 5,
             "quota_volumes": 10000, "quota_snapshots": 10000, "quota_gigabytes": 10000000,
             "quota_backups": 10000, "quota_backup_gigabytes": 10000000, "quota_groups": 1000,
         },
@@ -606,6 +610,15 @@ def create_databases() -> None:
         stmts.append(f"GRANT ALL PRIVILEGES ON `ec2api%`.* TO '{EC2API_DB_USER}'@'{host}'")
     stmts.append("FLUSH PRIVILEGES")
     mysql(";\n".join(stmts))
+
+
+def start_memcached() -> None:
+    if running("memcached"):
+        return
+    if port_open(PORTS["memcached"]):
+        raise CloudError(f"port {PORTS['memcached']} (memcached) is already in use by a process this script did not start")
+    start("memcached", ["/usr/bin/memcached", "-l", HOST, "-p", str(PORTS["memcached"]), "-U", "0",
+                        "-m", "256", "-c", "4096", "-u", "memcache"])
 
 
 def rabbit_env() -> dict:
@@ -763,7 +776,7 @@ def sync_cinder(first: bool) -> None:
 
 
 # The processes `up` starts, in the order `down` stops them (reverse).
-PROCESSES = ["mariadb", "epmd", "rabbitmq", "keystone", "placement", "glance", "neutron", "cinder-api",
+PROCESSES = ["mariadb", "memcached", "epmd", "rabbitmq", "keystone", "placement", "glance", "neutron", "cinder-api",
              "nova-api", "nova-conductor", "nova-scheduler", "cinder-scheduler", "cinder-volume",
              "nova-compute"]
 
@@ -1119,8 +1132,10 @@ def cmd_up() -> int:
 
     try:
         start_mariadb()
+        start_memcached()
         start_rabbitmq()
         wait_mariadb()
+        wait_for("memcached", lambda: port_open(PORTS["memcached"]), 20, "memcached", procs=["memcached"])
         if first:
             create_databases()
         log("MariaDB ready" + ("; running the six schema syncs in parallel" if first else ""))
@@ -1163,11 +1178,14 @@ def cmd_up() -> int:
 
 def cmd_down(quiet: bool = False) -> int:
     (STATE / "ready").unlink(missing_ok=True)
-    stopped = []
-    for name in reversed(PROCESSES):
+    infra = ["rabbitmq", "epmd", "memcached", "mariadb"]
+    services = [p for p in PROCESSES if p not in infra]
+    stopped = [p for p in PROCESSES if read_pid(p) is not None]
+    # The OpenStack processes all at once, then what they depended on, in order.
+    parallel({name: (lambda n=name: stop(n, timeout=15)) for name in services if read_pid(name) is not None})
+    for name in infra:
         if read_pid(name) is not None:
-            stop(name, timeout=60 if name in ("mariadb", "rabbitmq") else 20)
-            stopped.append(name)
+            stop(name, timeout=60)
     if not quiet:
         log(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
     busy = [f"{n}:{p}" for n, p in PORTS.items() if port_open(p)]

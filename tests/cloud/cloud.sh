@@ -12,12 +12,22 @@ PYTHON="${EC2API_CLOUD_PYTHON:-python3}"
 CONSTRAINTS="$HERE/constraints.txt"
 # What the venv holds: the OpenStack 2026.2 series, pinned exactly by constraints.txt.
 PACKAGES=(keystone==30.0.0 nova==34.0.0 openstack-placement==16.0.0 neutron==29.0.0 glance==33.0.0
-          cinder==29.0.0 uwsgi pymysql python-openstackclient)
-APT_PACKAGES=(mariadb-server mariadb-client rabbitmq-server)
+          cinder==29.0.0 uwsgi pymysql python-memcached python-openstackclient)
+APT_PACKAGES=(mariadb-server mariadb-client rabbitmq-server memcached)
 
 cmd="${1:-status}"
 
 say() { echo "[cloud.sh] $*"; }
+
+lock() {
+    # One up/down/reset at a time (several test sessions may call `up` together).
+    mkdir -p "$STATE"
+    exec 9>"$STATE/.lock"
+    if ! flock -n 9; then
+        say "waiting for another cloud.sh $1 to finish ..."
+        flock 9
+    fi
+}
 
 ensure_apt() {
     local missing=()
@@ -72,12 +82,14 @@ case "$cmd" in
             say "already running ($STATE)"
             exit 0
         fi
+        lock up
         ensure_apt
         ensure_venv
         exec "$VENV/bin/python" "$HERE/cloud.py" up
         ;;
     down|reset|status)
         [ -d "$STATE" ] || { say "no cloud state in $STATE"; [ "$cmd" = status ] && exit 3; exit 0; }
+        [ "$cmd" = status ] || lock "$cmd"
         exec "$(pick_python)" "$HERE/cloud.py" "$cmd"
         ;;
     *)
