@@ -1205,13 +1205,45 @@ def cmd_reset() -> int:
     return 0
 
 
+def group_members(pgid: int) -> list[int]:
+    pids = []
+    for p in Path("/proc").iterdir():
+        if p.name.isdigit():
+            try:
+                if int((p / "stat").read_text().rsplit(") ", 1)[1].split()[2]) == pgid:
+                    pids.append(int(p.name))
+            except (OSError, IndexError, ValueError):
+                pass
+    return pids
+
+
+def pss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def cmd_status() -> int:
     ok = True
+    total_kib = total_procs = 0
     for name in PROCESSES:
         pid = read_pid(name)
-        state = "running" if running(name) else ("dead" if pid else "stopped")
-        ok = ok and state == "running"
-        print(f"{name:18} {state:8} {pid or ''}")
+        up = running(name)
+        state = "running" if up else ("dead" if pid else "stopped")
+        ok = ok and up
+        mem = ""
+        if up:
+            members = group_members(pid)
+            kib = sum(pss_kib(m) for m in members)
+            total_kib += kib
+            total_procs += len(members)
+            mem = f"{len(members):3d} procs {kib / 1024:7.1f} MiB PSS"
+        print(f"{name:18} {state:8} {pid or '':>7}  {mem}")
+    print(f"total: {total_procs} processes, {total_kib / 1024 / 1024:.2f} GiB PSS")
     print(f"ready marker: {(STATE / 'ready').exists()}; keystone: {http_status(KEYSTONE_URL + '/v3', 1)}")
     return 0 if ok and healthy() else 3
 

@@ -60,10 +60,12 @@ ensure_venv() {
     local t0=$SECONDS
     "$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "the test cloud needs Python >= 3.10")'
     [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
-    "$VENV/bin/python" -m pip install -q --upgrade pip setuptools wheel
     local cons=(-c "$CONSTRAINTS")
     [ -n "${EC2API_CLOUD_UNCONSTRAINED:-}" ] && cons=()
-    "$VENV/bin/python" -m pip install -q "${cons[@]}" "${PACKAGES[@]}"
+    {
+        "$VENV/bin/python" -m pip install -q --upgrade pip setuptools wheel &&
+        "$VENV/bin/python" -m pip install -q "${cons[@]}" "${PACKAGES[@]}"
+    } 2> >(grep -v "^WARNING: Location .* is ignored" >&2)
     echo "$stamp" > "$VENV/.ec2api-cloud-stamp"
     say "OpenStack installed in $((SECONDS - t0)) s"
 }
