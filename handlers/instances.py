@@ -745,8 +745,7 @@ def modify_instance_attribute(ctx: Any, params: dict) -> None:
         if new_type != instance["InstanceType"]:
             flavor = _flavor(ctx, new_type)
             ctx.os.compute.resize_server(srv, flavor)
-            _wait_for(ctx, srv.id, lambda s: (s.status or "").upper() == "VERIFY_RESIZE",
-                      what="resize")
+            _wait_for_resize(ctx, srv.id, new_type)
             ctx.os.compute.confirm_server_resize(srv)
     protect = value_of("DisableApiTermination", "disableApiTermination")
     if protect is not None:
@@ -790,18 +789,27 @@ def _set_groups(ctx: Any, srv: Any, instance: dict, group_ids: list[str]) -> Non
             ctx.os.compute.remove_security_group_from_server(srv, {"name": name})
 
 
-def _wait_for(ctx: Any, server_id: str, ready: Any, what: str, timeout: float = 120) -> Any:
+def _wait_for_resize(ctx: Any, server_id: str, new_type: str, timeout: float = 45) -> None:
+    """Wait until Nova has resized a stopped server (VERIFY_RESIZE), or report why it did not.
+
+    A resize that Nova cannot schedule puts the server back as it was, with no error status: that
+    shows as the old flavor with no task in progress.
+    """
     import time
 
     deadline = time.monotonic() + timeout
+    time.sleep(0.5)
     while time.monotonic() < deadline:
         srv = ctx.os.compute.get_server(server_id)
-        if ready(srv):
-            return srv
-        if (srv.status or "").upper() == "ERROR":
-            raise EC2Error("IncorrectInstanceState", f"The {what} of the instance failed.")
+        status = (srv.status or "").upper()
+        if status == "VERIFY_RESIZE":
+            return
+        if status == "ERROR" or (not srv.task_state and status in ("SHUTOFF", "ACTIVE")
+                                 and view.instance_type(srv, view.Lookups("", "", {}, {}, {}, {}, {})) != new_type):
+            raise EC2Error("InsufficientInstanceCapacity",
+                           f"There is not enough capacity to change the instance type to {new_type}.")
         time.sleep(1)
-    raise EC2Error("IncorrectInstanceState", f"The {what} of the instance did not finish in time.")
+    raise EC2Error("IncorrectInstanceState", "The instance type change did not finish in time; try again.")
 
 
 @handler("ResetInstanceAttribute", not_found="InvalidInstanceID.NotFound")
