@@ -249,7 +249,7 @@ def fail(msg: str, logname: str | None = None) -> CloudError:
     return CloudError(msg)
 
 
-def run(name: str, argv: list[str], env: dict | None = None, timeout: float = 600) -> None:
+def run(name: str, argv: list[str], env: dict | None = None, timeout: float = 600, ok=(0,)) -> None:
     """Run a one-shot command, logging to logs/<name>.log; raise with the log tail on failure."""
     LOGS.mkdir(parents=True, exist_ok=True)
     full_env = dict(os.environ)
@@ -260,7 +260,7 @@ def run(name: str, argv: list[str], env: dict | None = None, timeout: float = 60
         out.flush()
         rc = subprocess.call(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                              env=full_env, cwd=str(STATE), timeout=timeout)
-    if rc != 0:
+    if rc not in ok:
         raise fail(f"command failed (rc={rc}): {' '.join(argv)}", name)
 
 
@@ -751,7 +751,7 @@ def sync_nova(first: bool) -> None:
         run("nova-manage", nm + ["api_db", "sync"])
         run("nova-manage", nm + ["cell_v2", "map_cell0", "--database_connection", db_url("nova_cell0")])
         run("nova-manage", nm + ["db", "sync"])
-        run("nova-manage", nm + ["cell_v2", "create_cell", "--name", "cell1"])
+        run("nova-manage", nm + ["cell_v2", "create_cell", "--name", "cell1"], ok=(0, 2))  # 2: exists
     uwsgi("nova-api", "nova")
 
 
@@ -1259,6 +1259,8 @@ def main(argv: list[str]) -> int:
             return cmd_reset()
         if cmd == "status":
             return cmd_status()
+        if cmd == "check":  # quiet health check: exit 0 when up and ready
+            return 0 if healthy() else 3
     except CloudError as e:
         print(f"cloud {cmd} FAILED: {e}", file=sys.stderr)
         return 1

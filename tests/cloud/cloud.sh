@@ -80,7 +80,7 @@ case "$cmd" in
         mkdir -p "$STATE"
         # Fast path: already running and healthy.
         if [ -x "$VENV/bin/python" ] && [ -f "$STATE/ready" ] && \
-           "$VENV/bin/python" "$HERE/cloud.py" status >/dev/null 2>&1; then
+           "$VENV/bin/python" "$HERE/cloud.py" check >/dev/null 2>&1; then
             say "already running ($STATE)"
             exit 0
         fi
