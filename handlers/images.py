@@ -60,6 +60,7 @@ KIND = "ami"
 RESOURCE_TYPE = "image"
 NOT_FOUND = "InvalidAMIID.NotFound"
 GLANCE_PAGE = 1000
+ID_CHUNK = 100           # image ids per Glance "id=in:" query
 DEFAULT_ROOT_DEVICE = "/dev/sda1"
 SOURCE_PROPERTY = "ec2api_source_image"     # Glance property naming the image a copy came from
 OWNER_ALIASES = ("amazon", "aws-marketplace", "aws-backup-vault")
@@ -270,19 +271,22 @@ def visible_images(ctx: Any, glance_ids: Iterable[str] | None = None, owner: str
 
     ``glance_ids`` / ``owner`` narrow the Glance query (the answer then follows the result size).
     """
-    query: dict[str, str] = {}
-    if glance_ids is not None:
+    base: dict[str, str] = {} if owner is None else {"owner": owner}
+    if glance_ids is None:
+        queries = [base]
+    else:
         wanted = sorted(set(glance_ids))
-        if not wanted:
-            return []
-        query["id"] = "in:" + ",".join(wanted)
-    if owner is not None:
-        query["owner"] = owner
-    listed = {i["id"]: i for i in _list_glance(ctx, member_status="all", **query)}
-    # Community images of other projects are listed only when asked for by visibility.
-    listed.update({i["id"]: i for i in _list_glance(ctx, visibility="community", **query)})
-    rejected = {i["id"] for i in _list_glance(ctx, visibility="shared", member_status="rejected", **query)
-                if i.get("owner") != ctx.project_id}
+        # Glance's "in:" operator; chunks keep URLs short.
+        queries = [{**base, "id": "in:" + ",".join(wanted[i:i + ID_CHUNK])}
+                   for i in range(0, len(wanted), ID_CHUNK)]
+    listed: dict[str, dict] = {}
+    rejected: set[str] = set()
+    for query in queries:
+        listed.update({i["id"]: i for i in _list_glance(ctx, member_status="all", **query)})
+        # Community images of other projects are listed only when asked for by visibility.
+        listed.update({i["id"]: i for i in _list_glance(ctx, visibility="community", **query)})
+        rejected.update(i["id"] for i in _list_glance(ctx, visibility="shared", member_status="rejected", **query)
+                        if i.get("owner") != ctx.project_id)
     return [i for i in listed.values() if i["id"] not in rejected and i.get("status") != "deleted"]
 
 
@@ -682,11 +686,17 @@ def create_image(ctx: Any, params: dict) -> dict:
     new_tags = tags_from_specs(params.get("TagSpecifications"), RESOURCE_TYPE)
     with ctx.session() as s:
         server_id = ids.os_id(s, ctx.project_id, instance_id)
-    server = ctx.os.compute.find_server(server_id, ignore_missing=True) if server_id else None
+    try:
+        server = ctx.os.compute.get_server(server_id) if server_id else None
+    except sdk_exc.NotFoundException:
+        server = None
     if server is None:
         raise ids.not_found("i", instance_id)
     _check_name(ctx, name)
-    metadata = {"description": params["Description"]} if params.get("Description") else None
+    # Nova records instance_uuid only on snapshots of image-backed servers; say it for all.
+    metadata = {"instance_uuid": server.id}
+    if params.get("Description"):
+        metadata["description"] = params["Description"]
     try:
         glance_id = server.create_image(ctx.os.compute, name, metadata)
     except sdk_exc.ConflictException as e:
@@ -741,9 +751,14 @@ def _snapshot_bdms(ctx: Any, params: dict) -> tuple[list[dict], str]:
                                  "boot_index": 0 if device == root else -1}
         if ebs.get("SnapshotId"):
             sid = ebs["SnapshotId"]
-            snapshot = ctx.os.block_storage.get_snapshot(cinder[sid]) if sid in cinder else None
+            try:
+                snapshot = ctx.os.block_storage.get_snapshot(cinder[sid]) if sid in cinder else None
+            except sdk_exc.NotFoundException:
+                snapshot = None
             if snapshot is None:
                 raise ids.not_found("snap", sid)
+            if snapshot.status != "available":
+                raise EC2Error("IncorrectState", f"The snapshot '{sid}' is not available.")
             entry.update(source_type="snapshot", snapshot_id=snapshot.id,
                          volume_size=int(ebs.get("VolumeSize") or snapshot.size))
         elif ebs.get("VolumeSize"):
@@ -847,6 +862,21 @@ def deregister_image(ctx: Any, params: dict) -> dict:
     return result
 
 
+class _SizedStream:
+    """A download passed on as an upload body of known length: requests then sends Content-Length
+    rather than chunks (Glance under uWSGI does not take chunked uploads), in constant memory."""
+
+    def __init__(self, raw: Any, size: int) -> None:
+        self._raw = raw
+        self._size = size
+
+    def __len__(self) -> int:
+        return self._size
+
+    def read(self, n: int = -1) -> bytes:
+        return self._raw.read(n if n is not None and n >= 0 else None)
+
+
 _COPIED_PROPERTIES = ("architecture", "os_distro", "os_version", "os_type", "hw_firmware_type",
                       "hw_disk_bus", "hw_scsi_model", "hw_vif_model", "hw_machine_type", "hw_cpu_policy",
                       "kernel_id", "ramdisk_id", "block_device_mapping", "bdm_v2", "root_device_name",
@@ -889,7 +919,7 @@ def copy_image(ctx: Any, params: dict) -> dict:
         else:
             download = _check(ctx.os.image.get(f"/images/{source['id']}/file", stream=True))
             try:
-                _upload(ctx, image["id"], download.iter_content(1 << 20))
+                _upload(ctx, image["id"], _SizedStream(download.raw, int(source["size"])))
             finally:
                 download.close()
     except BaseException:

@@ -43,7 +43,7 @@ def test_every_flavor_and_the_paginator(ec2_demo, cloud_info):
     first = ec2_demo.describe_instance_types(MaxResults=5)
     assert len(first["InstanceTypes"]) == 5 and first["NextToken"]
     with pytest.raises(ClientError) as e:
-        ec2_demo.describe_instance_types(MaxResults=4)
+        ec2_demo.describe_instance_types(MaxResults=101)
     assert code_of(e) == "InvalidParameterValue"
     with pytest.raises(ClientError) as e:
         ec2_demo.describe_instance_types(NextToken="forged")
