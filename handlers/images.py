@@ -403,6 +403,9 @@ def describe_images(ctx: Any, params: dict) -> dict:
             glance_ids = known.values()
         owner = next(iter(owner_projects)) if owner_projects and len(owner_projects) == 1 else None
         images = visible_images(ctx, glance_ids, owner)
+        if glance_ids is not None:      # Glance filtered by id already; this keeps it exact
+            wanted_glance = set(glance_ids)
+            images = [i for i in images if i["id"] in wanted_glance]
         if owner_projects:
             images = [i for i in images if i.get("owner") in owner_projects]
     if not params.get("IncludeDisabled"):
