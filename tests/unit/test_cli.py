@@ -1,0 +1,56 @@
+"""The ec2api command: coverage, db upgrade, and configuration loading."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from ec2api_runtime.cli import main
+from ec2api_runtime.config import Config
+from ec2api_runtime.coverage import area_of, report
+from ec2api_runtime.dispatch import load_handlers
+
+
+def test_coverage_reports_every_area_and_the_model_total():
+    result = CliRunner().invoke(main, ["coverage"])
+    assert result.exit_code == 0, result.output
+    rows = {line.split()[0]: line.split() for line in result.output.splitlines()}
+    assert rows["total"][-1] == "830"
+    implemented = int(rows["total"][1])
+    assert implemented == len(load_handlers())
+    assert int(rows["key_pairs"][1]) == 4          # Create, Import, Delete, Describe
+
+
+def test_areas_by_operation_name():
+    assert area_of("RunInstances") == "instances"
+    assert area_of("DescribeKeyPairs") == "key_pairs"
+    assert area_of("CreateTags") == "tags"
+    assert area_of("DescribeAvailabilityZones") == "regions"
+    assert area_of("DescribeImages") == "images"
+    rows = report({"RunInstances"})
+    assert sum(total for _, _, total in rows[:-1]) == 830
+
+
+def test_db_upgrade_creates_the_schema(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    monkeypatch.setenv("EC2API_DATABASE_URL", url)
+    result = CliRunner().invoke(main, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert "up to date" in result.output
+
+
+def test_config_file_then_environment(tmp_path):
+    path = tmp_path / "ec2api.toml"
+    path.write_text('port = 9999\nregion = "Elsewhere"\ncredential_ttl = 60\n')
+    cfg = Config.load(path, env={"EC2API_PORT": "8000", "EC2API_WORKERS": "3"})
+    assert (cfg.port, cfg.region, cfg.credential_ttl, cfg.workers) == (8000, "Elsewhere", 60.0, 3)
+
+
+def test_config_rejects_unknown_settings(tmp_path):
+    path = tmp_path / "ec2api.toml"
+    path.write_text('prot = 1\n')
+    try:
+        Config.load(path, env={})
+    except ValueError as exc:
+        assert "prot" in str(exc)
+    else:
+        raise AssertionError("an unknown setting was accepted")
