@@ -29,6 +29,8 @@ Rules (what an AWS user sees, and why):
   disk kept, which is what AWS users rely on ``ebs`` for. Volume-backed images (Nova's snapshots of
   boot-from-volume servers, and RegisterImage from a snapshot) carry Glance's ``block_device_mapping``
   property; their mappings show the Cinder snapshots as ``snap-`` ids of the caller's project.
+* **Deregistering** deletes the Glance image and every project's tags on it; the ``ami-`` id stays
+  mapped (Glance ids are never reused), so instances launched from it still name it.
 * **Copies** are synchronous (download from Glance, upload to Glance: the copy is ``available`` when
   CopyImage answers); volume-backed images are copied as metadata (they hold no data).
 
@@ -162,7 +164,7 @@ def image_dict(image: dict, *, image_id: str, owner_account: str, image_tags: li
     out: dict[str, Any] = {
         "ImageId": image_id,
         "ImageLocation": f"{owner_account}/{name}",
-        "State": ec2_state(image.get("status")),
+        "State": "failed" if image.get("os_glance_failed_import") else ec2_state(image.get("status")),
         "OwnerId": owner_account,
         "CreationDate": ts_iso8601(created) if created else "",
         "Public": is_public(image),
@@ -193,7 +195,10 @@ def image_dict(image: dict, *, image_id: str, owner_account: str, image_tags: li
             out[key] = extra_ids[image[prop]]
     if "SourceImageId" in out:
         out["SourceImageRegion"] = region
-    if out["State"] == "failed":
+    if image.get("os_glance_failed_import"):
+        out["StateReason"] = {"Code": "Client.InvalidImageLocation",
+                              "Message": "Glance could not import the image from its location."}
+    elif out["State"] == "failed":
         out["StateReason"] = {"Code": "Server.InternalError",
                               "Message": "The image could not be stored (Glance status killed)."}
     return out
@@ -861,7 +866,7 @@ def deregister_image(ctx: Any, params: dict) -> dict:
                 outcomes.append({"SnapshotId": snap_ids[sid], "ReturnCode": "warn-skipped-snapshot-in-use"})
         result["DeleteSnapshotResults"] = outcomes
     with ctx.session() as s:
-        ids.forget(s, SCOPE, [image_id])
+        tags.purge(s, [image_id])   # the id stays: instances launched from the image still name it
     return result
 
 
@@ -900,6 +905,10 @@ def copy_image(ctx: Any, params: dict) -> dict:
     source = resolve(ctx, source_id)
     if source.get("status") != "active":
         raise EC2Error("IncorrectState", f"The image '{source_id}' is not available.")
+    if glance_bdms(source) and source.get("owner") != ctx.project_id:
+        # Its data are the owner's Cinder snapshots, which a copy in this project could not use.
+        raise EC2Error("UnsupportedOperation",
+                       f"The image '{source_id}' is backed by another account's snapshots; only its owner can copy it.")
     name = params["Name"]
     _check_name(ctx, name)
     new_tags = tags_from_specs(params.get("TagSpecifications"), RESOURCE_TYPE)

@@ -154,6 +154,14 @@ def delete_tags(s: Session, project_id: str, resource_ids: Sequence[str],
     s.execute(delete(Tag).where(base, or_(*conds)))
 
 
+def purge(s: Session, resource_ids: Iterable[str]) -> None:
+    """Delete every project's tags on resources gone for everyone (a deregistered shared image),
+    keeping their ids: instances launched from a deregistered image still name it."""
+    rids = sorted(set(resource_ids))
+    for i in range(0, len(rids), ids.CHUNK):
+        s.execute(delete(Tag).where(Tag.resource_id.in_(rids[i:i + ids.CHUNK])))
+
+
 def tags_for(s: Session, project_id: str, resource_ids: Iterable[str]) -> dict[str, list[dict[str, str]]]:
     """``{resource_id: [{"Key", "Value"}, ...]}`` sorted by key, for every id asked (``[]`` when untagged)."""
     rids = list(dict.fromkeys(resource_ids))
@@ -281,4 +289,5 @@ def count(s: Session, project_id: str) -> int:
     return s.execute(select(func.count()).select_from(Tag).where(Tag.project_id == project_id)).scalar_one()
 
 
-__all__ = ["MAX_TAGS_PER_RESOURCE", "TagRow", "count", "delete_tags", "list_tags", "set_tags", "tags_for"]
+__all__ = ["MAX_TAGS_PER_RESOURCE", "TagRow", "count", "delete_tags", "list_tags", "purge", "set_tags",
+           "tags_for"]

@@ -50,3 +50,17 @@ def test_forgetting_a_shared_id_drops_every_projects_tags(db: Database) -> None:
     with db.session() as s:
         assert tags.count(s, "p1") == 0 and tags.count(s, "p2") == 0
         assert ids.os_id(s, ids.SHARED_SCOPE, ami) is None
+
+
+def test_purge_drops_every_projects_tags_and_keeps_the_id(db: Database) -> None:
+    with db.session() as s:
+        ami = ids.ec2_id(s, ids.SHARED_SCOPE, "ami", "glance-3")
+        other = ids.ec2_id(s, ids.SHARED_SCOPE, "ami", "glance-4")
+        for project in ("p1", "p2"):
+            tags.set_tags(s, project, [ami, other], [{"Key": "k", "Value": "v"}])
+    with db.session() as s:
+        tags.purge(s, [ami])
+    with db.session() as s:
+        assert tags.tags_for(s, "p1", [ami, other]) == {ami: [], other: [{"Key": "k", "Value": "v"}]}
+        assert tags.tags_for(s, "p2", [ami]) == {ami: []}
+        assert ids.os_id(s, ids.SHARED_SCOPE, ami) == "glance-3"

@@ -115,3 +115,9 @@ def test_instance_type_info() -> None:
     assert with_disk["InstanceStorageInfo"]["TotalSizeInGB"] == 75
     assert instance_types.type_info("m3.medium", 1, 3840)["CurrentGeneration"] is False
     assert "t3.micro" in instance_types.EC2_INSTANCE_TYPES and "m1.tiny" not in instance_types.EC2_INSTANCE_TYPES
+
+
+def test_failed_import_is_failed() -> None:
+    out = _image({**GLANCE, "status": "queued", "os_glance_failed_import": "file"})
+    assert out["State"] == "failed" and out["StateReason"]["Code"] == "Client.InvalidImageLocation"
+    assert _image({**GLANCE, "status": "queued", "os_glance_failed_import": ""})["State"] == "pending"
