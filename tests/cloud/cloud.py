@@ -43,6 +43,15 @@ HOST = "127.0.0.1"
 REGION = "RegionOne"
 COMPUTE_HOST = "ec2api-cloud"  # nova-compute's host == the registered OVS agent's host
 
+# EC2API_CLOUD_PORT_OFFSET shifts every port (a second cloud beside the first, with its own state dir).
+# The offset `up` used is remembered in the state dir, so down/status find the same ports.
+_OFFSET_FILE = STATE / "port-offset"
+if os.environ.get("EC2API_CLOUD_PORT_OFFSET"):
+    PORT_OFFSET = int(os.environ["EC2API_CLOUD_PORT_OFFSET"])
+elif _OFFSET_FILE.exists():
+    PORT_OFFSET = int(_OFFSET_FILE.read_text().strip() or 0)
+else:
+    PORT_OFFSET = 0
 PORTS = {
     "mariadb": 3306,
     "memcached": 11211,
@@ -56,6 +65,7 @@ PORTS = {
     "glance": 9292,
     "cinder-api": 8776,
 }
+PORTS = {k: v + PORT_OFFSET for k, v in PORTS.items()}
 
 DB_USER, DB_PASSWORD = "openstack", "openstack-db-pw"
 EC2API_DB_USER, EC2API_DB_PASSWORD, EC2API_DB = "ec2api", "ec2api-db-pw", "ec2api"
@@ -221,9 +231,16 @@ def stop(name: str, timeout: float = 20.0) -> None:
     except ProcessLookupError:
         pass
     deadline = time.monotonic() + timeout
+    resend = time.monotonic() + 5
     while time.monotonic() < deadline and group_alive(pid):
         time.sleep(0.1)
         reap()
+        if time.monotonic() > resend:  # a signal that arrived during start-up may have been lost
+            resend = time.monotonic() + 5
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
     if group_alive(pid):
         log(f"{name} did not stop in {timeout:.0f}s; killing it")
         try:
@@ -731,11 +748,15 @@ def sync_keystone(first: bool) -> None:
     env = {"OS_KEYSTONE_CONFIG_DIR": str(ETC / "keystone")}
     kconf = ["--config-file", str(ETC / "keystone" / "keystone.conf")]
     if first:
-        run("keystone-manage", [b("keystone-manage")] + kconf + ["db_sync"], env)
-        for what in ("fernet_setup", "credential_setup"):
-            run("keystone-manage", [b("keystone-manage")] + kconf + [what, "--keystone-user", "root",
-                                                                     "--keystone-group", "root"], env)
-        run("keystone-manage", [b("keystone-manage")] + kconf + [
+        km = [b("keystone-manage")] + kconf
+        owner = ["--keystone-user", "root", "--keystone-group", "root"]
+        # The key repositories do not need the database: set them up while the schema syncs.
+        parallel({
+            "db_sync": lambda: run("keystone-manage", km + ["db_sync"], env),
+            "fernet": lambda: run("keystone-manage-fernet", km + ["fernet_setup"] + owner, env),
+            "credential": lambda: run("keystone-manage-credential", km + ["credential_setup"] + owner, env),
+        })
+        run("keystone-manage", km + [
             "bootstrap", "--bootstrap-password", USERS["admin"][0], "--bootstrap-username", "admin",
             "--bootstrap-project-name", "admin", "--bootstrap-role-name", "admin",
             "--bootstrap-service-name", "keystone", "--bootstrap-region-id", REGION,
@@ -755,9 +776,13 @@ def sync_nova(first: bool) -> None:
     nm = [b("nova-manage")] + nova_conf()
     if first:
         run("nova-manage", nm + ["api_db", "sync"])
-        run("nova-manage", nm + ["cell_v2", "map_cell0", "--database_connection", db_url("nova_cell0")])
-        run("nova-manage", nm + ["db", "sync"])
-        run("nova-manage", nm + ["cell_v2", "create_cell", "--name", "cell1"], ok=(0, 2))  # 2: exists
+        parallel({
+            "cell0": lambda: (run("nova-manage", nm + ["cell_v2", "map_cell0", "--database_connection",
+                                                       db_url("nova_cell0")]),
+                              run("nova-manage", nm + ["db", "sync"])),
+            "cell1": lambda: run("nova-manage-cell1", nm + ["cell_v2", "create_cell", "--name", "cell1"],
+                                 ok=(0, 2)),  # 2: exists
+        })
     uwsgi("nova-api", "nova")
 
 
@@ -1092,6 +1117,10 @@ def cmd_up() -> int:
     info_path = STATE / "provisioned.json"
     log(f"{'first' if first else 'warm'} start in {STATE}")
     write_configs()
+    if PORT_OFFSET:
+        _OFFSET_FILE.write_text(f"{PORT_OFFSET}\n")
+    else:
+        _OFFSET_FILE.unlink(missing_ok=True)
     rabbit_ready = threading.Event()
     identity_ready = threading.Event()
     abort = threading.Event()
