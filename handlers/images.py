@@ -31,6 +31,9 @@ Rules (what an AWS user sees, and why):
   property; their mappings show the Cinder snapshots as ``snap-`` ids of the caller's project.
 * **Deregistering** deletes the Glance image and every project's tags on it; the ``ami-`` id stays
   mapped (Glance ids are never reused), so instances launched from it still name it.
+* **Constants**: VirtualizationType ``hvm``; Hypervisor ``xen`` (the model allows only ``ovm``/``xen``
+  for images); Architecture from Glance's ``architecture`` property (default x86_64); ImageLocation
+  ``<owner account>/<name>``, as AWS shows it for EBS-backed images.
 * **Copies** are synchronous (download from Glance, upload to Glance: the copy is ``available`` when
   CopyImage answers); volume-backed images are copied as metadata (they hold no data).
 
