@@ -29,9 +29,9 @@ from ec2api_runtime.filters import apply_filters
 from ec2api_runtime.tagging import tags_from_specs
 from ec2api_runtime.timeutil import parse_os_time
 from handlers import _instance_view as view
+from handlers import images
 
 KIND = "i"
-IMAGE_SCOPE = "*"          # AMI ids are global: one id per Glance image for every project
 DEFAULT_INSTANCE_TYPE = "t3.micro"
 USER_DATA_LIMIT = 16 * 1024
 
@@ -57,7 +57,7 @@ def _lookups(ctx: Any, servers: list[Any]) -> view.Lookups:
     flavor_names = {}
     if any(isinstance(srv.flavor, dict) and "original_name" not in srv.flavor for srv in servers):
         flavor_names = {f.id: f.name for f in ctx.os.compute.flavors()}
-    images = {srv.image.get("id") for srv in servers if isinstance(srv.image, dict) and srv.image.get("id")}
+    image_glance_ids = {srv.image.get("id") for srv in servers if isinstance(srv.image, dict) and srv.image.get("id")}
     networks_ids = {p.network_id for p in ports}
     subnets = {ip["subnet_id"] for p in ports for ip in p.fixed_ips or []}
     owner_id = ctx.account_id   # before the session below: it opens its own
@@ -72,7 +72,7 @@ def _lookups(ctx: Any, servers: list[Any]) -> view.Lookups:
             owner_id=owner_id,
             instance_ids=instance_ids,
             reservation_ids={sid: reservation_ids[r] for sid, r in reservations.items()},
-            image_ids=ids.ec2_ids(s, IMAGE_SCOPE, "ami", images),
+            image_ids=images.image_ids(s, image_glance_ids),
             data=data,
             tags=tags.tags_for(s, ctx.project_id, list(instance_ids.values()) + list(data)),
             ports_by_server={},
@@ -319,15 +319,10 @@ def _apply_pending_volume_tags(ctx: Any, servers: list[Any], lookups: view.Looku
 # ------------------------------------------------------------------------------------------------
 # RunInstances
 
-def _image_glance_id(ctx: Any, image_id: str) -> Any:
-    if not ids.is_well_formed("ami", image_id):
-        raise ids.malformed("ami", image_id)
-    with ctx.session() as s:
-        glance_id = ids.os_id(s, IMAGE_SCOPE, image_id)
-    image = ctx.os.image.find_image(glance_id, ignore_missing=True) if glance_id else None
-    if image is None:
-        raise EC2Error("InvalidAMIID.NotFound", f"The image id '[{image_id}]' does not exist")
-    if image.status != "active":
+def _image(ctx: Any, image_id: str) -> dict:
+    """The Glance image (JSON dict) to launch from: visible to the caller and available."""
+    image = images.resolve(ctx, image_id)
+    if image.get("status") != "active":
         raise EC2Error("InvalidAMIID.Unavailable", f"The image '{image_id}' is not available")
     return image
 
@@ -400,12 +395,12 @@ def _security_groups(ctx: Any, group_ids: list[str], group_names: list[str]) -> 
     return out
 
 
-def _block_device_mappings(ctx: Any, params: dict, image: Any) -> list[dict] | None:
+def _block_device_mappings(ctx: Any, params: dict, image: dict) -> list[dict] | None:
     """Nova block_device_mapping_v2 for BlockDeviceMappings (boot from volume where Cinder allows)."""
     mappings = params.get("BlockDeviceMappings") or []
     if not mappings:
         return None
-    out = [{"boot_index": 0, "uuid": image.id, "source_type": "image", "destination_type": "local",
+    out = [{"boot_index": 0, "uuid": image["id"], "source_type": "image", "destination_type": "local",
             "delete_on_termination": True}]
     for m in mappings:
         ebs = m.get("Ebs")
@@ -423,13 +418,13 @@ def _block_device_mappings(ctx: Any, params: dict, image: Any) -> list[dict] | N
                 raise EC2Error("InvalidSnapshot.NotFound", f"The snapshot '{ebs['SnapshotId']}' does not exist")
             entry.update(source_type="snapshot", uuid=snap)
         elif is_root:
-            entry.update(source_type="image", uuid=image.id)
+            entry.update(source_type="image", uuid=image["id"])
         else:
             entry.update(source_type="blank")
         if size:
             entry["volume_size"] = size
         elif entry["source_type"] != "snapshot":
-            entry["volume_size"] = max(1, int(image.min_disk or 1))
+            entry["volume_size"] = max(1, int(image.get("min_disk") or 1))
         # VolumeType is not passed on: EC2's type names (gp3, io2...) are not Cinder's; Cinder's
         # default type serves them all.
         if is_root:
@@ -465,7 +460,7 @@ def run_instances(ctx: Any, params: dict) -> dict:
     shutdown = params.get("InstanceInitiatedShutdownBehavior", "stop")
 
     # Everything is checked before anything is created.
-    image = _image_glance_id(ctx, params["ImageId"])
+    image = _image(ctx, params["ImageId"])
     flavor = _flavor(ctx, params.get("InstanceType") or DEFAULT_INSTANCE_TYPE)
     if params.get("KeyName") and ctx.os.compute.find_keypair(params["KeyName"], ignore_missing=True) is None:
         raise EC2Error("InvalidKeyPair.NotFound", f"The key pair '{params['KeyName']}' does not exist")
@@ -482,9 +477,9 @@ def run_instances(ctx: Any, params: dict) -> dict:
     if bdm:
         body["block_device_mapping_v2"] = bdm
         if bdm[0].get("destination_type") != "volume":
-            body["imageRef"] = image.id
+            body["imageRef"] = image["id"]
     else:
-        body["imageRef"] = image.id
+        body["imageRef"] = image["id"]
     if groups:
         body["security_groups"] = [{"name": g} for g in dict.fromkeys(groups)]
     if params.get("KeyName"):

@@ -5,14 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from ec2api_runtime import pagination
-from ec2api_runtime.db import tags
+from ec2api_runtime.db import ids, tags
 from ec2api_runtime.dispatch import handler
 from ec2api_runtime.filters import apply_filters, check_filters
+from handlers import images
+
+
+def _check_images_visible(ctx: Any, resource_ids: list[str]) -> None:
+    """AMI ids are shared by every project; tagging one needs the caller to see that image."""
+    for rid in dict.fromkeys(resource_ids):
+        if ids.kind_of(rid) == "ami":
+            images.resolve(ctx, rid)
 
 
 @handler("CreateTags")
 def create_tags(ctx: Any, params: dict) -> None:
     """Add or overwrite tags on resources; all or nothing."""
+    _check_images_visible(ctx, params["Resources"])
     with ctx.session() as s:
         tags.set_tags(s, ctx.project_id, params["Resources"],
                       [{"Key": t["Key"], "Value": t.get("Value", "")} for t in params["Tags"]])
@@ -21,6 +30,7 @@ def create_tags(ctx: Any, params: dict) -> None:
 @handler("DeleteTags")
 def delete_tags(ctx: Any, params: dict) -> None:
     """Delete tags (by key, or key and value; all tags when none are named)."""
+    _check_images_visible(ctx, params["Resources"])
     with ctx.session() as s:
         tags.delete_tags(s, ctx.project_id, params["Resources"], params.get("Tags"))
 
