@@ -334,8 +334,8 @@ def _flavor(ctx: Any, instance_type: str) -> Any:
     return flavor
 
 
-def _network_spec(ctx: Any, params: dict) -> tuple[dict, list[str], list[str]]:
-    """``(nova network entry, security group ids, security group names)`` from the request.
+def _network_spec(ctx: Any, params: dict) -> tuple[dict, str | None, list[str], list[str]]:
+    """``(nova network entry, neutron subnet id, security group ids, security group names)``.
 
     The aws CLI folds --associate-public-ip-address and secondary IPs into NetworkInterfaces[0],
     moving SubnetId, groups and the private IP there; both spellings are accepted.
@@ -362,16 +362,16 @@ def _network_spec(ctx: Any, params: dict) -> tuple[dict, list[str], list[str]]:
         subnet = ctx.os.network.find_subnet(neutron_subnet, ignore_missing=True) if neutron_subnet else None
         if subnet is None:
             raise EC2Error("InvalidSubnetID.NotFound", f"The subnet ID '{subnet_id}' does not exist")
-        network_id = subnet.network_id
+        network_id, subnet_uuid = subnet.network_id, subnet.id
     else:
         net = networks.default_network(ctx)
         if net is None:
             raise EC2Error("VPCIdNotSpecified", "No default VPC for this user")
-        network_id = net.id
+        network_id, subnet_uuid = net.id, (sorted(net.subnet_ids or []) or [None])[0]
     entry: dict = {"uuid": network_id}
     if private_ip:
         entry["fixed_ip"] = private_ip
-    return entry, group_ids, group_names
+    return entry, subnet_uuid, group_ids, group_names
 
 
 def _security_groups(ctx: Any, group_ids: list[str], group_names: list[str]) -> list[str]:
@@ -464,7 +464,7 @@ def run_instances(ctx: Any, params: dict) -> dict:
     flavor = _flavor(ctx, params.get("InstanceType") or DEFAULT_INSTANCE_TYPE)
     if params.get("KeyName") and ctx.os.compute.find_keypair(params["KeyName"], ignore_missing=True) is None:
         raise EC2Error("InvalidKeyPair.NotFound", f"The key pair '{params['KeyName']}' does not exist")
-    network, group_ids, group_names = _network_spec(ctx, params)
+    network, subnet_uuid, group_ids, group_names = _network_spec(ctx, params)
     groups = _security_groups(ctx, group_ids, group_names)
     bdm = _block_device_mappings(ctx, params, image)
     name = next((t["Value"] for t in instance_tags if t["Key"] == "Name" and t["Value"]), "ec2-instance")
@@ -516,7 +516,14 @@ def run_instances(ctx: Any, params: dict) -> dict:
         raise
     lookups = _lookups(ctx, servers)
     instances = [view.describe(srv, lookups) for srv in servers]
+    with ctx.session() as s:
+        # Nova creates the ports a moment later; the subnet and VPC are known from the request.
+        vpc_id = ids.ec2_id(s, ctx.project_id, "vpc", network["uuid"])
+        subnet_id = ids.ec2_id(s, ctx.project_id, "subnet", subnet_uuid) if subnet_uuid else None
     for i in instances:
+        i.setdefault("VpcId", vpc_id)
+        if subnet_id:
+            i.setdefault("SubnetId", subnet_id)
         if not i["Tags"]:
             del i["Tags"]
     return {"ReservationId": reservation_id, "OwnerId": ctx.account_id, "Groups": [], "Instances": instances}
