@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl
 
 import falcon
 
-from ec2api_runtime import faults, idempotent
+from ec2api_runtime import faults, idempotent, openstack
 from ec2api_runtime.config import Config
 from ec2api_runtime.context import RequestContext
 from ec2api_runtime.dispatch import HANDLERS, load_handlers
@@ -174,6 +174,7 @@ class MetricsResource:
         for name in ("keystone_calls", "cache_hits", "local_rejects", "keystone_auths", "keystone_rejects"):
             if name in stats:
                 lines.append(f"ec2api_auth_{name}_total {stats[name]}")
+        lines.append(f"ec2api_openstack_calls_total {openstack.HTTP.calls}")
         resp.content_type = "text/plain; version=0.0.4"
         resp.text = "\n".join(lines) + "\n"
 
