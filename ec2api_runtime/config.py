@@ -60,6 +60,10 @@ class Config:
             with open(path, "rb") as f:
                 data = tomllib.load(f)
             values.update(data.get("ec2api", data))
+        return cls._with_env(values, env)
+
+    @classmethod
+    def _with_env(cls, values: dict, env: Mapping[str, str]) -> Config:
         known = {f.name: f for f in dataclasses.fields(cls) if f.name != "extra"}
         unknown = set(values) - set(known)
         if unknown:
@@ -71,8 +75,11 @@ class Config:
         return cls(**values)
 
     @classmethod
-    def from_cloud_json(cls, path: str | os.PathLike, **overrides: object) -> Config:
-        """A development configuration pointing at the test cloud described by ``cloud.json``."""
+    def from_cloud_json(cls, path: str | os.PathLike, env: Mapping[str, str] | None = None) -> Config:
+        """A development configuration pointing at the test cloud described by ``cloud.json``.
+
+        ``EC2API_*`` environment variables still apply on top.
+        """
         info = json.loads(Path(path).read_text())
         service = info["ec2api_service_user"]
         state_dir = Path(path).resolve().parent
@@ -86,8 +93,7 @@ class Config:
             "service_project_domain": service.get("project_domain_name", "Default"),
             "database_url": f"sqlite:///{state_dir / 'ec2api.sqlite'}",
         }
-        values.update(overrides)
-        return cls(**values)
+        return cls._with_env(values, os.environ if env is None else env)
 
 
 def _convert(raw: str, type_name: object) -> object:

@@ -54,3 +54,13 @@ def test_config_rejects_unknown_settings(tmp_path):
         assert "prot" in str(exc)
     else:
         raise AssertionError("an unknown setting was accepted")
+
+
+def test_cloud_json_configuration_takes_environment_overrides(tmp_path):
+    path = tmp_path / "cloud.json"
+    path.write_text('{"keystone_url": "http://k/v3", "region": "R1", "ec2api_service_user": '
+                    '{"username": "ec2api", "password": "pw", "project_name": "service"}}')
+    cfg = Config.from_cloud_json(path, env={"EC2API_DATABASE_URL": "sqlite:///elsewhere.sqlite"})
+    assert (cfg.keystone_url, cfg.region, cfg.service_password) == ("http://k/v3", "R1", "pw")
+    assert cfg.database_url == "sqlite:///elsewhere.sqlite"
+    assert Config.from_cloud_json(path, env={}).database_url.endswith("/ec2api.sqlite")

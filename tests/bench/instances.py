@@ -1,0 +1,117 @@
+"""DescribeInstances with 1, 100 and 500 instances: time per call and OpenStack calls per request.
+
+ec2api runs against the test cloud (Nova's fake driver makes hundreds of instances cheap); moto's
+server holds the same number of instances as the baseline. Both are timed with the same raw signed
+HTTP request (the client's XML parsing is not counted). The number of HTTP calls ec2api makes to
+OpenStack per DescribeInstances comes from its /metrics and must not grow with the instances.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import boto3
+import requests
+from botocore.config import Config as BotoConfig
+
+from tests.bench import servers
+from tests.bench.timing import result
+
+SIZES = tuple(int(n) for n in os.environ.get("EC2API_BENCH_INSTANCES", "1,100,500").split(","))
+BODY = "Action=DescribeInstances&Version=2016-11-15"
+REPEAT = 5
+BATCH = 50
+
+
+def _client(url: str, access: str, secret: str, region: str):
+    return boto3.client("ec2", endpoint_url=url, region_name=region, aws_access_key_id=access,
+                        aws_secret_access_key=secret,
+                        config=BotoConfig(retries={"max_attempts": 2}, read_timeout=300))
+
+
+def _grow(ec2, image_id: str, target: int, running: set[str]) -> None:
+    """Launch instances (in batches of one reservation each) until ``target`` are running."""
+    while len(running) < target:
+        count = min(BATCH, target - len(running))
+        out = ec2.run_instances(ImageId=image_id, InstanceType="t3.nano", MinCount=count, MaxCount=count)
+        new = [i["InstanceId"] for i in out["Instances"]]
+        ec2.get_waiter("instance_running").wait(InstanceIds=new, WaiterConfig={"Delay": 2, "MaxAttempts": 300})
+        running.update(new)
+
+
+def _time(url: str, headers: dict[str, str], expect: int) -> float:
+    runs = []
+    for _ in range(REPEAT):
+        start = time.perf_counter()
+        resp = requests.post(url + "/", data=BODY, headers=headers, timeout=300)
+        runs.append((time.perf_counter() - start) * 1000)
+        assert resp.status_code == 200, resp.text[:500]
+        found = resp.content.count(b"<instanceState>")
+        assert found == expect, f"expected {expect} instances, found {found}"
+    return statistics.median(runs)
+
+
+def run() -> list[dict]:
+    info = servers.cloud_info()
+    creds = info["ec2_credentials"]["demo"]
+    region = info["region"]
+    workdir = Path(tempfile.mkdtemp(prefix="ec2api-bench-"))
+    rows = []
+    launched: set[str] = set()
+    try:
+        with servers.ec2api(workdir, threads=4) as url, servers.moto(workdir) as moto_url:
+            ec2 = _client(url, creds["access"], creds["secret"], region)
+            try:
+                rows = _measure(ec2, url, moto_url, info, launched)
+            finally:
+                ids = sorted(launched)
+                for i in range(0, len(ids), 100):
+                    ec2.terminate_instances(InstanceIds=ids[i:i + 100])
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return rows
+
+
+def _measure(ec2, url: str, moto_url: str, info: dict, launched: set[str]) -> list[dict]:
+    creds = info["ec2_credentials"]["demo"]
+    region = info["region"]
+    rows = []
+    image_id = ec2.describe_images(Filters=[{"Name": "name", "Values": [info["image"]["name"]]}])["Images"][0][
+        "ImageId"]
+    already = {i["InstanceId"] for r in ec2.describe_instances(
+        Filters=[{"Name": "instance-state-name", "Values": ["pending", "running", "stopped", "shutting-down",
+                                                            "stopping"]}])["Reservations"]
+        for i in r["Instances"]}
+    if already:
+        raise RuntimeError(f"the demo project already has {len(already)} instances; terminate them first")
+    moto_ec2 = _client(moto_url, "testing", "testing", "us-east-1")
+    moto_image = moto_ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    moto_count = 0
+    headers = servers.signed(url, BODY, creds["access"], creds["secret"], region)
+    moto_headers = servers.signed(moto_url, BODY, "testing", "testing", "us-east-1")
+    calls_per_request = {}
+    for size in SIZES:
+        _grow(ec2, image_id, size, launched)
+        moto_ec2.run_instances(ImageId=moto_image, InstanceType="t3.nano", MinCount=size - moto_count,
+                               MaxCount=size - moto_count)
+        moto_count = size
+        requests.post(url + "/", data=BODY, headers=headers, timeout=300)   # warm (ids, tokens)
+        before = servers.metric(url, "ec2api_openstack_calls_total")
+        ours = _time(url, headers, size)
+        calls = (servers.metric(url, "ec2api_openstack_calls_total") - before) / REPEAT
+        calls_per_request[size] = calls
+        theirs = _time(moto_url, moto_headers, size)
+        rows.append(result(f"DescribeInstances, {size} instances", ours, baseline_ms=theirs,
+                           target="faster than moto", passed=ours < theirs,
+                           note=f"{calls:g} OpenStack calls per request"))
+    flat = len(set(calls_per_request.values())) == 1
+    rows.append(result("OpenStack calls per DescribeInstances", max(calls_per_request.values()),
+                       target="constant in N", passed=flat,
+                       note=", ".join(f"{n}: {c:g}" for n, c in calls_per_request.items())
+                       + " (value column: calls)"))
+    return rows
