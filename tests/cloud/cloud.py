@@ -675,8 +675,8 @@ def start_rabbitmq() -> None:
         (base / sub).mkdir(parents=True, exist_ok=True)
     (base / "enabled_plugins").write_text("[].\n")
     (base / "rabbitmq.conf").write_text(
-        "loopback_users.guest = true\nlisteners.tcp.default = 127.0.0.1:%d\n"
-        "vm_memory_high_watermark.absolute = 1GB\ndisk_free_limit.absolute = 50MB\n" % PORTS["rabbitmq"])
+        f"loopback_users.guest = true\nlisteners.tcp.default = {HOST}:{PORTS['rabbitmq']}\n"
+        "vm_memory_high_watermark.absolute = 1GB\ndisk_free_limit.absolute = 50MB\n")
     (base / "advanced.config").write_text("[].\n")
     (base / "rabbitmq-env.conf").write_text("")
     subprocess.call(["chown", "-R", "rabbitmq:rabbitmq", str(base)])
@@ -738,10 +738,11 @@ def register_ovs_agent() -> None:
         "INSERT INTO neutron.agents (id, agent_type, `binary`, topic, host, admin_state_up, created_at, "
         "started_at, heartbeat_timestamp, description, configurations, `load`, availability_zone, "
         "resource_versions, resources_synced) VALUES (UUID(), 'Open vSwitch agent', "
-        "'neutron-openvswitch-agent', 'N/A', '%s', 1, UTC_TIMESTAMP(), UTC_TIMESTAMP(), UTC_TIMESTAMP(), "
-        "'registered by ec2api tests/cloud (no data plane)', '%s', 0, NULL, NULL, NULL) "
+        "'neutron-openvswitch-agent', 'N/A', '{host}', 1, UTC_TIMESTAMP(), UTC_TIMESTAMP(), UTC_TIMESTAMP(), "
+        "'registered by ec2api tests/cloud (no data plane)', '{conf}', 0, NULL, NULL, NULL) "
         "ON DUPLICATE KEY UPDATE heartbeat_timestamp = UTC_TIMESTAMP(), started_at = UTC_TIMESTAMP(), "
-        "admin_state_up = 1, configurations = VALUES(configurations)" % (COMPUTE_HOST, conf.replace("'", "''")))
+        "admin_state_up = 1, configurations = VALUES(configurations)".format(
+            host=COMPUTE_HOST, conf=conf.replace("'", "''")))
 
 
 def sync_keystone(first: bool) -> None:
@@ -999,15 +1000,29 @@ def wait_apis() -> None:
     parallel({n: (lambda n=n, u=u: one(n, u)) for n, u in checks.items()})
 
 
-def wait_compute_ready() -> None:
+def fresh(updated_at: str | None, since: float) -> bool:
+    """A service heartbeat written after `since` (epoch seconds): not one left over from the last run."""
+    import datetime
+
+    if not updated_at:
+        return False
+    t = datetime.datetime.fromisoformat(updated_at.replace("Z", "+00:00"))
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=datetime.UTC)
+    return t.timestamp() >= since - 1
+
+
+def wait_compute_ready(since: float) -> None:
     admin = connect("admin")
 
     def compute_up():
         svcs = [s for s in admin.compute.services() if s.binary == "nova-compute" and s.host == COMPUTE_HOST]
-        return svcs and svcs[0].state == "up" and svcs[0].status == "enabled"
+        return (svcs and svcs[0].state == "up" and svcs[0].status == "enabled"
+                and fresh(svcs[0].updated_at, since))
 
     wait_for("nova-compute service up", compute_up, 120, "nova-compute",
              procs=["nova-compute", "nova-conductor"], interval=0.5)
+    log('nova-compute service up' + " ok")
 
     def discovered():
         out = mysql(f"SELECT COUNT(*) FROM nova_api.host_mappings WHERE host = '{COMPUTE_HOST}'")
@@ -1015,6 +1030,7 @@ def wait_compute_ready() -> None:
 
     wait_for("compute host discovered in cell1", discovered, 120,
              "nova-scheduler", procs=["nova-scheduler"], interval=0.5)
+    log('compute host discovered in cell1' + " ok")
 
     def in_placement():
         r = admin.placement.get("/resource_providers", params={"name": COMPUTE_HOST})
@@ -1026,19 +1042,23 @@ def wait_compute_ready() -> None:
 
     wait_for("compute node inventory in placement", in_placement, 120, "nova-compute",
              procs=["nova-compute"], interval=0.5)
+    log('compute node inventory in placement' + " ok")
 
     def agent_alive():
         agents = list(admin.network.agents(host=COMPUTE_HOST, agent_type="Open vSwitch agent"))
         return agents and agents[0].is_alive
 
     wait_for("neutron OVS agent row alive", agent_alive, 30, "neutron")
+    log('neutron OVS agent row alive' + " ok")
 
     def volume_up():
         r = admin.block_storage.get("/os-services")
-        return any(s["binary"] == "cinder-volume" and s["state"] == "up" for s in r.json()["services"])
+        return any(s["binary"] == "cinder-volume" and s["state"] == "up" and fresh(s.get("updated_at"), since)
+                   for s in r.json()["services"])
 
     wait_for("cinder-volume up", volume_up, 120, "cinder-volume",
              procs=["cinder-volume", "cinder-scheduler"], interval=0.5)
+    log('cinder-volume up' + " ok")
 
 
 # --------------------------------------------------------------------------------------------
@@ -1114,6 +1134,7 @@ def cmd_up() -> int:
         cmd_down(quiet=True)
     (STATE / "ready").unlink(missing_ok=True)
     first = not (STATE / "synced").exists()
+    started = time.time()
     info_path = STATE / "provisioned.json"
     log(f"{'first' if first else 'warm'} start in {STATE}")
     write_configs()
@@ -1160,8 +1181,18 @@ def cmd_up() -> int:
         sync_nova(first)
         gate(rabbit_ready)
         gate(identity_ready)  # nova's daemons check their service credentials when they start
+        conductor_log = LOGS / "nova-conductor.log"
+        offset = conductor_log.stat().st_size if conductor_log.exists() else 0
         start("nova-conductor", [b("nova-conductor")] + nova_conf())
         start("nova-scheduler", [b("nova-scheduler")] + nova_conf())
+
+        def conductor_listening():
+            with open(conductor_log, "rb") as f:
+                f.seek(offset)
+                return b"Starting conductor node" in f.read()
+
+        # nova-compute pings the conductor once at start and, with no answer, waits 10 s to retry.
+        wait_for("nova-conductor", conductor_listening, 120, "nova-conductor", procs=["nova-conductor"])
         start("nova-compute", [b("nova-compute")] + nova_conf(compute=True))
 
     def cinder_daemons():
@@ -1201,7 +1232,7 @@ def cmd_up() -> int:
                 "quotas": lambda: provision_quotas(info["projects"]),
             })
             info_path.write_text(json.dumps(info, indent=2))
-        wait_compute_ready()
+        wait_compute_ready(started)
         write_outputs(info)
         (STATE / "ready").write_text(time.strftime("%F %T\n"))
     except BaseException as e:
