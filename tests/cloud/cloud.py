@@ -1028,6 +1028,9 @@ def wait_compute_ready(since: float) -> None:
         out = mysql(f"SELECT COUNT(*) FROM nova_api.host_mappings WHERE host = '{COMPUTE_HOST}'")
         return out.strip() == "1"
 
+    if not discovered():
+        # The scheduler's periodic discovery would get there too, but only after its first interval.
+        run("nova-manage-discover", [b("nova-manage")] + nova_conf() + ["cell_v2", "discover_hosts"])
     wait_for("compute host discovered in cell1", discovered, 120,
              "nova-scheduler", procs=["nova-scheduler"], interval=0.5)
     log('compute host discovered in cell1' + " ok")
