@@ -17,6 +17,7 @@ Fixtures:
 Environment:
   EC2API_CLOUD_DIR      state directory (default: <checkout>/.cloud)
   EC2API_CLOUD_NO_START=1  do not start the cloud; fail if it is not already up
+  EC2API_CLOUD_PORT_OFFSET shift all of the cloud's ports (see tests/cloud/README.md)
 """
 
 from __future__ import annotations
