@@ -471,6 +471,8 @@ def write_configs() -> None:
             "compute_driver": "fake.FakeDriverWithoutFakeNodes",
             "cpu_allocation_ratio": 16.0, "ram_allocation_ratio": 16.0, "disk_allocation_ratio": 16.0,
             "reserved_host_memory_mb": 0, "reserved_host_disk_mb": 0,
+            # One compute host: resizing (ModifyInstanceAttribute instanceType) must stay on it.
+            "allow_resize_to_same_host": True,
             "enabled_apis": "osapi_compute", "osapi_compute_workers": 2,
             "heal_instance_info_cache_interval": -1, "update_resources_interval": 60,
             "graceful_shutdown_timeout": 5,
@@ -807,6 +809,10 @@ def sync_cinder(first: bool) -> None:
     uwsgi("cinder-api", "cinder")
 
 
+# The uWSGI-served APIs and their configuration directories (stop-api / start-api).
+API_CONFDIRS = {"keystone": "keystone", "placement": "placement", "nova-api": "nova", "neutron": "neutron",
+                "glance": "glance", "cinder-api": "cinder"}
+
 # The processes `up` starts, in the order `down` stops them (reverse).
 PROCESSES = ["mariadb", "memcached", "epmd", "rabbitmq", "keystone", "placement", "glance", "neutron", "cinder-api",
              "nova-api", "nova-conductor", "nova-scheduler", "cinder-scheduler", "cinder-volume",
@@ -866,6 +872,10 @@ def provision_identity() -> dict:
                                    default_project_id=projects[project].id)
         users[name] = user
         idn.assign_project_role_to_user(projects[project], user, roles[role])
+    # ec2api reads EC2 credential secrets to verify signatures locally (no Keystone call per
+    # request); on Keystone 30 the least privilege that may read other users' credentials is the
+    # system-scoped reader role.
+    idn.put(f"/system/users/{users['ec2api'].id}/roles/{roles['reader'].id}")
     for name in SERVICE_USERS:
         user = idn.find_user(name, domain_id=default.id) or idn.create_user(
             name=name, password=SERVICE_PASSWORD, domain_id=default.id, default_project_id=projects["service"].id)
@@ -1334,10 +1344,18 @@ def main(argv: list[str]) -> int:
             return cmd_status()
         if cmd == "check":  # quiet health check: exit 0 when up and ready
             return 0 if healthy() else 3
+        if cmd in ("stop-api", "start-api") and len(argv) > 2 and argv[2] in API_CONFDIRS:
+            # For fault-injection tests: take one API service away and bring it back.
+            name = argv[2]
+            if cmd == "stop-api":
+                stop(name, timeout=15)
+            elif not running(name):
+                uwsgi(name, API_CONFDIRS[name])
+            return 0
     except CloudError as e:
         print(f"cloud {cmd} FAILED: {e}", file=sys.stderr)
         return 1
-    print(f"usage: cloud.sh up|down|reset|status (got {cmd!r})", file=sys.stderr)
+    print(f"usage: cloud.sh up|down|reset|status|stop-api NAME|start-api NAME (got {cmd!r})", file=sys.stderr)
     return 2
 
 

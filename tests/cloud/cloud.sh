@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The ec2api test cloud: a real, minimal OpenStack on 127.0.0.1 (see tests/cloud/README.md).
-#   bash tests/cloud/cloud.sh up|down|reset|status
+#   bash tests/cloud/cloud.sh up|down|reset|status|stop-api NAME|start-api NAME
 # State lives in .cloud/ of the checkout, or in $EC2API_CLOUD_DIR.
 set -euo pipefail
 
@@ -94,8 +94,13 @@ case "$cmd" in
         [ "$cmd" = status ] || lock "$cmd"
         exec "$(pick_python)" "$HERE/cloud.py" "$cmd"
         ;;
+    stop-api|start-api)
+        # Fault injection for tests: stop or start one uWSGI-served API (keystone, nova-api, ...).
+        lock "$cmd"
+        exec "$(pick_python)" "$HERE/cloud.py" "$cmd" "${2:-}"
+        ;;
     *)
-        echo "usage: $0 up|down|reset|status" >&2
+        echo "usage: $0 up|down|reset|status|stop-api NAME|start-api NAME" >&2
         exit 2
         ;;
 esac
