@@ -749,6 +749,7 @@ def modify_instance_attribute(ctx: Any, params: dict) -> None:
             ctx.os.compute.resize_server(srv, flavor)
             _wait_for_resize(ctx, srv.id, new_type)
             ctx.os.compute.confirm_server_resize(srv)
+            _wait_for_confirm(ctx, srv.id)
     protect = value_of("DisableApiTermination", "disableApiTermination")
     if protect is not None:
         _update_data(ctx, instance_id, disable_api_termination=_as_bool(protect))
@@ -812,6 +813,18 @@ def _wait_for_resize(ctx: Any, server_id: str, new_type: str, timeout: float = 4
                            f"There is not enough capacity to change the instance type to {new_type}.")
         time.sleep(1)
     raise EC2Error("IncorrectInstanceState", "The instance type change did not finish in time; try again.")
+
+
+def _wait_for_confirm(ctx: Any, server_id: str, timeout: float = 30) -> None:
+    """Wait until a confirmed resize has settled, so the instance shows as stopped again."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        srv = ctx.os.compute.get_server(server_id)
+        if (srv.status or "").upper() != "VERIFY_RESIZE" and not srv.task_state:
+            return
+        time.sleep(0.5)
 
 
 @handler("ResetInstanceAttribute", not_found="InvalidInstanceID.NotFound")
