@@ -30,13 +30,13 @@ cloud-reset:
 # Copy the EC2 model from the installed botocore, then regenerate generated/ec2.
 regenerate: venv
 	$(PY) -m codegen.pin_models --dest service-models
-	$(PY) -m codegen --model $(MODEL_DIR)/service-2.json --out generated/ec2
+	$(PY) -m codegen --model $(MODEL_DIR)/service-2.json --out generated/ec2 --package generated.ec2
 
 # CI guard: generated/ must be exactly what the generator writes from the pinned model.
 check-generated: venv
 	$(PY) -m codegen.pin_models --dest service-models --check
 	rm -rf .cache/regen && mkdir -p .cache/regen
-	$(PY) -m codegen --model $(MODEL_DIR)/service-2.json --out .cache/regen/ec2
+	$(PY) -m codegen --model $(MODEL_DIR)/service-2.json --out .cache/regen/ec2 --package generated.ec2
 	diff -r -x __pycache__ generated/ec2 .cache/regen/ec2 || \
 	  (echo "generated/ is stale: run 'make regenerate' and commit the result" >&2; exit 1)
 

@@ -131,7 +131,7 @@ def _waiters(raw: dict) -> dict:
     return out
 
 
-def generate(model_path: str | Path, out_dir: str | Path) -> list[Path]:
+def generate(model_path: str | Path, out_dir: str | Path, package: str | None = None) -> list[Path]:
     """Generate the package ``out_dir`` (its last component is the package name) from a model file.
 
     Sibling ``paginators-1.json`` and ``waiters-2.json`` are used when present. Returns the files
@@ -145,7 +145,7 @@ def generate(model_path: str | Path, out_dir: str | Path) -> list[Path]:
     paginators_raw = load_json(siblings["paginators-1.json"]) if siblings["paginators-1.json"].exists() else {}
     waiters_raw = load_json(siblings["waiters-2.json"]) if siblings["waiters-2.json"].exists() else {}
 
-    package = _package_name(out_dir)
+    package = package or _package_name(out_dir)
     env = _environment()
     common = {
         "service_id": model.metadata.get("serviceId", model.metadata.get("endpointPrefix", "ec2")),
