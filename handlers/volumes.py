@@ -1,0 +1,125 @@
+"""Volumes on Cinder: DescribeVolumes (what Terraform reads for an instance's block devices).
+
+One Cinder list call per request; attachment server ids map to the caller's ``i-`` ids in bulk.
+Cinder volume types are not EC2's: every volume reports ``gp3``, except ones whose Cinder type is
+named like an EC2 type (``gp2``, ``io1``, ...), which report that name.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ec2api_runtime import pagination
+from ec2api_runtime.db import ids, tags
+from ec2api_runtime.dispatch import handler
+from ec2api_runtime.errors import EC2Error
+from ec2api_runtime.filters import apply_filters
+from ec2api_runtime.timeutil import parse_os_time
+
+KIND = "vol"
+EC2_TYPES = {"standard", "io1", "io2", "gp2", "sc1", "st1", "gp3"}
+_STATES = {"creating": "creating", "available": "available", "reserved": "available", "attaching": "in-use",
+           "detaching": "in-use", "in-use": "in-use", "maintenance": "in-use", "deleting": "deleting",
+           "error": "error", "error_deleting": "error", "error_extending": "error", "backing-up": "in-use",
+           "restoring-backup": "creating", "error_restoring": "error", "extending": "in-use",
+           "downloading": "creating", "uploading": "in-use", "retyping": "in-use",
+           "awaiting-transfer": "available"}
+
+
+def volume_state(status: str | None) -> str:
+    """EC2's volume state for a Cinder status."""
+    return _STATES.get((status or "").lower(), "error")
+
+
+def _volume_type(volume: Any) -> str:
+    name = (volume.volume_type or "").lower()
+    return name if name in EC2_TYPES else "gp3"
+
+
+@handler("DescribeVolumes", not_found="InvalidVolume.NotFound")
+def describe_volumes(ctx: Any, params: dict) -> dict:
+    """The caller's Cinder volumes, by id and filter, paged by volume id."""
+    wanted = params.get("VolumeIds") or []
+    for volume_id in wanted:
+        if not ids.is_well_formed(KIND, volume_id):
+            raise ids.malformed(KIND, volume_id)
+    if wanted and params.get("MaxResults") is not None:
+        raise EC2Error("InvalidParameterCombination",
+                       "The parameter volumeSet cannot be used with the parameter maxResults")
+    volumes = list(ctx.os.block_storage.volumes(details=True))
+    server_ids = {a.get("server_id") for v in volumes for a in v.attachments or [] if a.get("server_id")}
+    snapshot_ids = {v.snapshot_id for v in volumes if v.snapshot_id}
+    with ctx.session() as s:
+        vol_ids = ids.ec2_ids(s, ctx.project_id, KIND, [v.id for v in volumes])
+        instance_ids = ids.ec2_ids(s, ctx.project_id, "i", server_ids)
+        snap_ids = ids.ec2_ids(s, ctx.project_id, "snap", snapshot_ids)
+        tags_of = tags.tags_for(s, ctx.project_id, vol_ids.values())
+    delete_on_termination = _delete_on_termination(ctx) if server_ids else {}
+    items = []
+    for v in volumes:
+        volume_id = vol_ids[v.id]
+        attachments = [{
+            "VolumeId": volume_id,
+            "InstanceId": instance_ids.get(a.get("server_id"), ""),
+            "Device": a.get("device") or "",
+            "State": "attached",
+            "AttachTime": parse_os_time(a.get("attached_at")),
+            "DeleteOnTermination": delete_on_termination.get((a.get("server_id"), v.id), False),
+        } for a in v.attachments or []]
+        for a in attachments:
+            if a["AttachTime"] is None:
+                del a["AttachTime"]
+        item = {
+            "VolumeId": volume_id, "Size": int(v.size or 0), "AvailabilityZone": v.availability_zone or "",
+            "State": volume_state(v.status), "CreateTime": parse_os_time(v.created_at),
+            "Attachments": attachments, "VolumeType": _volume_type(v), "Encrypted": bool(v.is_encrypted),
+            "MultiAttachEnabled": bool(v.is_multiattach), "Tags": tags_of.get(volume_id, []),
+            "SnapshotId": snap_ids.get(v.snapshot_id, "") if v.snapshot_id else "",
+        }
+        if item["VolumeType"] == "gp3":
+            item.update(Iops=3000, Throughput=125)
+        items.append(item)
+    if wanted:
+        present = {i["VolumeId"] for i in items}
+        missing = [w for w in wanted if w not in present]
+        if missing:
+            raise EC2Error("InvalidVolume.NotFound", f"The volume '{missing[0]}' does not exist.")
+        items = [i for i in items if i["VolumeId"] in set(wanted)]
+    items = apply_filters("DescribeVolumes", params.get("Filters"), items, {
+        "attachment.attach-time": lambda i: [a.get("AttachTime") for a in i["Attachments"]],
+        "attachment.delete-on-termination": lambda i: [a["DeleteOnTermination"] for a in i["Attachments"]],
+        "attachment.device": lambda i: [a["Device"] for a in i["Attachments"]],
+        "attachment.instance-id": lambda i: [a["InstanceId"] for a in i["Attachments"]],
+        "attachment.status": lambda i: [a["State"] for a in i["Attachments"]],
+        "availability-zone": lambda i: i["AvailabilityZone"],
+        "create-time": lambda i: i["CreateTime"],
+        "encrypted": lambda i: i["Encrypted"],
+        "multi-attach-enabled": lambda i: i["MultiAttachEnabled"],
+        "size": lambda i: i["Size"],
+        "snapshot-id": lambda i: i["SnapshotId"],
+        "status": lambda i: i["State"],
+        "volume-id": lambda i: i["VolumeId"],
+        "volume-type": lambda i: i["VolumeType"],
+    }, tags_of=lambda i: i["Tags"])
+    page, token = pagination.paginate(ctx.pagination_secret, "DescribeVolumes", items, key=lambda i: i["VolumeId"],
+                                      max_results=params.get("MaxResults"), next_token=params.get("NextToken"))
+    for i in page:
+        if not i["Tags"]:
+            del i["Tags"]
+        if i["CreateTime"] is None:
+            del i["CreateTime"]
+    result: dict = {"Volumes": page}
+    if token:
+        result["NextToken"] = token
+    return result
+
+
+def _delete_on_termination(ctx: Any) -> dict[tuple[str, str], bool]:
+    """``{(server id, volume id): flag}`` from Nova's view of attached volumes (Cinder does not keep
+    it): one more list call, made only when some volume is attached."""
+    out = {}
+    for server in ctx.os.compute.servers(details=True):
+        for attached in server.attached_volumes or []:
+            if isinstance(attached, dict) and attached.get("id"):
+                out[(server.id, attached["id"])] = bool(attached.get("delete_on_termination", False))
+    return out
