@@ -74,3 +74,17 @@ def paginate(secret: bytes, operation: str, items: Sequence[Any], key: Callable[
 
 def _as_key(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
+
+
+def page(ctx: Any, params: dict, operation: str, result_key: str, items: Sequence[Any],
+         key: Callable[[Any], Any]) -> dict:
+    """A Describe result holding one page of ``items`` under ``result_key``, and ``NextToken`` if more.
+
+    ``MaxResults`` and ``NextToken`` come from the request's ``params``.
+    """
+    chunk, token = paginate(ctx.pagination_secret, operation, items, key, params.get("MaxResults"),
+                            params.get("NextToken"))
+    result: dict = {result_key: chunk}
+    if token:
+        result["NextToken"] = token
+    return result

@@ -428,15 +428,11 @@ def describe_images(ctx: Any, params: dict) -> dict:
     if executable:
         items = _executable_by(ctx, items, images, executable)
     items = apply_filters("DescribeImages", params.get("Filters"), items, _FILTERS, tags_of=lambda i: i["Tags"])
-    page, token = pagination.paginate(ctx.pagination_secret, "DescribeImages", items,
-                                      key=lambda i: i["ImageId"], max_results=params.get("MaxResults"),
-                                      next_token=params.get("NextToken"))
-    for i in page:
+    result = pagination.page(ctx, params, "DescribeImages", "Images", items,
+                             key=lambda i: i["ImageId"])
+    for i in result["Images"]:
         if not i["Tags"]:
             del i["Tags"]
-    result: dict[str, Any] = {"Images": page}
-    if token:
-        result["NextToken"] = token
     return result
 
 
@@ -743,9 +739,7 @@ def _snapshot_bdms(ctx: Any, params: dict) -> tuple[list[dict], str]:
     if not root:
         raise EC2Error("InvalidParameterValue", "The root device must be mapped to an EBS snapshot.")
     snap_ids = [m["Ebs"]["SnapshotId"] for m in mappings if (m.get("Ebs") or {}).get("SnapshotId")]
-    for sid in snap_ids:
-        if not ids.is_well_formed("snap", sid):
-            raise ids.malformed("snap", sid)
+    ids.require_well_formed("snap", snap_ids)
     with ctx.session() as s:
         cinder = ids.os_ids(s, ctx.project_id, snap_ids)
     out: list[dict] = []

@@ -217,12 +217,8 @@ def describe_instance_types(ctx: Any, params: dict) -> dict:
     items = [type_info(name, f.vcpus, f.ram, getattr(f, "ephemeral", 0) or 0)
              for name, f in flavors.items() if not wanted or name in wanted]
     items = apply_filters("DescribeInstanceTypes", params.get("Filters"), items, _FILTERS)
-    page, token = pagination.paginate(ctx.pagination_secret, "DescribeInstanceTypes", items,
-                                      key=lambda i: i["InstanceType"],
-                                      max_results=params.get("MaxResults"), next_token=params.get("NextToken"))
-    result: dict[str, Any] = {"InstanceTypes": page}
-    if token:
-        result["NextToken"] = token
+    result = pagination.page(ctx, params, "DescribeInstanceTypes", "InstanceTypes", items,
+                             key=lambda i: i["InstanceType"])
     return result
 
 
@@ -245,12 +241,8 @@ def describe_instance_type_offerings(ctx: Any, params: dict) -> dict:
         "instance-type": lambda i: i["InstanceType"],
         "location": lambda i: i["Location"],
     })
-    page, token = pagination.paginate(ctx.pagination_secret, "DescribeInstanceTypeOfferings", items,
-                                      key=lambda i: (i["Location"], i["InstanceType"]),
-                                      max_results=params.get("MaxResults"), next_token=params.get("NextToken"))
-    result: dict[str, Any] = {"InstanceTypeOfferings": page}
-    if token:
-        result["NextToken"] = token
+    result = pagination.page(ctx, params, "DescribeInstanceTypeOfferings", "InstanceTypeOfferings", items,
+                             key=lambda i: (i["Location"], i["InstanceType"]))
     return result
 
 
@@ -271,9 +263,7 @@ def describe_instance_credit_specifications(ctx: Any, params: dict) -> dict:
     their type (AWS answers ``standard`` for non-burstable ones too).
     """
     wanted = list(dict.fromkeys(params.get("InstanceIds") or []))
-    for iid in wanted:
-        if not ids.is_well_formed("i", iid):
-            raise ids.malformed("i", iid)
+    ids.require_well_formed("i", wanted)
     servers = list(ctx.os.compute.servers(details=True))
     with ctx.session() as s:
         id_of = ids.ec2_ids(s, ctx.project_id, "i", [srv.id for srv in servers])
@@ -291,10 +281,6 @@ def describe_instance_credit_specifications(ctx: Any, params: dict) -> dict:
     items = apply_filters("DescribeInstanceCreditSpecifications", params.get("Filters"), items, {
         "instance-id": lambda i: i["InstanceId"],
     })
-    page, token = pagination.paginate(ctx.pagination_secret, "DescribeInstanceCreditSpecifications", items,
-                                      key=lambda i: i["InstanceId"],
-                                      max_results=params.get("MaxResults"), next_token=params.get("NextToken"))
-    result: dict[str, Any] = {"InstanceCreditSpecifications": page}
-    if token:
-        result["NextToken"] = token
+    result = pagination.page(ctx, params, "DescribeInstanceCreditSpecifications", "InstanceCreditSpecifications", items,
+                             key=lambda i: i["InstanceId"])
     return result

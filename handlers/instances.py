@@ -138,9 +138,7 @@ def _decode(stored: Any) -> Any:
 
 def _resolve(ctx: Any, instance_ids: list[str]) -> dict[str, str]:
     """``{i-...: server id}``; Malformed / NotFound errors as AWS gives them, before anything acts."""
-    for instance_id in instance_ids:
-        if not ids.is_well_formed(KIND, instance_id):
-            raise ids.malformed(KIND, instance_id)
+    ids.require_well_formed(KIND, instance_ids)
     with ctx.session() as s:
         known = ids.os_ids(s, ctx.project_id, instance_ids)
     missing = [i for i in instance_ids if i not in known]
@@ -260,9 +258,7 @@ def _all_instances(ctx: Any) -> list[tuple[str, dict]]:
 def describe_instances(ctx: Any, params: dict) -> dict:
     """Reservations of the caller's instances, by id and filter, paged by reservation."""
     wanted = params.get("InstanceIds") or []
-    for instance_id in wanted:
-        if not ids.is_well_formed(KIND, instance_id):
-            raise ids.malformed(KIND, instance_id)
+    ids.require_well_formed(KIND, wanted)
     if wanted and params.get("MaxResults") is not None:
         raise EC2Error("InvalidParameterCombination",
                        "The parameter instancesSet cannot be used with the parameter maxResults")
@@ -285,16 +281,12 @@ def describe_instances(ctx: Any, params: dict) -> dict:
     reservations = [{"ReservationId": r, "OwnerId": owner, "Groups": [],
                      "Instances": sorted(members, key=lambda i: (i["AmiLaunchIndex"], i["InstanceId"]))}
                     for r, members in groups.items()]
-    page, token = pagination.paginate(ctx.pagination_secret, "DescribeInstances", reservations,
-                                      key=lambda r: r["ReservationId"], max_results=params.get("MaxResults"),
-                                      next_token=params.get("NextToken"))
-    for r in page:
+    result = pagination.page(ctx, params, "DescribeInstances", "Reservations", reservations,
+                             key=lambda r: r["ReservationId"])
+    for r in result["Reservations"]:
         for i in r["Instances"]:
             if not i["Tags"]:
                 del i["Tags"]
-    result: dict = {"Reservations": page}
-    if token:
-        result["NextToken"] = token
     return result
 
 
@@ -376,9 +368,7 @@ def _network_spec(ctx: Any, params: dict) -> tuple[dict, str | None, list[str], 
 
 def _security_groups(ctx: Any, group_ids: list[str], group_names: list[str]) -> list[str]:
     """Neutron security group ids for the requested ids and names (names of the caller's groups)."""
-    for gid in group_ids:
-        if not ids.is_well_formed("sg", gid):
-            raise ids.malformed("sg", gid)
+    ids.require_well_formed("sg", group_ids)
     with ctx.session() as s:
         known = ids.os_ids(s, ctx.project_id, group_ids)
     out = []
@@ -672,13 +662,8 @@ def describe_instance_status(ctx: Any, params: dict) -> dict:
         "system-status.status": lambda s: s["SystemStatus"]["Status"],
         "system-status.reachability": lambda s: s["SystemStatus"]["Details"][0]["Status"],
     })
-    page, token = pagination.paginate(ctx.pagination_secret, "DescribeInstanceStatus", statuses,
-                                      key=lambda s: s["InstanceId"], max_results=params.get("MaxResults"),
-                                      next_token=params.get("NextToken"))
-    result: dict = {"InstanceStatuses": page}
-    if token:
-        result["NextToken"] = token
-    return result
+    return pagination.page(ctx, params, "DescribeInstanceStatus", "InstanceStatuses", statuses,
+                           key=lambda s: s["InstanceId"])
 
 
 def _one_instance(ctx: Any, instance_id: str) -> tuple[Any, dict, dict]:

@@ -72,10 +72,6 @@ def describe_tags(ctx: Any, params: dict) -> dict:
             "DescribeTags", tag_filters, [{"ResourceId": rid} for rid in by_resource], {},
             tags_of=lambda r: by_resource[r["ResourceId"]]))
         items = [i for i in items if i["ResourceId"] in keep]
-    page, token = pagination.paginate(ctx.pagination_secret, "DescribeTags", items,
-                                      key=lambda i: (i["ResourceId"], i["Key"]),
-                                      max_results=params.get("MaxResults"), next_token=params.get("NextToken"))
-    result: dict = {"Tags": page}
-    if token:
-        result["NextToken"] = token
+    result = pagination.page(ctx, params, "DescribeTags", "Tags", items,
+                             key=lambda i: (i["ResourceId"], i["Key"]))
     return result

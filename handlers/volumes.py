@@ -40,9 +40,7 @@ def _volume_type(volume: Any) -> str:
 def describe_volumes(ctx: Any, params: dict) -> dict:
     """The caller's Cinder volumes, by id and filter, paged by volume id."""
     wanted = params.get("VolumeIds") or []
-    for volume_id in wanted:
-        if not ids.is_well_formed(KIND, volume_id):
-            raise ids.malformed(KIND, volume_id)
+    ids.require_well_formed(KIND, wanted)
     if wanted and params.get("MaxResults") is not None:
         raise EC2Error("InvalidParameterCombination",
                        "The parameter volumeSet cannot be used with the parameter maxResults")
@@ -101,16 +99,13 @@ def describe_volumes(ctx: Any, params: dict) -> dict:
         "volume-id": lambda i: i["VolumeId"],
         "volume-type": lambda i: i["VolumeType"],
     }, tags_of=lambda i: i["Tags"])
-    page, token = pagination.paginate(ctx.pagination_secret, "DescribeVolumes", items, key=lambda i: i["VolumeId"],
-                                      max_results=params.get("MaxResults"), next_token=params.get("NextToken"))
-    for i in page:
+    result = pagination.page(ctx, params, "DescribeVolumes", "Volumes", items,
+                             key=lambda i: i["VolumeId"])
+    for i in result["Volumes"]:
         if not i["Tags"]:
             del i["Tags"]
         if i["CreateTime"] is None:
             del i["CreateTime"]
-    result: dict = {"Volumes": page}
-    if token:
-        result["NextToken"] = token
     return result
 
 

@@ -224,3 +224,10 @@ def items_with_data(s: Session, project_id: str, kind: str) -> dict[str, tuple[s
     rows = s.execute(select(Item.ec2_id, Item.os_id, Item.data).where(
         Item.project_id == project_id, Item.kind == kind, Item.data.is_not(None)))
     return {ec2_id: (os_id, json.loads(data)) for ec2_id, os_id, data in rows}
+
+
+def require_well_formed(kind: str, ec2_ids: Iterable[str]) -> None:
+    """Raise ``Invalid<Kind>ID.Malformed`` for the first id that is not of ``kind``'s form."""
+    for ec2_id in ec2_ids:
+        if not is_well_formed(kind, ec2_id):
+            raise malformed(kind, ec2_id)
