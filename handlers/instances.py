@@ -28,6 +28,7 @@ from ec2api_runtime.errors import EC2Error
 from ec2api_runtime.filters import apply_filters
 from ec2api_runtime.tagging import tags_from_specs
 from ec2api_runtime.timeutil import parse_os_time
+from handlers import _bulk as bulk
 from handlers import _instance_view as view
 from handlers import images
 
@@ -40,18 +41,18 @@ USER_DATA_LIMIT = 16 * 1024
 # Fetching in bulk
 
 def _servers(ctx: Any) -> list[Any]:
-    return list(ctx.os.compute.servers(details=True))
+    return bulk.servers(ctx)
 
 
 def _lookups(ctx: Any, servers: list[Any]) -> view.Lookups:
     """Join everything DescribeInstances shows: a fixed number of OpenStack calls and queries."""
     server_ids = [srv.id for srv in servers]
     wanted = set(server_ids)
-    ports, floating, groups, volumes = [], [], [], []
+    ports, floating, group_names, volumes = [], {}, {}, []
     if servers:
-        ports = [p for p in ctx.os.network.ports(project_id=ctx.project_id) if p.device_id in wanted]
-        floating = list(ctx.os.network.ips(project_id=ctx.project_id))
-        groups = list(ctx.os.network.security_groups(project_id=ctx.project_id))
+        ports = [p for p in bulk.ports(ctx) if p.device_id in wanted]
+        floating = bulk.floating_ips(ctx)
+        group_names = bulk.security_group_names(ctx)
         if any(srv.attached_volumes for srv in servers):
             volumes = list(ctx.os.block_storage.volumes(details=True))
     flavor_names = {}
@@ -76,9 +77,9 @@ def _lookups(ctx: Any, servers: list[Any]) -> view.Lookups:
             data=data,
             tags=tags.tags_for(s, ctx.project_id, list(instance_ids.values()) + list(data)),
             ports_by_server={},
-            floating_by_port={ip.port_id: ip.floating_ip_address for ip in floating if ip.port_id},
-            group_names={g.id: g.name for g in groups},
-            group_ids=ids.ec2_ids(s, ctx.project_id, "sg", [g.id for g in groups]),
+            floating_by_port=floating,
+            group_names=group_names,
+            group_ids=ids.ec2_ids(s, ctx.project_id, "sg", list(group_names)),
             vpc_ids=ids.ec2_ids(s, ctx.project_id, "vpc", networks_ids),
             subnet_ids=ids.ec2_ids(s, ctx.project_id, "subnet", subnets),
             eni_ids=ids.ec2_ids(s, ctx.project_id, "eni", [p.id for p in ports]),
@@ -482,7 +483,7 @@ def run_instances(ctx: Any, params: dict) -> dict:
     resp = ctx.os.compute.post("/servers", json={"server": body}, microversion="2.67")
     _raise_for(resp)
     reservation = resp.json()["reservation_id"]
-    servers = list(ctx.os.compute.servers(details=True, reservation_id=reservation))
+    servers = bulk.servers(ctx, reservation_id=reservation)
     try:
         servers.sort(key=lambda srv: (srv.launch_index or 0, srv.created_at or "", srv.id))
         with ctx.session() as s:
@@ -567,7 +568,7 @@ def stop_instances(ctx: Any, params: dict) -> dict:
     def stop(instance_id: str, srv: Any, before: str) -> str:
         if before == "stopped":
             return "stopped"
-        ctx.os.compute.stop_server(srv)
+        ctx.os.compute.stop_server(srv.id)
         return "stopping"
     return {"StoppingInstances": _transitions(ctx, params, stop, {"running", "stopping", "stopped", "pending"},
                                               target="stopped")}
@@ -580,9 +581,9 @@ def start_instances(ctx: Any, params: dict) -> dict:
         if before in ("running", "pending"):
             return before
         if (srv.vm_state or "") in ("shelved", "shelved_offloaded"):
-            ctx.os.compute.unshelve_server(srv)
+            ctx.os.compute.unshelve_server(srv.id)
         else:
-            ctx.os.compute.start_server(srv)
+            ctx.os.compute.start_server(srv.id)
         return "pending"
     return {"StartingInstances": _transitions(ctx, params, start, {"stopped", "running", "pending"},
                                               target="running")}
@@ -592,7 +593,7 @@ def start_instances(ctx: Any, params: dict) -> dict:
 def reboot_instances(ctx: Any, params: dict) -> None:
     """Soft reboot; AWS answers only success."""
     def reboot(instance_id: str, srv: Any, before: str) -> str:
-        ctx.os.compute.reboot_server(srv, "SOFT")
+        ctx.os.compute.reboot_server(srv.id, "SOFT")
         return before
     _transitions(ctx, params, reboot, {"running"}, target="running")
 
@@ -621,7 +622,7 @@ def terminate_instances(ctx: Any, params: dict) -> dict:
                       reservation_ec2_id=record.get("reservation_ec2_id") or lookups.reservation_ids[srv.id])
         with ctx.session() as s:
             ids.set_data(s, ctx.project_id, instance_id, record)
-        ctx.os.compute.delete_server(srv)
+        ctx.os.compute.delete_server(srv.id)
         return "shutting-down"
     return {"TerminatingInstances": _transitions(ctx, params, terminate, None, target="terminated")}
 
@@ -731,9 +732,9 @@ def modify_instance_attribute(ctx: Any, params: dict) -> None:
                            f"The instance '{instance_id}' is not in the 'stopped' state.")
         if new_type != instance["InstanceType"]:
             flavor = _flavor(ctx, new_type)
-            ctx.os.compute.resize_server(srv, flavor)
+            ctx.os.compute.resize_server(srv.id, flavor)
             _wait_for_resize(ctx, srv.id, new_type)
-            ctx.os.compute.confirm_server_resize(srv)
+            ctx.os.compute.confirm_server_resize(srv.id)
             _wait_for_confirm(ctx, srv.id)
     protect = value_of("DisableApiTermination", "disableApiTermination")
     if protect is not None:
@@ -771,10 +772,10 @@ def _set_groups(ctx: Any, srv: Any, instance: dict, group_ids: list[str]) -> Non
     current = {g["GroupName"] for g in instance["SecurityGroups"]}
     for gid in wanted:
         if names.get(gid) not in current:
-            ctx.os.compute.add_security_group_to_server(srv, {"name": gid})
+            ctx.os.compute.add_security_group_to_server(srv.id, {"name": gid})
     for name in current:
         if name not in {names.get(g) for g in wanted}:
-            ctx.os.compute.remove_security_group_from_server(srv, {"name": name})
+            ctx.os.compute.remove_security_group_from_server(srv.id, {"name": name})
 
 
 def _wait_for_resize(ctx: Any, server_id: str, new_type: str, timeout: float = 45) -> None:
@@ -828,7 +829,7 @@ def get_console_output(ctx: Any, params: dict) -> dict:
     srv = _live_servers(ctx, wanted).get(instance_id)
     if srv is None:
         raise EC2Error("InvalidInstanceID.NotFound", f"The instance ID '{instance_id}' does not exist")
-    text = ctx.os.compute.get_server_console_output(srv).get("output") or ""
+    text = ctx.os.compute.get_server_console_output(srv.id).get("output") or ""
     return {"InstanceId": instance_id, "Timestamp": datetime.now(UTC),
             "Output": base64.b64encode(text.encode("utf-8", "replace")).decode()}
 
