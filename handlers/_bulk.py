@@ -11,9 +11,13 @@ from typing import Any
 
 from openstack import exceptions
 
+# Nova 2.47+ embeds the flavor (its name is the instance type); 2.3+ lists delete_on_termination
+# for attached volumes. 2.73 is well inside what supported Nova releases serve.
+COMPUTE_MICROVERSION = "2.73"
 
-def _get_json(proxy: Any, path: str, params: dict | None = None) -> dict:
-    resp = proxy.get(path, params=params or {})
+
+def _get_json(proxy: Any, path: str, params: dict | None = None, microversion: str | None = None) -> dict:
+    resp = proxy.get(path, params=params or {}, microversion=microversion)
     exceptions.raise_from_response(resp)
     return resp.json()
 
@@ -66,7 +70,7 @@ def servers(ctx: Any, **query: str) -> list[Server]:
     out: list[Server] = []
     params: dict = dict(query)
     while True:
-        body = _get_json(ctx.os.compute, "/servers/detail", params)
+        body = _get_json(ctx.os.compute, "/servers/detail", params, COMPUTE_MICROVERSION)
         page = body.get("servers", [])
         out.extend(Server(d) for d in page)
         nxt = [link for link in body.get("servers_links", []) if link.get("rel") == "next"]

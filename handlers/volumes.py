@@ -15,6 +15,7 @@ from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error
 from ec2api_runtime.filters import apply_filters
 from ec2api_runtime.timeutil import parse_os_time
+from handlers import _bulk as bulk
 
 KIND = "vol"
 EC2_TYPES = {"standard", "io1", "io2", "gp2", "sc1", "st1", "gp3"}
@@ -113,7 +114,7 @@ def _delete_on_termination(ctx: Any) -> dict[tuple[str, str], bool]:
     """``{(server id, volume id): flag}`` from Nova's view of attached volumes (Cinder does not keep
     it): one more list call, made only when some volume is attached."""
     out = {}
-    for server in ctx.os.compute.servers(details=True):
+    for server in bulk.servers(ctx):
         for attached in server.attached_volumes or []:
             if isinstance(attached, dict) and attached.get("id"):
                 out[(server.id, attached["id"])] = bool(attached.get("delete_on_termination", False))
