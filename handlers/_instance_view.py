@@ -82,11 +82,12 @@ class Lookups:
     flavor_names: dict[str, str] = field(default_factory=dict)    # flavor id -> name (old microversions)
 
 
-def instance_type(server: Any, lookups: Lookups) -> str:
-    """The flavor's name, which is the EC2 instance type."""
+def instance_type(server: Any, lookups: Lookups | None = None) -> str:
+    """The flavor's name, which is the EC2 instance type (``lookups`` maps flavor ids for old Novas)."""
     flavor = server.flavor or {}
     if isinstance(flavor, dict):
-        return flavor.get("original_name") or flavor.get("name") or lookups.flavor_names.get(flavor.get("id"), "")
+        names = lookups.flavor_names if lookups else {}
+        return flavor.get("original_name") or flavor.get("name") or names.get(flavor.get("id"), "")
     return getattr(flavor, "original_name", None) or getattr(flavor, "name", "") or ""
 
 

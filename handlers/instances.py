@@ -794,7 +794,7 @@ def _wait_for_resize(ctx: Any, server_id: str, new_type: str, timeout: float = 4
         if status == "VERIFY_RESIZE":
             return
         if status == "ERROR" or (not srv.task_state and status in ("SHUTOFF", "ACTIVE")
-                                 and view.instance_type(srv, view.Lookups("", "", {}, {}, {}, {}, {})) != new_type):
+                                 and view.instance_type(srv) != new_type):
             raise EC2Error("InsufficientInstanceCapacity",
                            f"There is not enough capacity to change the instance type to {new_type}.")
         time.sleep(1)
