@@ -160,8 +160,9 @@ class HealthResource:
 class MetricsResource:
     """``GET /metrics``: this worker's counters in Prometheus' text format (no credentials needed).
 
-    Counts only: requests by status, and the authenticator's Keystone calls and cache hits, which
-    show that a steady stream of requests costs Keystone nothing.
+    Counts only: requests by status; the authenticator's Keystone calls and cache hits, which show
+    that a steady stream of requests costs Keystone nothing; OpenStack calls and the seconds spent
+    waiting on them, which show what a request costs the cloud and how much of its time is ec2api's.
     """
 
     def __init__(self, service: Service) -> None:
@@ -175,6 +176,7 @@ class MetricsResource:
             if name in stats:
                 lines.append(f"ec2api_auth_{name}_total {stats[name]}")
         lines.append(f"ec2api_openstack_calls_total {openstack.HTTP.calls}")
+        lines.append(f"ec2api_openstack_call_seconds_total {openstack.HTTP.seconds:.6f}")
         resp.content_type = "text/plain; version=0.0.4"
         resp.text = "\n".join(lines) + "\n"
 

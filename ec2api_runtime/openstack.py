@@ -8,6 +8,7 @@ first request, building a connection costs no HTTP at all.
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import openstack.connection
@@ -23,21 +24,28 @@ class _CountingHTTP(requests.Session):
     """One HTTP connection pool for every request's OpenStack calls, counting the calls made.
 
     Sharing the pool keeps TCP connections to the services open between EC2 requests; the count
-    (``/metrics``: ``ec2api_openstack_calls_total``) shows what a Describe costs the cloud.
+    and the time spent waiting (``/metrics``: ``ec2api_openstack_calls_total``,
+    ``ec2api_openstack_call_seconds_total``) show what a Describe costs the cloud.
     """
 
     def __init__(self) -> None:
         super().__init__()
         self.calls = 0
+        self.seconds = 0.0      # wall time spent waiting on OpenStack, summed over calls
         self._lock = threading.Lock()
         adapter = requests.adapters.HTTPAdapter(pool_connections=16, pool_maxsize=32)
         self.mount("http://", adapter)
         self.mount("https://", adapter)
 
     def request(self, *args: Any, **kwargs: Any) -> Any:
-        with self._lock:
-            self.calls += 1
-        return super().request(*args, **kwargs)
+        start = time.perf_counter()
+        try:
+            return super().request(*args, **kwargs)
+        finally:
+            elapsed = time.perf_counter() - start
+            with self._lock:
+                self.calls += 1
+                self.seconds += elapsed
 
 
 HTTP = _CountingHTTP()

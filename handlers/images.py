@@ -325,6 +325,26 @@ def resolve(ctx: Any, image_id: str) -> dict:
     return image
 
 
+def resolve_many(ctx: Any, image_ids: Iterable[str]) -> dict[str, dict]:
+    """``{ami id: Glance image}`` for ids the caller can see; NotFound names the first unseen id.
+
+    One id costs one Glance GET; more cost one bulk listing (three calls per chunk of ids).
+    """
+    wanted = list(dict.fromkeys(image_ids))
+    if len(wanted) <= 1:
+        return {i: resolve(ctx, i) for i in wanted}
+    for image_id in wanted:
+        _check_image_id(image_id)
+    with ctx.session() as s:
+        glance_of = ids.os_ids(s, SCOPE, wanted)
+    seen = {i["id"]: i for i in visible_images(ctx, glance_of.values())} if glance_of else {}
+    for image_id in wanted:
+        image = seen.get(glance_of.get(image_id, ""))
+        if image is None or image.get("status") in ("deleted", "pending_delete"):
+            raise _not_found(image_id)
+    return {i: seen[glance_of[i]] for i in wanted}
+
+
 def glance_id_of(ctx: Any, image_id: str) -> str:
     """The Glance id behind ``ami-...`` (for other handlers: RunInstances, ...); NotFound if unseen."""
     return resolve(ctx, image_id)["id"]

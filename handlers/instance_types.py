@@ -24,6 +24,7 @@ from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error
 from ec2api_runtime.filters import apply_filters
 from generated.ec2.api_op_describe_instance_types import _ENUM_InstanceType
+from handlers import _bulk
 from handlers.regions import zone_id
 
 # The model's InstanceType enum: the names a flavor may carry to be an EC2 instance type.
@@ -246,13 +247,9 @@ def describe_instance_type_offerings(ctx: Any, params: dict) -> dict:
     return result
 
 
-def _flavor_name(server: Any) -> str | None:
+def _flavor_name(server: _bulk.Server) -> str:
     """The flavor name a server was booted with (embedded since compute microversion 2.47)."""
-    flavor = getattr(server, "flavor", None)
-    if flavor is None:
-        return None
-    get = flavor.get if isinstance(flavor, dict) else (lambda k: getattr(flavor, k, None))
-    return get("original_name") or get("name")
+    return server.flavor.get("original_name") or server.flavor.get("name") or ""
 
 
 @handler("DescribeInstanceCreditSpecifications", not_found="InvalidInstanceID.NotFound")
@@ -264,12 +261,12 @@ def describe_instance_credit_specifications(ctx: Any, params: dict) -> dict:
     """
     wanted = list(dict.fromkeys(params.get("InstanceIds") or []))
     ids.require_well_formed("i", wanted)
-    servers = list(ctx.os.compute.servers(details=True))
+    servers = _bulk.servers(ctx)
     with ctx.session() as s:
         id_of = ids.ec2_ids(s, ctx.project_id, "i", [srv.id for srv in servers])
     items = []
     for srv in servers:
-        flavor = _flavor_name(srv) or ""
+        flavor = _flavor_name(srv)
         iid = id_of[srv.id]
         if (wanted and iid in wanted) or (not wanted and is_burstable(flavor)):
             items.append({"InstanceId": iid, "CpuCredits": "standard"})

@@ -87,9 +87,7 @@ def delete_key_pair(ctx: Any, params: dict) -> dict:
         raise EC2Error("MissingParameter", "The request must contain the parameter KeyName or KeyPairId")
     with ctx.session() as s:
         if key_id:
-            if not ids.is_well_formed(KIND, key_id):
-                raise EC2Error("InvalidParameterValue",
-                               f"Invalid id: \"{key_id}\" (expecting \"key-...\")")
+            ids.require_well_formed(KIND, [key_id])
             name = ids.os_id(s, ctx.project_id, key_id)
             if name is None:
                 raise EC2Error("InvalidKeyPair.NotFound", f"The key pair '{key_id}' does not exist")
@@ -136,10 +134,7 @@ def describe_key_pairs(ctx: Any, params: dict) -> dict:
             raise EC2Error("InvalidKeyPair.NotFound", f"The key pair '{missing[0]}' does not exist")
         items = [i for i in items if i["KeyName"] in set(wanted_names)]
     if wanted_ids:
-        for key_id in wanted_ids:
-            if not ids.is_well_formed(KIND, key_id):
-                raise EC2Error("InvalidParameterValue",
-                               f"Invalid id: \"{key_id}\" (expecting \"key-...\")")
+        ids.require_well_formed(KIND, wanted_ids)
         present = {i["KeyPairId"] for i in items}
         missing = [k for k in wanted_ids if k not in present]
         if missing:

@@ -13,9 +13,7 @@ from handlers import images
 
 def _check_images_visible(ctx: Any, resource_ids: list[str]) -> None:
     """AMI ids are shared by every project; tagging one needs the caller to see that image."""
-    for rid in dict.fromkeys(resource_ids):
-        if ids.kind_of(rid) == "ami":
-            images.resolve(ctx, rid)
+    images.resolve_many(ctx, [rid for rid in resource_ids if ids.kind_of(rid) == "ami"])
 
 
 @handler("CreateTags")

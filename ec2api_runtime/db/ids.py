@@ -47,7 +47,9 @@ class Kind:
 
 
 def _k(resource_type: str, error: str, noun: str, malformed: str | None = None) -> Kind:
-    return Kind(resource_type, f"{error}.NotFound", f"{malformed or error}.Malformed", noun)
+    """``error`` prefixes both codes (``<error>.NotFound``, ``<error>.Malformed``) unless
+    ``malformed`` names the malformed-id code in full."""
+    return Kind(resource_type, f"{error}.NotFound", malformed or f"{error}.Malformed", noun)
 
 
 # AWS's resource-type names (DescribeTags' resource-type filter) and error codes per id prefix.
@@ -57,9 +59,9 @@ KINDS: dict[str, Kind] = {
     "ami": _k("image", "InvalidAMIID", "image id"),
     "aki": _k("image", "InvalidAMIID", "image id"),
     "ari": _k("image", "InvalidAMIID", "image id"),
-    "vol": _k("volume", "InvalidVolume", "volume", malformed="InvalidVolumeID"),
-    "snap": _k("snapshot", "InvalidSnapshot", "snapshot", malformed="InvalidSnapshotID"),
-    "sg": _k("security-group", "InvalidGroup", "security group", malformed="InvalidGroupId"),
+    "vol": _k("volume", "InvalidVolume", "volume", malformed="InvalidVolumeID.Malformed"),
+    "snap": _k("snapshot", "InvalidSnapshot", "snapshot", malformed="InvalidSnapshotID.Malformed"),
+    "sg": _k("security-group", "InvalidGroup", "security group", malformed="InvalidGroupId.Malformed"),
     "vpc": _k("vpc", "InvalidVpcID", "vpc ID"),
     "subnet": _k("subnet", "InvalidSubnetID", "subnet ID"),
     "eni": _k("network-interface", "InvalidNetworkInterfaceID", "network interface"),
@@ -70,8 +72,9 @@ KINDS: dict[str, Kind] = {
     "igw": _k("internet-gateway", "InvalidInternetGatewayID", "internet gateway"),
     "eigw": _k("egress-only-internet-gateway", "InvalidGatewayID", "gateway"),
     "dopt": _k("dhcp-options", "InvalidDhcpOptionID", "dhcp options"),
-    "key": _k("key-pair", "InvalidKeyPair", "key pair", malformed="InvalidKeyPairId"),
-    "nat": _k("natgateway", "NatGatewayNotFound", "NAT gateway", malformed="InvalidNatGatewayID"),
+    # AWS documents no ...Malformed code for key pair ids; a bad one is an InvalidParameterValue.
+    "key": _k("key-pair", "InvalidKeyPair", "key pair", malformed="InvalidParameterValue"),
+    "nat": _k("natgateway", "NatGatewayNotFound", "NAT gateway", malformed="InvalidNatGatewayID.Malformed"),
     "acl": _k("network-acl", "InvalidNetworkAclID", "network ACL"),
     "aclassoc": _k("network-acl-association", "InvalidAssociationID", "association ID"),
     "vpce": _k("vpc-endpoint", "InvalidVpcEndpointId", "VPC endpoint"),

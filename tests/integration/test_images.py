@@ -151,6 +151,17 @@ def test_copy_share_and_deregister(ec2_demo, ec2_alt, public_image, accounts, de
         assert _not_found(lambda: ec2_demo.describe_images(ImageIds=[accounts["alt_image"]])) == \
             "InvalidAMIID.NotFound"
 
+        # Tagging several AMIs at once is all or nothing: one unseen id fails the call and
+        # nothing is written on the ones alt can see.
+        assert _not_found(lambda: ec2_alt.create_tags(
+            Resources=[public_image["ImageId"], image_id], Tags=[{"Key": "both", "Value": "x"}])) == \
+            "InvalidAMIID.NotFound"
+        assert ec2_alt.describe_tags(Filters=[{"Name": "key", "Values": ["both"]}])["Tags"] == []
+        ec2_demo.create_tags(Resources=[public_image["ImageId"], image_id], Tags=[{"Key": "both", "Value": "x"}])
+        assert {t["ResourceId"] for t in ec2_demo.describe_tags(
+            Filters=[{"Name": "key", "Values": ["both"]}])["Tags"]} == {public_image["ImageId"], image_id}
+        ec2_demo.delete_tags(Resources=[public_image["ImageId"], image_id], Tags=[{"Key": "both"}])
+
         # Share with alt.
         ec2_demo.modify_image_attribute(ImageId=image_id, LaunchPermission={"Add": [{"UserId": accounts["alt"]}]})
         perms = ec2_demo.describe_image_attribute(ImageId=image_id, Attribute="launchPermission")

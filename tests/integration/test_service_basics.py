@@ -133,6 +133,17 @@ def test_key_pair_errors(ec2_demo):
     with pytest.raises(ClientError) as e:
         ec2_demo.create_key_pair(KeyName=unique("kt"), KeyType="dsa")
     assert code_of(e) == "InvalidParameterValue"
+    # A malformed key pair id (not key-<hex>), whichever call carries it.
+    for call, code in ((lambda: ec2_demo.describe_key_pairs(KeyPairIds=["key-nothex"]), "InvalidParameterValue"),
+                       (lambda: ec2_demo.delete_key_pair(KeyPairId="kp-12345678"), "InvalidParameterValue"),
+                       (lambda: ec2_demo.create_tags(Resources=["key-xyz"], Tags=[{"Key": "k", "Value": "v"}]),
+                        "InvalidID")):
+        with pytest.raises(ClientError) as e:
+            call()
+        assert code_of(e) == code and "key-" in str(e.value)
+    with pytest.raises(ClientError) as e:
+        ec2_demo.describe_key_pairs(KeyPairIds=["key-0123456789abcdef0"])
+    assert code_of(e) == "InvalidKeyPair.NotFound"
 
 
 def test_key_pair_tags_filters_and_isolation(ec2_demo, ec2_alt, aws_cli):
@@ -234,3 +245,19 @@ def test_auth_failures(ec2api_url, cloud_info):
         SigV4Auth(Credentials(creds["access"], creds["secret"]), "ec2", region).add_auth(req)
     resp = requests.post(ec2api_url, data=req.body, headers=dict(req.headers))
     assert resp.status_code == 400 and b"RequestExpired" in resp.content
+
+
+def _metrics(url: str) -> dict[str, float]:
+    text = requests.get(url + "/metrics", timeout=10).text
+    return {name: float(value) for name, value in (line.split(" ") for line in text.splitlines())
+            if name.startswith("ec2api_openstack_")}
+
+
+def test_metrics_show_what_a_request_costs_the_cloud(ec2api_url, ec2_demo):
+    before = _metrics(ec2api_url)
+    ec2_demo.describe_availability_zones()
+    after = _metrics(ec2api_url)
+    # Nova's availability zones: at least one call, and some time spent waiting for it.
+    assert after["ec2api_openstack_calls_total"] > before["ec2api_openstack_calls_total"]
+    assert after["ec2api_openstack_call_seconds_total"] > before["ec2api_openstack_call_seconds_total"]
+

@@ -48,6 +48,7 @@ def test_error_codes() -> None:
     assert ids.malformed("i", "i-xyz").code == "InvalidInstanceID.Malformed"
     assert ids.not_found("vol", "vol-12345678").code == "InvalidVolume.NotFound"
     assert ids.malformed("vol", "vol-x").code == "InvalidVolumeID.Malformed"
+    assert ids.malformed("key", "key-x").code == "InvalidParameterValue"   # AWS has no key-pair Malformed code
     assert ids.not_found("ami", "ami-12345678").code == "InvalidAMIID.NotFound"
     assert ids.not_found("sg", "sg-12345678").code == "InvalidGroup.NotFound"
     assert ids.not_found("unknownkind", "unknownkind-12345678").code == "InvalidID"   # AWS's generic code
