@@ -162,7 +162,8 @@ class MetricsResource:
 
     Counts only: requests by status; the authenticator's Keystone calls and cache hits, which show
     that a steady stream of requests costs Keystone nothing; OpenStack calls and the seconds spent
-    waiting on them, which show what a request costs the cloud and how much of its time is ec2api's.
+    waiting on them, which show what a request costs the cloud; and the worker's CPU seconds, which
+    show what it costs ec2api itself.
     """
 
     def __init__(self, service: Service) -> None:
@@ -177,6 +178,8 @@ class MetricsResource:
                 lines.append(f"ec2api_auth_{name}_total {stats[name]}")
         lines.append(f"ec2api_openstack_calls_total {openstack.HTTP.calls}")
         lines.append(f"ec2api_openstack_call_seconds_total {openstack.HTTP.seconds:.6f}")
+        # Prometheus' standard process metric: CPU of this worker, all threads, user + system.
+        lines.append(f"process_cpu_seconds_total {time.process_time():.6f}")
         resp.content_type = "text/plain; version=0.0.4"
         resp.text = "\n".join(lines) + "\n"
 

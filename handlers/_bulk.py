@@ -65,6 +65,16 @@ class Port:
         self.created_at = d.get("created_at")
 
 
+def proxies(ctx: Any, *services: str) -> None:
+    """Build the caller's openstacksdk proxies for ``services`` now, in this thread.
+
+    openstacksdk creates a proxy on first attribute access without a lock; listings run through
+    ``parallel.gather`` would otherwise race to create (and discover) the same proxy.
+    """
+    for service in services:
+        getattr(ctx.os, service)
+
+
 def servers(ctx: Any, **query: str) -> list[Server]:
     """Every server of the caller (``/servers/detail``, following Nova's pages)."""
     out: list[Server] = []

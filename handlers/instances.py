@@ -21,7 +21,7 @@ import binascii
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ec2api_runtime import networks, pagination
+from ec2api_runtime import networks, pagination, parallel
 from ec2api_runtime.db import ids, tags
 from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error
@@ -44,15 +44,33 @@ def _servers(ctx: Any) -> list[Any]:
     return bulk.servers(ctx)
 
 
-def _lookups(ctx: Any, servers: list[Any]) -> view.Lookups:
-    """Join everything DescribeInstances shows: a fixed number of OpenStack calls and queries."""
+# What Neutron adds to servers: the project's ports, {port: floating IP}, {group id: name}.
+Neutron = tuple[list[bulk.Port], dict[str, str], dict[str, str]]
+
+
+def _neutron_listings(ctx: Any) -> list[Any]:
+    bulk.proxies(ctx, "network")
+    return [lambda: bulk.ports(ctx), lambda: bulk.floating_ips(ctx), lambda: bulk.security_group_names(ctx)]
+
+
+def _servers_and_neutron(ctx: Any) -> tuple[list[bulk.Server], Neutron]:
+    """Every server and what Neutron knows of them: four listings, fetched at the same time."""
+    bulk.proxies(ctx, "compute")
+    servers, *neutron = parallel.gather(lambda: bulk.servers(ctx), *_neutron_listings(ctx))
+    return servers, tuple(neutron)
+
+
+def _lookups(ctx: Any, servers: list[Any], neutron: Neutron | None = None) -> view.Lookups:
+    """Join everything DescribeInstances shows: a fixed number of OpenStack calls and queries.
+
+    ``neutron`` is listed here (three calls at once) unless the caller fetched it with the servers.
+    """
     server_ids = [srv.id for srv in servers]
     wanted = set(server_ids)
     ports, floating, group_names, volumes = [], {}, {}, []
     if servers:
-        ports = [p for p in bulk.ports(ctx) if p.device_id in wanted]
-        floating = bulk.floating_ips(ctx)
-        group_names = bulk.security_group_names(ctx)
+        ports, floating, group_names = neutron or parallel.gather(*_neutron_listings(ctx))
+        ports = [p for p in ports if p.device_id in wanted]
         if any(srv.attached_volumes for srv in servers):
             volumes = list(ctx.os.block_storage.volumes(details=True))
     flavor_names = {}
@@ -248,8 +266,8 @@ _FILTERS.update({
 
 def _all_instances(ctx: Any) -> list[tuple[str, dict]]:
     """``(reservation id, instance)`` for every instance the caller can see, live and recently terminated."""
-    servers = _servers(ctx)
-    lookups = _lookups(ctx, servers)
+    servers, neutron = _servers_and_neutron(ctx)
+    lookups = _lookups(ctx, servers, neutron)
     _apply_pending_volume_tags(ctx, servers, lookups)
     live = [(lookups.reservation_ids[srv.id], view.describe(srv, lookups)) for srv in servers]
     return live + _visible_terminated(ctx, lookups, {i["InstanceId"] for _, i in live})
@@ -632,7 +650,11 @@ def terminate_instances(ctx: Any, params: dict) -> dict:
 
 @handler("DescribeInstanceStatus", not_found="InvalidInstanceID.NotFound")
 def describe_instance_status(ctx: Any, params: dict) -> dict:
-    """Status checks: running instances pass (no data plane here to check anything deeper)."""
+    """Status checks: running instances pass (no data plane here to check anything deeper).
+
+    As on AWS, only running instances are listed (even when named by id) unless
+    ``IncludeAllInstances`` is true.
+    """
     wanted = params.get("InstanceIds") or []
     if wanted:
         _resolve(ctx, wanted)
@@ -642,7 +664,7 @@ def describe_instance_status(ctx: Any, params: dict) -> dict:
         if wanted and i["InstanceId"] not in wanted:
             continue
         running = i["State"]["Name"] == "running"
-        if not running and not params.get("IncludeAllInstances") and not wanted:
+        if not running and not params.get("IncludeAllInstances"):
             continue
         check = "ok" if running else "not-applicable"
         detail = [{"Name": "reachability", "Status": "passed" if running else "initializing"}]

@@ -96,13 +96,13 @@ def signed(url: str, body: str, access: str, secret: str, region: str) -> dict[s
     return dict(req.headers)
 
 
-def metric(url: str, name: str) -> int:
+def metric(url: str, name: str) -> float:
     """A counter from ec2api's /metrics (summed over its labels)."""
-    total = 0
+    total = 0.0
     for line in requests.get(url + "/metrics", timeout=5).text.splitlines():
         key, _, value = line.rpartition(" ")
         if key == name or key.startswith(name + "{"):
-            total += int(value)
+            total += float(value)
     return total
 
 

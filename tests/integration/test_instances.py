@@ -89,11 +89,19 @@ def test_instance_lifecycle(ec2_demo, image_id, key_name, cloud_info):
 
         status = ec2_demo.describe_instance_status(InstanceIds=[instance_id])["InstanceStatuses"]
         assert status[0]["InstanceState"]["Name"] == "running"
+        for waiter in ("instance_exists", "instance_status_ok", "system_status_ok"):
+            ec2_demo.get_waiter(waiter).wait(InstanceIds=[instance_id], WaiterConfig=FAST)
 
         stopped = ec2_demo.stop_instances(InstanceIds=[instance_id])["StoppingInstances"][0]
         assert stopped["PreviousState"]["Name"] == "running"
         assert stopped["CurrentState"]["Name"] in ("stopping", "stopped")
         ec2_demo.get_waiter("instance_stopped").wait(InstanceIds=[instance_id], WaiterConfig=FAST)
+        # Status checks cover running instances only, unless all are asked for (as on AWS).
+        assert ec2_demo.describe_instance_status(InstanceIds=[instance_id])["InstanceStatuses"] == []
+        (stopped_status,) = ec2_demo.describe_instance_status(InstanceIds=[instance_id],
+                                                               IncludeAllInstances=True)["InstanceStatuses"]
+        assert stopped_status["InstanceState"]["Name"] == "stopped"
+        assert stopped_status["InstanceStatus"]["Status"] == "not-applicable"
 
         ec2_demo.modify_instance_attribute(InstanceId=instance_id, InstanceType={"Value": "t3.small"})
         assert _instances(ec2_demo, InstanceIds=[instance_id])[0]["InstanceType"] == "t3.small"
@@ -138,6 +146,35 @@ def test_one_reservation_and_idempotency(ec2_demo, image_id):
         reservations = ec2_demo.describe_instances(InstanceIds=ids)["Reservations"]
         assert [r["ReservationId"] for r in reservations] == [first["ReservationId"]]
         assert len(reservations[0]["Instances"]) == 2
+    finally:
+        _terminate(ec2_demo, ids)
+
+
+def test_paginators(ec2_demo, aws_cli, image_id):
+    """DescribeInstances pages by reservation, DescribeInstanceStatus by instance (boto3 and the CLI)."""
+    marker = uuid.uuid4().hex[:8]
+    tagged = [{"ResourceType": "instance", "Tags": [{"Key": "page", "Value": marker}]}]
+    ids = []
+    try:
+        for _ in range(6):
+            run = ec2_demo.run_instances(ImageId=image_id, InstanceType="t3.nano", MinCount=1, MaxCount=1,
+                                         TagSpecifications=tagged)
+            ids.append(run["Instances"][0]["InstanceId"])
+        ec2_demo.get_waiter("instance_running").wait(InstanceIds=ids, WaiterConfig=FAST)
+        mine = [{"Name": "tag:page", "Values": [marker]}]
+        pages = list(ec2_demo.get_paginator("describe_instances").paginate(
+            Filters=mine, PaginationConfig={"PageSize": 5}))
+        assert [len(p["Reservations"]) for p in pages] == [5, 1]
+        assert sorted(i["InstanceId"] for p in pages for r in p["Reservations"] for i in r["Instances"]) == \
+            sorted(ids)
+        statuses = list(ec2_demo.get_paginator("describe_instance_status").paginate(
+            PaginationConfig={"PageSize": 5}))
+        assert len(statuses) >= 2 and all(len(p["InstanceStatuses"]) <= 5 for p in statuses)
+        seen = [s["InstanceId"] for p in statuses for s in p["InstanceStatuses"]]
+        assert len(seen) == len(set(seen)) and set(ids) <= set(seen)
+        cli = aws_cli("demo", "describe-instances", "--filters", f"Name=tag:page,Values={marker}",
+                      "--page-size", "5", "--query", "Reservations[].Instances[].InstanceId")
+        assert sorted(cli) == sorted(ids)
     finally:
         _terminate(ec2_demo, ids)
 
