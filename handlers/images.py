@@ -51,7 +51,7 @@ from urllib.parse import urlencode, urlparse
 
 from openstack import exceptions as sdk_exc
 
-from ec2api_runtime import pagination
+from ec2api_runtime import pagination, parallel
 from ec2api_runtime.codec import ts_iso8601
 from ec2api_runtime.db import accounts, ids, tags
 from ec2api_runtime.dispatch import handler
@@ -59,6 +59,7 @@ from ec2api_runtime.errors import EC2Error
 from ec2api_runtime.filters import apply_filters
 from ec2api_runtime.tagging import tags_from_specs
 from ec2api_runtime.timeutil import parse_os_time
+from handlers import _bulk as bulk
 
 SCOPE = ids.SHARED_SCOPE   # one ami- id per Glance image, the same for every project
 KIND = "ami"
@@ -289,12 +290,17 @@ def visible_images(ctx: Any, glance_ids: Iterable[str] | None = None, owner: str
                    for i in range(0, len(wanted), ID_CHUNK)]
     listed: dict[str, dict] = {}
     rejected: set[str] = set()
+    bulk.proxies(ctx, "image")
     for query in queries:
-        listed.update({i["id"]: i for i in _list_glance(ctx, member_status="all", **query)})
-        # Community images of other projects are listed only when asked for by visibility.
-        listed.update({i["id"]: i for i in _list_glance(ctx, visibility="community", **query)})
-        rejected.update(i["id"] for i in _list_glance(ctx, visibility="shared", member_status="rejected", **query)
-                        if i.get("owner") != ctx.project_id)
+        # Community images of other projects are listed only when asked for by visibility; shared
+        # images the caller rejected are listed by member_status=all and must be taken out again.
+        # The three listings are independent: fetched at the same time.
+        everything, community, rejected_here = parallel.gather(
+            lambda q=query: _list_glance(ctx, member_status="all", **q),
+            lambda q=query: _list_glance(ctx, visibility="community", **q),
+            lambda q=query: _list_glance(ctx, visibility="shared", member_status="rejected", **q))
+        listed.update({i["id"]: i for i in everything + community})
+        rejected.update(i["id"] for i in rejected_here if i.get("owner") != ctx.project_id)
     return [i for i in listed.values() if i["id"] not in rejected and i.get("status") != "deleted"]
 
 
