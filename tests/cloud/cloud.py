@@ -41,7 +41,21 @@ DATA = STATE / "data"
 
 HOST = "127.0.0.1"
 REGION = "RegionOne"
-COMPUTE_HOST = "ec2api-cloud"  # nova-compute's host == the registered OVS agent's host
+COMPUTE_HOST = "ec2api-cloud"  # the first nova-compute's host (== a registered OVS agent's host)
+# Several fake compute hosts, each its own nova-compute process. Why more than one: on every claim,
+# Nova's resource tracker reads the allocations of each instance on its host from Placement, so
+# booting N instances on one host costs ~N²/2 Placement calls (500 instances: over half an hour on
+# two cores); spread over K hosts it is K times fewer. EC2API_CLOUD_COMPUTES picks K (default 3).
+COMPUTES = max(1, int(os.environ.get("EC2API_CLOUD_COMPUTES", "3")))
+COMPUTE_HOSTS = [COMPUTE_HOST] + [f"{COMPUTE_HOST}-{n}" for n in range(2, COMPUTES + 1)]
+
+
+def compute_process(host: str) -> str:
+    """The process name (pid file, log) of the nova-compute serving ``host``."""
+    return "nova-compute" + host[len(COMPUTE_HOST):]
+
+
+COMPUTE_PROCESSES = [compute_process(h) for h in COMPUTE_HOSTS]
 
 # EC2API_CLOUD_PORT_OFFSET shifts every port (a second cloud beside the first, with its own state dir).
 # The offset `up` used is remembered in the state dir, so down/status find the same ports.
@@ -471,7 +485,7 @@ def write_configs() -> None:
             "compute_driver": "fake.FakeDriverWithoutFakeNodes",
             "cpu_allocation_ratio": 16.0, "ram_allocation_ratio": 16.0, "disk_allocation_ratio": 16.0,
             "reserved_host_memory_mb": 0, "reserved_host_disk_mb": 0,
-            # One compute host: resizing (ModifyInstanceAttribute instanceType) must stay on it.
+            # With one compute host, resizing (ModifyInstanceAttribute instanceType) must stay on it.
             "allow_resize_to_same_host": True,
             "enabled_apis": "osapi_compute", "osapi_compute_workers": 2,
             "heal_instance_info_cache_interval": -1, "update_resources_interval": 60,
@@ -504,6 +518,15 @@ def write_configs() -> None:
     nova_ctl["api_database"] = {"connection": db_url("nova_api"), "max_pool_size": 20}
     write(ETC / "nova" / "nova.conf", ini(nova_ctl))
     write(ETC / "nova-compute" / "nova.conf", ini(nova_common))  # no database access for compute
+    for host in COMPUTE_HOSTS:
+        # Each compute's own host name, lock directory and state_path: nova-compute keeps its
+        # node's UUID in <state_path>/compute_id and refuses to start as another host's node.
+        state = DATA / "nova" if host == COMPUTE_HOST else DATA / f"nova-{host}"
+        for d in (DATA / "locks" / host, state):
+            d.mkdir(parents=True, exist_ok=True)
+        write(ETC / "nova-compute" / f"{host}.conf", ini({
+            "DEFAULT": {"host": host, "state_path": state},
+            "oslo_concurrency": {"lock_path": str(DATA / "locks" / host)}}))
     shutil.copy(venv_etc / "nova" / "api-paste.ini", ETC / "nova" / "api-paste.ini")
     write(ETC / "nova" / "uwsgi.ini", uwsgi_ini(
         "nova-api", "nova.wsgi.osapi_compute:application", PORTS["nova-api"], 2,
@@ -714,8 +737,12 @@ def uwsgi(name: str, confdir: str) -> None:
     start(name, [b("uwsgi"), "--ini", str(ETC / confdir / "uwsgi.ini")])
 
 
-def nova_conf(compute: bool = False) -> list[str]:
-    return ["--config-file", str(ETC / ("nova-compute" if compute else "nova") / "nova.conf")]
+def nova_conf(compute_host: str | None = None) -> list[str]:
+    """Nova's config files: the controllers', or a compute's (shared file + its host's)."""
+    if compute_host is None:
+        return ["--config-file", str(ETC / "nova" / "nova.conf")]
+    return ["--config-file", str(ETC / "nova-compute" / "nova.conf"),
+            "--config-file", str(ETC / "nova-compute" / f"{compute_host}.conf")]
 
 
 def cinder_conf() -> list[str]:
@@ -727,8 +754,8 @@ def neutron_conf() -> list[str]:
             "--config-file", str(ETC / "neutron" / "plugins" / "ml2" / "ml2_conf.ini")]
 
 
-def register_ovs_agent() -> None:
-    """One live 'Open vSwitch agent' row for COMPUTE_HOST so ML2/openvswitch binds ports (no data plane)."""
+def register_ovs_agent(host: str) -> None:
+    """One live 'Open vSwitch agent' row for ``host`` so ML2/openvswitch binds ports (no data plane)."""
     conf = json.dumps({
         "bridge_mappings": {"public": "br-ex"}, "tunnel_types": ["vxlan"], "tunneling_ip": HOST,
         "integration_bridge": "br-int", "datapath_type": "system", "ovs_hybrid_plug": False,
@@ -744,7 +771,7 @@ def register_ovs_agent() -> None:
         "'registered by ec2api tests/cloud (no data plane)', '{conf}', 0, NULL, NULL, NULL) "
         "ON DUPLICATE KEY UPDATE heartbeat_timestamp = UTC_TIMESTAMP(), started_at = UTC_TIMESTAMP(), "
         "admin_state_up = 1, configurations = VALUES(configurations)".format(
-            host=COMPUTE_HOST, conf=conf.replace("'", "''")))
+            host=host, conf=conf.replace("'", "''")))
 
 
 def sync_keystone(first: bool) -> None:
@@ -792,7 +819,8 @@ def sync_nova(first: bool) -> None:
 def sync_neutron(first: bool) -> None:
     if first:
         run("neutron-db-manage", [b("neutron-db-manage")] + neutron_conf() + ["upgrade", "heads"])
-    register_ovs_agent()
+    for host in COMPUTE_HOSTS:
+        register_ovs_agent(host)
     uwsgi("neutron", "neutron")
 
 
@@ -816,7 +844,7 @@ API_CONFDIRS = {"keystone": "keystone", "placement": "placement", "nova-api": "n
 # The processes `up` starts, in the order `down` stops them (reverse).
 PROCESSES = ["mariadb", "memcached", "epmd", "rabbitmq", "keystone", "placement", "glance", "neutron", "cinder-api",
              "nova-api", "nova-conductor", "nova-scheduler", "cinder-scheduler", "cinder-volume",
-             "nova-compute"]
+             *COMPUTE_PROCESSES]
 
 
 def parallel(jobs: dict) -> None:
@@ -1024,45 +1052,52 @@ def fresh(updated_at: str | None, since: float) -> bool:
 
 def wait_compute_ready(since: float) -> None:
     admin = connect("admin")
+    hosts = set(COMPUTE_HOSTS)
+    n = len(hosts)
 
-    def compute_up():
-        svcs = [s for s in admin.compute.services() if s.binary == "nova-compute" and s.host == COMPUTE_HOST]
-        return (svcs and svcs[0].state == "up" and svcs[0].status == "enabled"
-                and fresh(svcs[0].updated_at, since))
+    def computes_up():
+        svcs = [s for s in admin.compute.services() if s.binary == "nova-compute" and s.host in hosts]
+        return len(svcs) == n and all(s.state == "up" and s.status == "enabled" and fresh(s.updated_at, since)
+                                      for s in svcs)
 
-    wait_for("nova-compute service up", compute_up, 120, "nova-compute",
-             procs=["nova-compute", "nova-conductor"], interval=0.5)
-    log('nova-compute service up' + " ok")
+    wait_for(f"{n} nova-compute services up", computes_up, 120, "nova-compute",
+             procs=[*COMPUTE_PROCESSES, "nova-conductor"], interval=0.5)
+    log(f"{n} nova-compute services up ok")
+
+    listed = ", ".join(f"'{h}'" for h in sorted(hosts))
 
     def discovered():
-        out = mysql(f"SELECT COUNT(*) FROM nova_api.host_mappings WHERE host = '{COMPUTE_HOST}'")
-        return out.strip() == "1"
+        out = mysql(f"SELECT COUNT(*) FROM nova_api.host_mappings WHERE host IN ({listed})")
+        return out.strip() == str(n)
 
     if not discovered():
         # The scheduler's periodic discovery would get there too, but only after its first interval.
         run("nova-manage-discover", [b("nova-manage")] + nova_conf() + ["cell_v2", "discover_hosts"])
-    wait_for("compute host discovered in cell1", discovered, 120,
+    wait_for("compute hosts discovered in cell1", discovered, 120,
              "nova-scheduler", procs=["nova-scheduler"], interval=0.5)
-    log('compute host discovered in cell1' + " ok")
+    log("compute hosts discovered in cell1 ok")
 
     def in_placement():
-        r = admin.placement.get("/resource_providers", params={"name": COMPUTE_HOST})
-        rps = r.json().get("resource_providers", [])
-        if not rps:
-            return False
-        inv = admin.placement.get(f"/resource_providers/{rps[0]['uuid']}/inventories").json()
-        return "VCPU" in inv.get("inventories", {})
+        for host in hosts:
+            r = admin.placement.get("/resource_providers", params={"name": host})
+            rps = r.json().get("resource_providers", [])
+            if not rps:
+                return False
+            inv = admin.placement.get(f"/resource_providers/{rps[0]['uuid']}/inventories").json()
+            if "VCPU" not in inv.get("inventories", {}):
+                return False
+        return True
 
-    wait_for("compute node inventory in placement", in_placement, 120, "nova-compute",
-             procs=["nova-compute"], interval=0.5)
-    log('compute node inventory in placement' + " ok")
+    wait_for("compute node inventories in placement", in_placement, 120, "nova-compute",
+             procs=COMPUTE_PROCESSES, interval=0.5)
+    log("compute node inventories in placement ok")
 
-    def agent_alive():
-        agents = list(admin.network.agents(host=COMPUTE_HOST, agent_type="Open vSwitch agent"))
-        return agents and agents[0].is_alive
+    def agents_alive():
+        agents = [a for a in admin.network.agents(agent_type="Open vSwitch agent") if a.host in hosts]
+        return len(agents) == n and all(a.is_alive for a in agents)
 
-    wait_for("neutron OVS agent row alive", agent_alive, 30, "neutron")
-    log('neutron OVS agent row alive' + " ok")
+    wait_for("neutron OVS agent rows alive", agents_alive, 30, "neutron")
+    log("neutron OVS agent rows alive ok")
 
     def volume_up():
         r = admin.block_storage.get("/os-services")
@@ -1104,6 +1139,7 @@ def write_outputs(info: dict) -> None:
         "keystone_url": KEYSTONE_URL,
         "region": REGION,
         "compute_host": COMPUTE_HOST,
+        "compute_hosts": COMPUTE_HOSTS,
         "ec2api_service_user": {"username": "ec2api", "password": pw, "project_name": project,
                                 "user_domain_name": "Default", "project_domain_name": "Default",
                                 "roles": ["service"]},
@@ -1206,7 +1242,8 @@ def cmd_up() -> int:
 
         # nova-compute pings the conductor once at start and, with no answer, waits 10 s to retry.
         wait_for("nova-conductor", conductor_listening, 120, "nova-conductor", procs=["nova-conductor"])
-        start("nova-compute", [b("nova-compute")] + nova_conf(compute=True))
+        for host in COMPUTE_HOSTS:
+            start(compute_process(host), [b("nova-compute")] + nova_conf(host))
 
     def cinder_daemons():
         sync_cinder(first)
