@@ -29,6 +29,10 @@ from tests.bench import servers
 from tests.bench.timing import result
 
 SIZES = tuple(int(n) for n in os.environ.get("EC2API_BENCH_INSTANCES", "1,100,500").split(","))
+# EC2API_BENCH_KEEP=1 leaves the instances running afterwards; a later run adopts them (they carry
+# TAG) and measures the sizes from there on, instead of booting them again.
+KEEP = os.environ.get("EC2API_BENCH_KEEP") == "1"
+TAG = {"Key": "ec2api-bench", "Value": "instances"}
 BODY = "Action=DescribeInstances&Version=2016-11-15"
 REPEAT = 5
 BATCH = 100
@@ -46,12 +50,17 @@ def _grow(ec2, image_id: str, target: int, running: set[str]) -> None:
     new: list[str] = []
     while len(running) + len(new) < target:
         count = min(BATCH, target - len(running) - len(new))
-        out = ec2.run_instances(ImageId=image_id, InstanceType="t3.nano", MinCount=count, MaxCount=count)
+        out = ec2.run_instances(ImageId=image_id, InstanceType="t3.nano", MinCount=count, MaxCount=count,
+                                TagSpecifications=[{"ResourceType": "instance", "Tags": [TAG]}])
         new += [i["InstanceId"] for i in out["Instances"]]
-    for i in range(0, len(new), 100):
-        ec2.get_waiter("instance_running").wait(InstanceIds=new[i:i + 100],
-                                                WaiterConfig={"Delay": 5, "MaxAttempts": 720})
+    _wait_running(ec2, new)
     running.update(new)
+
+
+def _wait_running(ec2, instance_ids: list[str]) -> None:
+    for i in range(0, len(instance_ids), 100):
+        ec2.get_waiter("instance_running").wait(InstanceIds=instance_ids[i:i + 100],
+                                                WaiterConfig={"Delay": 5, "MaxAttempts": 720})
 
 
 def _time(url: str, headers: dict[str, str], expect: int, repeat: int = REPEAT) -> list[float]:
@@ -98,7 +107,9 @@ def run() -> list[dict]:
                 rows = _measure(ec2, url, moto_url, info, launched)
             finally:
                 ids = sorted(launched)
-                for i in range(0, len(ids), 100):
+                if KEEP:
+                    print(f"  keeping {len(ids)} instances (EC2API_BENCH_KEEP=1)", flush=True)
+                for i in range(0, 0 if KEEP else len(ids), 100):
                     ec2.terminate_instances(InstanceIds=ids[i:i + 100])
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -111,23 +122,35 @@ def _measure(ec2, url: str, moto_url: str, info: dict, launched: set[str]) -> li
     rows = []
     image_id = ec2.describe_images(Filters=[{"Name": "name", "Values": [info["image"]["name"]]}])["Images"][0][
         "ImageId"]
-    already = {i["InstanceId"] for r in ec2.describe_instances(
+    already = [i for r in ec2.describe_instances(
         Filters=[{"Name": "instance-state-name", "Values": ["pending", "running", "stopped", "shutting-down",
                                                             "stopping"]}])["Reservations"]
-        for i in r["Instances"]}
-    if already:
-        raise RuntimeError(f"the demo project already has {len(already)} instances; terminate them first")
+        for i in r["Instances"]]
+    foreign = [i["InstanceId"] for i in already if TAG not in i.get("Tags", [])]
+    if foreign:
+        raise RuntimeError(f"the demo project has {len(foreign)} instances this benchmark did not start; "
+                           "terminate them first")
+    launched.update(i["InstanceId"] for i in already)
+    if launched:
+        print(f"  adopting {len(launched)} instances of an earlier run", flush=True)
+        _wait_running(ec2, sorted(launched))
     moto_ec2 = _client(moto_url, "testing", "testing", "us-east-1")
     moto_image = moto_ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
     moto_count = 0
-    headers = servers.signed(url, BODY, creds["access"], creds["secret"], region)
-    moto_headers = servers.signed(moto_url, BODY, "testing", "testing", "us-east-1")
     calls_per_request = {}
     for size in SIZES:
+        if size < len(launched):
+            print(f"  skipping {size} instances: {len(launched)} are already running", flush=True)
+            continue
+        started = time.monotonic()
         _grow(ec2, image_id, size, launched)
+        print(f"  {size} instances running ({time.monotonic() - started:.0f} s to boot them)", flush=True)
         moto_ec2.run_instances(ImageId=moto_image, InstanceType="t3.nano", MinCount=size - moto_count,
                                MaxCount=size - moto_count)
         moto_count = size
+        # Signed now: growing may take longer than a signature's 15 minutes.
+        headers = servers.signed(url, BODY, creds["access"], creds["secret"], region)
+        moto_headers = servers.signed(moto_url, BODY, "testing", "testing", "us-east-1")
         requests.post(url + "/", data=BODY, headers=headers, timeout=300)   # warm (ids, tokens)
         ours, cpu, calls = _time_ec2api(url, headers, size)
         calls_per_request[size] = calls
@@ -138,6 +161,10 @@ def _measure(ec2, url: str, moto_url: str, info: dict, launched: set[str]) -> li
         # What ec2api itself costs, without the time OpenStack takes to answer.
         rows.append(result(f"  ec2api CPU per call, {size} instances", cpu, baseline_ms=theirs,
                            target="< moto's time", passed=cpu < theirs))
+        print(f"  {size}: ec2api {ours:.1f} ms (CPU {cpu:.1f} ms, {calls:g} OpenStack calls), moto {theirs:.1f} ms",
+              flush=True)
+    if not calls_per_request:
+        return rows
     flat = len(set(calls_per_request.values())) == 1
     rows.append(result("OpenStack calls per DescribeInstances", max(calls_per_request.values()),
                        target="constant in N", passed=flat,
