@@ -33,6 +33,7 @@ SIZES = tuple(int(n) for n in os.environ.get("EC2API_BENCH_INSTANCES", "1,100,50
 # TAG) and measures the sizes from there on, instead of booting them again.
 KEEP = os.environ.get("EC2API_BENCH_KEEP") == "1"
 TAG = {"Key": "ec2api-bench", "Value": "instances"}
+PROJECT = os.environ.get("EC2API_BENCH_PROJECT", "demo")   # the test cloud's demo or alt
 BODY = "Action=DescribeInstances&Version=2016-11-15"
 REPEAT = 5
 BATCH = 100
@@ -95,7 +96,7 @@ def _time_ec2api(url: str, headers: dict[str, str], expect: int) -> tuple[float,
 
 def run() -> list[dict]:
     info = servers.cloud_info()
-    creds = info["ec2_credentials"]["demo"]
+    creds = info["ec2_credentials"][PROJECT]
     region = info["region"]
     workdir = Path(tempfile.mkdtemp(prefix="ec2api-bench-"))
     rows = []
@@ -117,7 +118,7 @@ def run() -> list[dict]:
 
 
 def _measure(ec2, url: str, moto_url: str, info: dict, launched: set[str]) -> list[dict]:
-    creds = info["ec2_credentials"]["demo"]
+    creds = info["ec2_credentials"][PROJECT]
     region = info["region"]
     rows = []
     image_id = ec2.describe_images(Filters=[{"Name": "name", "Values": [info["image"]["name"]]}])["Images"][0][
@@ -128,7 +129,7 @@ def _measure(ec2, url: str, moto_url: str, info: dict, launched: set[str]) -> li
         for i in r["Instances"]]
     foreign = [i["InstanceId"] for i in already if TAG not in i.get("Tags", [])]
     if foreign:
-        raise RuntimeError(f"the demo project has {len(foreign)} instances this benchmark did not start; "
+        raise RuntimeError(f"the {PROJECT} project has {len(foreign)} instances this benchmark did not start; "
                            "terminate them first")
     launched.update(i["InstanceId"] for i in already)
     if launched:
