@@ -1,8 +1,10 @@
 """Bulk listings as plain JSON: what a Describe needs from Nova and Neutron, without openstacksdk objects.
 
 openstacksdk builds a Resource object per item and resolves every attribute through descriptors;
-for 500 servers with their ports that costs seconds of CPU. Describe calls list through the
-proxies' raw HTTP methods instead (same session, same auth) and read the few fields they use.
+for 500 servers with their ports that costs seconds of CPU. Describe calls list with plain GETs on
+the caller's keystoneauth session instead (same auth, same counted HTTP pool), at the versioned
+endpoints the process already knows (``openstack.versioned_endpoint``), and read the few fields
+they use.
 """
 
 from __future__ import annotations
@@ -11,13 +13,19 @@ from typing import Any
 
 from openstack import exceptions
 
+from ec2api_runtime.openstack import versioned_endpoint
+
 # Nova 2.47+ embeds the flavor (its name is the instance type); 2.3+ lists delete_on_termination
 # for attached volumes. 2.73 is well inside what supported Nova releases serve.
 COMPUTE_MICROVERSION = "2.73"
 
 
-def _get_json(proxy: Any, path: str, params: dict | None = None, microversion: str | None = None) -> dict:
-    resp = proxy.get(path, params=params or {}, microversion=microversion)
+def get_json(ctx: Any, service: str, path: str, params: dict | None = None,
+             microversion: str | None = None) -> dict:
+    """``GET <service's versioned endpoint><path>`` as the caller; OpenStack errors raised as openstacksdk's."""
+    url = versioned_endpoint(ctx.os, service).rstrip("/") + path
+    resp = ctx.os.session.get(url, params=params or {}, raise_exc=False, microversion=microversion,
+                              microversion_service_type=service if microversion else None)
     exceptions.raise_from_response(resp)
     return resp.json()
 
@@ -65,14 +73,14 @@ class Port:
         self.created_at = d.get("created_at")
 
 
-def proxies(ctx: Any, *services: str) -> None:
-    """Build the caller's openstacksdk proxies for ``services`` now, in this thread.
+def prepare(ctx: Any, *services: str) -> None:
+    """Resolve the caller's connection and the endpoints of ``services`` now, in this thread.
 
-    openstacksdk creates a proxy on first attribute access without a lock; listings run through
-    ``parallel.gather`` would otherwise race to create (and discover) the same proxy.
+    Listings run through ``parallel.gather`` then only read what is already built: openstacksdk
+    creates proxies lazily and without a lock.
     """
     for service in services:
-        getattr(ctx.os, service)
+        versioned_endpoint(ctx.os, service)
 
 
 def servers(ctx: Any, **query: str) -> list[Server]:
@@ -80,7 +88,7 @@ def servers(ctx: Any, **query: str) -> list[Server]:
     out: list[Server] = []
     params: dict = dict(query)
     while True:
-        body = _get_json(ctx.os.compute, "/servers/detail", params, COMPUTE_MICROVERSION)
+        body = get_json(ctx, "compute", "/servers/detail", params, COMPUTE_MICROVERSION)
         page = body.get("servers", [])
         out.extend(Server(d) for d in page)
         nxt = [link for link in body.get("servers_links", []) if link.get("rel") == "next"]
@@ -91,16 +99,16 @@ def servers(ctx: Any, **query: str) -> list[Server]:
 
 def ports(ctx: Any) -> list[Port]:
     """The project's Neutron ports."""
-    return [Port(d) for d in _get_json(ctx.os.network, "/ports", {"project_id": ctx.project_id})["ports"]]
+    return [Port(d) for d in get_json(ctx, "network", "/ports", {"project_id": ctx.project_id})["ports"]]
 
 
 def floating_ips(ctx: Any) -> dict[str, str]:
     """``{port id: floating IP address}`` of the project's associated floating IPs."""
-    body = _get_json(ctx.os.network, "/floatingips", {"project_id": ctx.project_id})
+    body = get_json(ctx, "network", "/floatingips", {"project_id": ctx.project_id})
     return {f["port_id"]: f["floating_ip_address"] for f in body["floatingips"] if f.get("port_id")}
 
 
 def security_group_names(ctx: Any) -> dict[str, str]:
     """``{security group id: name}`` of the project's security groups."""
-    body = _get_json(ctx.os.network, "/security-groups", {"project_id": ctx.project_id, "fields": ["id", "name"]})
+    body = get_json(ctx, "network", "/security-groups", {"project_id": ctx.project_id, "fields": ["id", "name"]})
     return {g["id"]: g["name"] for g in body["security_groups"]}

@@ -266,12 +266,12 @@ def _check(resp: Any) -> Any:
 def _list_glance(ctx: Any, **query: str) -> list[dict]:
     """Glance images the caller may see matching ``query``, following Glance's pages of 1,000."""
     out: list[dict] = []
-    url: str | None = "/images?" + urlencode({"limit": GLANCE_PAGE, **query})
-    while url:
-        body = _check(ctx.os.image.get(url)).json()
+    path: str | None = "/images?" + urlencode({"limit": GLANCE_PAGE, **query})
+    while path:
+        body = bulk.get_json(ctx, "image", path)
         out.extend(body.get("images") or [])
         nxt = body.get("next")
-        url = nxt[nxt.index("/images"):] if nxt and len(body.get("images") or []) else None
+        path = nxt[nxt.index("/images"):] if nxt and len(body.get("images") or []) else None
     return out
 
 
@@ -290,7 +290,7 @@ def visible_images(ctx: Any, glance_ids: Iterable[str] | None = None, owner: str
                    for i in range(0, len(wanted), ID_CHUNK)]
     listed: dict[str, dict] = {}
     rejected: set[str] = set()
-    bulk.proxies(ctx, "image")
+    bulk.prepare(ctx, "image")
     for query in queries:
         # Community images of other projects are listed only when asked for by visibility; shared
         # images the caller rejected are listed by member_status=all and must be taken out again.

@@ -49,13 +49,13 @@ Neutron = tuple[list[bulk.Port], dict[str, str], dict[str, str]]
 
 
 def _neutron_listings(ctx: Any) -> list[Any]:
-    bulk.proxies(ctx, "network")
+    bulk.prepare(ctx, "network")
     return [lambda: bulk.ports(ctx), lambda: bulk.floating_ips(ctx), lambda: bulk.security_group_names(ctx)]
 
 
 def _servers_and_neutron(ctx: Any) -> tuple[list[bulk.Server], Neutron]:
     """Every server and what Neutron knows of them: four listings, fetched at the same time."""
-    bulk.proxies(ctx, "compute")
+    bulk.prepare(ctx, "compute")
     servers, *neutron = parallel.gather(lambda: bulk.servers(ctx), *_neutron_listings(ctx))
     return servers, tuple(neutron)
 

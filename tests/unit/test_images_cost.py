@@ -34,11 +34,20 @@ class FakeGlance:
                         "size": 1024, "container_format": "bare", "disk_format": "raw"} for i in range(n)]
 
     def get(self, url: str, **kwargs) -> FakeResponse:
+        assert url.startswith("http://glance.test:9292/v2/images?"), url
         self.calls.append(url)
         query = parse_qs(urlparse(url).query)
         if query.get("visibility") in (["community"], ["shared"]):
             return FakeResponse({"images": []})
         return FakeResponse({"images": self.images})
+
+    def connection(self) -> SimpleNamespace:
+        """What handlers use of an openstacksdk connection: its session (GETs, catalog) and the
+        image proxy (only to find the versioned endpoint)."""
+        auth = SimpleNamespace(get_endpoint=lambda sess, service: {"image": "http://glance.test:9292"}.get(service))
+        session = SimpleNamespace(auth=auth, get=self.get)
+        return SimpleNamespace(session=session,
+                               image=SimpleNamespace(get_endpoint=lambda: "http://glance.test:9292/v2/"))
 
 
 @pytest.fixture
@@ -61,7 +70,7 @@ def _ctx(db: Database, os: object) -> SimpleNamespace:
 @pytest.mark.parametrize("n", [1, 300])
 def test_describe_images_makes_three_glance_calls(db: Database, n: int) -> None:
     glance = FakeGlance(n)
-    ctx = _ctx(db, SimpleNamespace(image=glance))
+    ctx = _ctx(db, glance.connection())
     out = images.describe_images(ctx, {"Filters": [{"Name": "name", "Values": ["img-*"]}]})
     assert len(out["Images"]) == n
     assert len(glance.calls) == 3
