@@ -120,7 +120,10 @@ def run() -> list[dict]:
     rows = []
     launched: set[str] = set()
     try:
-        with servers.ec2api(workdir, threads=4) as url, servers.moto(workdir) as moto_url:
+        # The state lives beside the cloud's, so that instances kept by one run keep their ids and
+        # tags (TAG marks them as the benchmark's) for the next.
+        state = Path(info["state_dir"]) / "bench-ec2api.sqlite"
+        with servers.ec2api(workdir, threads=4, database=state) as url, servers.moto(workdir) as moto_url:
             ec2 = _client(url, creds["access"], creds["secret"], region)
             try:
                 rows = _measure(ec2, url, moto_url, info, launched)
