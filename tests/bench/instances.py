@@ -121,9 +121,12 @@ def run() -> list[dict]:
     launched: set[str] = set()
     try:
         # The state lives beside the cloud's, so that instances kept by one run keep their ids and
-        # tags (TAG marks them as the benchmark's) for the next.
+        # tags (TAG marks them as the benchmark's) for the next. Instances terminated by an earlier
+        # run would stay listed for an hour (as on AWS): not here, where the count is the variable.
         state = Path(info["state_dir"]) / "bench-ec2api.sqlite"
-        with servers.ec2api(workdir, threads=4, database=state) as url, servers.moto(workdir) as moto_url:
+        with servers.ec2api(workdir, threads=4, database=state,
+                            env={"EC2API_TERMINATED_VISIBLE_SECONDS": "0"}) as url, \
+                servers.moto(workdir) as moto_url:
             ec2 = _client(url, creds["access"], creds["secret"], region)
             try:
                 rows = _measure(ec2, url, moto_url, info, launched)

@@ -55,12 +55,14 @@ def cloud_info() -> dict:
 
 
 @contextmanager
-def ec2api(workdir: Path, *, workers: int = 1, threads: int = 1, database: Path | None = None) -> Iterator[str]:
-    """``ec2api serve`` against the test cloud, with a fresh SQLite state (or ``database``); yields its URL."""
+def ec2api(workdir: Path, *, workers: int = 1, threads: int = 1, database: Path | None = None,
+           env: dict[str, str] | None = None) -> Iterator[str]:
+    """``ec2api serve`` against the test cloud, with a fresh SQLite state (or ``database``) and
+    ``env`` added to its environment; yields its URL."""
     port = free_port()
     log = workdir / f"ec2api-{port}.log"
     db = database or workdir / f"state-{port}.sqlite"
-    env = dict(os.environ, EC2API_DATABASE_URL=f"sqlite:///{db}", EC2API_LOG_LEVEL="WARNING")
+    env = dict(os.environ, EC2API_DATABASE_URL=f"sqlite:///{db}", EC2API_LOG_LEVEL="WARNING", **(env or {}))
     proc = subprocess.Popen(
         [str(BIN / "ec2api"), "serve", "--cloud-json", str(CLOUD_JSON), "--port", str(port),
          "--workers", str(workers), "--threads", str(threads)],
