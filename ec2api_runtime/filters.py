@@ -11,13 +11,14 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from ec2api_runtime.codec import ts_iso8601
 from ec2api_runtime.errors import EC2Error
 from generated.ec2.metadata import FILTERS
 
 Extractor = Callable[[Any], Any]
+T = TypeVar("T")
 TAG_FILTERS = ("tag-key", "tag-value")
 
 
@@ -111,3 +112,21 @@ def apply_filters(operation: str, filters: Sequence[Mapping] | None, items: Iter
             extract = extractors[name]
             items = [i for i in items if matches(values, extract(i))]
     return items
+
+
+def only_requested(items: Sequence[T], requested: Sequence[str] | None, key: Callable[[T], str],
+                   not_found: Callable[[list[str]], EC2Error]) -> list[T]:
+    """The items a Describe's list of ids (or names) asks for; every item when it asks for none.
+
+    A requested id that matches no item fails the whole call with ``not_found(missing)`` (missing in
+    request order), as AWS does rather than answering with what it found.
+    """
+    if not requested:
+        return list(items)
+    present = {key(i) for i in items}
+    missing = [r for r in requested if r not in present]
+    if missing:
+        raise not_found(missing)
+    wanted = set(requested)
+    return [i for i in items if key(i) in wanted]
+

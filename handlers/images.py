@@ -56,7 +56,7 @@ from ec2api_runtime.codec import ts_iso8601
 from ec2api_runtime.db import accounts, ids, tags
 from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error
-from ec2api_runtime.filters import apply_filters
+from ec2api_runtime.filters import apply_filters, only_requested
 from ec2api_runtime.tagging import tags_from_specs
 from ec2api_runtime.timeutil import parse_os_time
 from handlers import _bulk as bulk
@@ -311,18 +311,13 @@ def _get_glance(ctx: Any, glance_id: str) -> dict | None:
     return _check(resp).json()
 
 
-def _check_image_id(image_id: str) -> None:
-    if not ids.is_well_formed(KIND, image_id):
-        raise ids.malformed(KIND, image_id)
-
-
 def _not_found(image_id: str) -> EC2Error:
     return EC2Error(NOT_FOUND, f"The image id '[{image_id}]' does not exist")
 
 
 def resolve(ctx: Any, image_id: str) -> dict:
     """The Glance image (JSON dict) behind ``ami-...``, if the caller can see it; else NotFound."""
-    _check_image_id(image_id)
+    ids.require_well_formed(KIND, [image_id])
     with ctx.session() as s:
         glance_id = ids.os_id(s, SCOPE, image_id)
     image = _get_glance(ctx, glance_id) if glance_id else None
@@ -339,8 +334,7 @@ def resolve_many(ctx: Any, image_ids: Iterable[str]) -> dict[str, dict]:
     wanted = list(dict.fromkeys(image_ids))
     if len(wanted) <= 1:
         return {i: resolve(ctx, i) for i in wanted}
-    for image_id in wanted:
-        _check_image_id(image_id)
+    ids.require_well_formed(KIND, wanted)
     with ctx.session() as s:
         glance_of = ids.os_ids(s, SCOPE, wanted)
     seen = {i["id"]: i for i in visible_images(ctx, glance_of.values())} if glance_of else {}
@@ -420,8 +414,7 @@ def _launch_records(ctx: Any, image_ids_: Iterable[str]) -> dict[str, set[str]]:
 def describe_images(ctx: Any, params: dict) -> dict:
     """Images the caller may launch, by id, owner, launch permission and filter."""
     wanted = list(dict.fromkeys(params.get("ImageIds") or []))
-    for image_id in wanted:
-        _check_image_id(image_id)
+    ids.require_well_formed(KIND, wanted)
     owners = params.get("Owners") or []
     owner_projects = _owner_projects(ctx, owners) if owners else None
     if owner_projects is not None and not owner_projects:
@@ -445,11 +438,7 @@ def describe_images(ctx: Any, params: dict) -> dict:
     if not params.get("IncludeDisabled"):
         images = [i for i in images if i.get("status") != "deactivated"]
     items = _present(ctx, images)
-    if wanted:
-        present = {i["ImageId"] for i in items}
-        missing = [w for w in wanted if w not in present]
-        if missing:
-            raise _not_found(missing[0])
+    items = only_requested(items, wanted, lambda i: i["ImageId"], lambda missing: _not_found(missing[0]))
     executable = params.get("ExecutableUsers") or []
     if executable:
         items = _executable_by(ctx, items, images, executable)

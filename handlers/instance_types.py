@@ -22,9 +22,10 @@ from ec2api_runtime import pagination
 from ec2api_runtime.db import ids
 from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error
-from ec2api_runtime.filters import apply_filters
+from ec2api_runtime.filters import apply_filters, only_requested
 from generated.ec2.api_op_describe_instance_types import _ENUM_InstanceType
 from handlers import _bulk
+from handlers._instance_view import instance_type
 from handlers.regions import zone_id
 
 # The model's InstanceType enum: the names a flavor may carry to be an EC2 instance type.
@@ -247,11 +248,6 @@ def describe_instance_type_offerings(ctx: Any, params: dict) -> dict:
     return result
 
 
-def _flavor_name(server: _bulk.Server) -> str:
-    """The flavor name a server was booted with (embedded since compute microversion 2.47)."""
-    return server.flavor.get("original_name") or server.flavor.get("name") or ""
-
-
 @handler("DescribeInstanceCreditSpecifications", not_found="InvalidInstanceID.NotFound")
 def describe_instance_credit_specifications(ctx: Any, params: dict) -> dict:
     """``standard`` credits for the caller's burstable instances (one Nova call).
@@ -266,15 +262,11 @@ def describe_instance_credit_specifications(ctx: Any, params: dict) -> dict:
         id_of = ids.ec2_ids(s, ctx.project_id, "i", [srv.id for srv in servers])
     items = []
     for srv in servers:
-        flavor = _flavor_name(srv)
+        flavor = instance_type(srv)
         iid = id_of[srv.id]
         if (wanted and iid in wanted) or (not wanted and is_burstable(flavor)):
             items.append({"InstanceId": iid, "CpuCredits": "standard"})
-    if wanted:
-        present = {i["InstanceId"] for i in items}
-        for iid in wanted:
-            if iid not in present:
-                raise ids.not_found("i", iid)
+    items = only_requested(items, wanted, lambda i: i["InstanceId"], lambda missing: ids.not_found("i", missing[0]))
     items = apply_filters("DescribeInstanceCreditSpecifications", params.get("Filters"), items, {
         "instance-id": lambda i: i["InstanceId"],
     })

@@ -25,7 +25,7 @@ from ec2api_runtime import networks, pagination, parallel
 from ec2api_runtime.db import ids, tags
 from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error
-from ec2api_runtime.filters import apply_filters
+from ec2api_runtime.filters import apply_filters, only_requested
 from ec2api_runtime.tagging import tags_from_specs
 from ec2api_runtime.timeutil import parse_os_time
 from handlers import _bulk as bulk
@@ -39,10 +39,6 @@ USER_DATA_LIMIT = 16 * 1024
 
 # ------------------------------------------------------------------------------------------------
 # Fetching in bulk
-
-def _servers(ctx: Any) -> list[Any]:
-    return bulk.servers(ctx)
-
 
 # What Neutron adds to servers: the project's ports, {port: floating IP}, {group id: name}.
 Neutron = tuple[list[bulk.Port], dict[str, str], dict[str, str]]
@@ -170,7 +166,7 @@ def _resolve(ctx: Any, instance_ids: list[str]) -> dict[str, str]:
 
 def _live_servers(ctx: Any, wanted: dict[str, str]) -> dict[str, Any]:
     """``{i-...: server}`` for the wanted instances that still exist in Nova (one list call)."""
-    by_id = {srv.id: srv for srv in _servers(ctx)}
+    by_id = {srv.id: srv for srv in bulk.servers(ctx)}
     return {iid: by_id[sid] for iid, sid in wanted.items() if sid in by_id}
 
 
@@ -282,12 +278,8 @@ def describe_instances(ctx: Any, params: dict) -> dict:
         raise EC2Error("InvalidParameterCombination",
                        "The parameter instancesSet cannot be used with the parameter maxResults")
     pairs = _all_instances(ctx)
-    if wanted:
-        present = {i["InstanceId"] for _, i in pairs}
-        missing = [i for i in wanted if i not in present]
-        if missing:
-            raise EC2Error("InvalidInstanceID.NotFound", f"The instance ID '{', '.join(missing)}' does not exist")
-        pairs = [(r, i) for r, i in pairs if i["InstanceId"] in set(wanted)]
+    pairs = only_requested(pairs, wanted, lambda pair: pair[1]["InstanceId"], lambda missing: EC2Error(
+        "InvalidInstanceID.NotFound", f"The instance ID '{', '.join(missing)}' does not exist"))
     owner = ctx.account_id
     for r, i in pairs:
         i["_ReservationId"], i["_OwnerId"] = r, owner
@@ -626,7 +618,7 @@ def terminate_instances(ctx: Any, params: dict) -> dict:
         raise EC2Error("OperationNotPermitted",
                        f"The instance '{protected[0]}' may not be terminated. Modify its "
                        "'disableApiTermination' instance attribute and try again.")
-    servers = _servers(ctx)
+    servers = bulk.servers(ctx)
     lookups = _lookups(ctx, [srv for srv in servers if srv.id in set(wanted.values())])
     snapshots = {lookups.instance_ids[srv.id]: view.describe(srv, lookups) for srv in servers
                  if srv.id in set(wanted.values())}

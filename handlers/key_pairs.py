@@ -12,7 +12,7 @@ from typing import Any
 from ec2api_runtime.db import ids, tags
 from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error
-from ec2api_runtime.filters import apply_filters
+from ec2api_runtime.filters import apply_filters, only_requested
 from ec2api_runtime.tagging import tags_from_specs
 from ec2api_runtime.timeutil import parse_os_time
 from handlers._keys import NewKey, fingerprint_public, key_type_of, parse_public_key
@@ -98,6 +98,10 @@ def delete_key_pair(ctx: Any, params: dict) -> dict:
         return {"Return": True, "KeyPairId": known.get(name)}
 
 
+def _key_pair_not_found(missing: list[str]) -> EC2Error:
+    return EC2Error("InvalidKeyPair.NotFound", f"The key pair '{missing[0]}' does not exist")
+
+
 @handler("DescribeKeyPairs")
 def describe_key_pairs(ctx: Any, params: dict) -> dict:
     """Key pairs of the caller, by name, id and filter (one Nova call, one query per table)."""
@@ -128,18 +132,9 @@ def describe_key_pairs(ctx: Any, params: dict) -> dict:
 
     wanted_names = params.get("KeyNames")
     wanted_ids = params.get("KeyPairIds")
-    if wanted_names:
-        missing = [n for n in wanted_names if n not in set(names)]
-        if missing:
-            raise EC2Error("InvalidKeyPair.NotFound", f"The key pair '{missing[0]}' does not exist")
-        items = [i for i in items if i["KeyName"] in set(wanted_names)]
-    if wanted_ids:
-        ids.require_well_formed(KIND, wanted_ids)
-        present = {i["KeyPairId"] for i in items}
-        missing = [k for k in wanted_ids if k not in present]
-        if missing:
-            raise EC2Error("InvalidKeyPair.NotFound", f"The key pair '{missing[0]}' does not exist")
-        items = [i for i in items if i["KeyPairId"] in set(wanted_ids)]
+    items = only_requested(items, wanted_names, lambda i: i["KeyName"], _key_pair_not_found)
+    ids.require_well_formed(KIND, wanted_ids or [])
+    items = only_requested(items, wanted_ids, lambda i: i["KeyPairId"], _key_pair_not_found)
     items = apply_filters("DescribeKeyPairs", params.get("Filters"), items, {
         "key-pair-id": lambda i: i["KeyPairId"],
         "fingerprint": lambda i: i["KeyFingerprint"],

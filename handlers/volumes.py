@@ -13,7 +13,7 @@ from ec2api_runtime import pagination
 from ec2api_runtime.db import ids, tags
 from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error
-from ec2api_runtime.filters import apply_filters
+from ec2api_runtime.filters import apply_filters, only_requested
 from ec2api_runtime.timeutil import parse_os_time
 from handlers import _bulk as bulk
 
@@ -78,12 +78,8 @@ def describe_volumes(ctx: Any, params: dict) -> dict:
         if item["VolumeType"] == "gp3":
             item.update(Iops=3000, Throughput=125)
         items.append(item)
-    if wanted:
-        present = {i["VolumeId"] for i in items}
-        missing = [w for w in wanted if w not in present]
-        if missing:
-            raise EC2Error("InvalidVolume.NotFound", f"The volume '{missing[0]}' does not exist.")
-        items = [i for i in items if i["VolumeId"] in set(wanted)]
+    items = only_requested(items, wanted, lambda i: i["VolumeId"], lambda missing: EC2Error(
+        "InvalidVolume.NotFound", f"The volume '{missing[0]}' does not exist."))
     items = apply_filters("DescribeVolumes", params.get("Filters"), items, {
         "attachment.attach-time": lambda i: [a.get("AttachTime") for a in i["Attachments"]],
         "attachment.delete-on-termination": lambda i: [a["DeleteOnTermination"] for a in i["Attachments"]],
