@@ -13,7 +13,7 @@ from codegen.docs import filter_names
 from codegen.model import Member, ServiceModel, Shape, closure, load_json
 
 _SCALAR_PARSERS = {
-    "string": "_c.string", "integer": "_c.integer", "long": "_c.integer", "float": "_c.float_",
+    "string": "_c.string", "integer": "_c.integer", "long": "_c.long", "float": "_c.float_",
     "double": "_c.float_", "boolean": "_c.boolean", "blob": "_c.blob",
 }
 _PY_TYPES = {

@@ -38,6 +38,18 @@ _XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff
 _INTEGER = re.compile(r"[+-]?[0-9]+\Z")
 _FLOAT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
 _SPECIAL_FLOATS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+# Lists the model leaves unbounded take at most this many elements (gaps included). No SDK sends
+# more: EC2 itself caps id lists at 1,000 (DescribeInstances, CreateTags) and most at far fewer.
+MAX_LIST_ITEMS = 1000
+# Gaps (elements that serialised to nothing) are materialised as empty elements; across the whole
+# request they may add at most this many elements beyond one per form field, so that a handful of
+# fields can never make the parser allocate millions of placeholders.
+MAX_GAP_ELEMENTS = 1000
+_MAX_INDEX_DIGITS = len(str(MAX_LIST_ITEMS * 100))   # longer indices are refused before int()
+# A long is 64 bits and an integer 32 on EC2; a longer digit string is refused before int().
+_MAX_INTEGER_CHARS = 21
+_INT32 = (-2**31, 2**31 - 1)
+_INT64 = (-2**63, 2**63 - 1)
 _ISO8601 = re.compile(
     r"(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?(Z|z|[+-]\d\d:?\d\d)?\Z"
 )
@@ -51,9 +63,11 @@ def form_tree(form: Mapping[str, str]) -> dict:
 
     Leaves are the string values; inner nodes are dicts. A field that is both a leaf and a prefix
     of another field, an empty name segment, or a value with a character XML cannot carry is
-    rejected here, before any handler runs.
+    rejected here, before any handler runs, and so is a request whose list indices add up to far
+    more elements than it has fields (``Filter.1000000.Name=x``): nothing is allocated for them.
     """
     tree: dict = {}
+    widest: dict[int, int] = {}   # id(list node) -> its highest index
     for key, value in form.items():
         if _XML_INVALID.search(value) is not None:
             raise invalid(key, value.encode("unicode_escape").decode("ascii"),
@@ -68,6 +82,8 @@ def form_tree(form: Mapping[str, str]) -> dict:
         for part in parts[:-1]:
             if not part:
                 raise unknown_parameter(key)
+            if part.isdigit() and part.isascii():
+                _note_index(widest, node, part, key)
             child = node.get(part)
             if child is None:
                 child = node[part] = {}
@@ -77,8 +93,22 @@ def form_tree(form: Mapping[str, str]) -> dict:
         last = parts[-1]
         if not last or last in node:
             raise unknown_parameter(key)
+        if last.isdigit() and last.isascii():
+            _note_index(widest, node, last, key)
         node[last] = value
+    if widest and sum(widest.values()) > len(form) + MAX_GAP_ELEMENTS:
+        raise invalid("list index", str(max(widest.values())),
+                      f"The list indices leave more than {MAX_GAP_ELEMENTS} elements unset.")
     return tree
+
+
+def _note_index(widest: dict[int, int], node: dict, part: str, key: str) -> None:
+    if len(part) > _MAX_INDEX_DIGITS:
+        raise invalid(key if len(key) <= 80 else key[:80] + "...", part[:40] + "..." if len(part) > 40 else part,
+                      "The list index is too large.")
+    index = int(part)
+    if index > widest.get(id(node), 0):
+        widest[id(node)] = index
 
 
 def first_field(node: Any, name: str) -> str:
@@ -103,19 +133,24 @@ def structure_node(node: Any, name: str) -> dict:
     return node
 
 
-def list_items(node: Any, name: str) -> list[tuple[int, Any]]:
+def list_items(node: Any, name: str, max_items: int | None = None) -> list[tuple[int, Any]]:
     """The elements of a flattened list (``Name.1``, ``Name.2``, ...) as ``(index, node)`` in order.
 
-    Indices are 1-based decimal numbers without leading zeros; anything else is
-    ``InvalidParameterValue``. Gaps are allowed (an element that serialised to nothing).
+    Indices are 1-based decimal numbers without leading zeros, at most ``max_items`` (the model's
+    ``max``, else ``MAX_LIST_ITEMS``); anything else is ``InvalidParameterValue``. Gaps are allowed
+    (an element that serialised to nothing); the caller validates them like any element.
     """
     if node.__class__ is not dict:
         raise unknown_parameter(name)
+    limit = MAX_LIST_ITEMS if max_items is None else max_items
     items = []
     for key, value in node.items():
         if not (key.isascii() and key.isdigit()) or key[0] == "0":
-            raise invalid(f"{name}.{key}", key, "List indices are whole numbers starting at 1.")
-        items.append((int(key), value))
+            raise invalid(f"{name}.{key}", key[:40], "List indices are whole numbers starting at 1.")
+        index = int(key) if len(key) <= _MAX_INDEX_DIGITS else limit + 1
+        if index > limit:
+            raise invalid(f"{name}.{key[:40]}", key[:40], f"A list here holds at most {limit} elements.")
+        items.append((index, value))
     items.sort(key=_first)
     return items
 
@@ -153,12 +188,24 @@ def string(value: Any, name: str) -> str:
 
 
 def integer(value: Any, name: str) -> int:
-    """An integer or long field: decimal digits with an optional sign."""
+    """An integer field: decimal digits with an optional sign, within 32 bits."""
+    return _whole(value, name, _INT32)
+
+
+def long(value: Any, name: str) -> int:
+    """A long field: decimal digits with an optional sign, within 64 bits."""
+    return _whole(value, name, _INT64)
+
+
+def _whole(value: Any, name: str, bounds: tuple[int, int]) -> int:
     if value.__class__ is not str:
         raise unknown(name, value)
-    if _INTEGER.match(value) is None:
-        raise invalid(name, value, "It must be an integer.")
-    return int(value)
+    if len(value) > _MAX_INTEGER_CHARS or _INTEGER.match(value) is None:
+        raise invalid(name, value if len(value) <= 40 else value[:40] + "...", "It must be an integer.")
+    number = int(value)
+    if not bounds[0] <= number <= bounds[1]:
+        raise out_of_range(name, value, *bounds)
+    return number
 
 
 def float_(value: Any, name: str) -> float:
@@ -168,8 +215,8 @@ def float_(value: Any, name: str) -> float:
     special = _SPECIAL_FLOATS.get(value)
     if special is not None:
         return special
-    if _FLOAT.match(value) is None:
-        raise invalid(name, value, "It must be a number.")
+    if len(value) > 400 or _FLOAT.match(value) is None:
+        raise invalid(name, value if len(value) <= 40 else value[:40] + "...", "It must be a number.")
     return float(value)
 
 
@@ -210,7 +257,10 @@ def timestamp_iso8601(value: Any, name: str) -> datetime:
     if offset and offset not in ("Z", "z"):
         sign = -1 if offset[0] == "-" else 1
         digits = offset[1:].replace(":", "")
-        dt -= sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        try:
+            dt -= sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        except OverflowError:   # 9999-12-31T23:59:59-23:59 lies beyond the last representable time
+            raise invalid(name, value, "It is outside the range of supported timestamps.") from None
     return dt
 
 
@@ -233,9 +283,9 @@ def timestamp_rfc822(value: Any, name: str) -> datetime:
 
     try:
         dt = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        return dt.astimezone(UTC) if dt.tzinfo else dt.replace(tzinfo=UTC)
+    except (TypeError, ValueError, OverflowError):
         raise invalid(name, value, "It must be an HTTP date.") from None
-    return dt.astimezone(UTC) if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def enum_values_text(values: tuple[str, ...]) -> str:

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 
+from ec2api_runtime.db import secrets
 from ec2api_runtime.openstack import connection_for
 
 if TYPE_CHECKING:
@@ -53,8 +54,11 @@ class RequestContext:
 
     @property
     def pagination_secret(self) -> bytes:
-        """The key that signs NextToken values (shared by every worker using this configuration)."""
-        return _pagination_secret(self.config.pagination_secret or self.config.database_url)
+        """The key that signs NextToken values: the configured one, else a random one made once per
+        deployment and kept in the database (shared by every worker, read once per process)."""
+        if self.config.pagination_secret:
+            return _configured_secret(self.config.pagination_secret)
+        return self.db.secret(secrets.PAGINATION)
 
     @cached_property
     def account_id(self) -> str:
@@ -66,5 +70,5 @@ class RequestContext:
 
 
 @lru_cache(maxsize=8)
-def _pagination_secret(seed: str) -> bytes:
-    return hashlib.sha256(b"ec2api-pagination:" + seed.encode()).digest()
+def _configured_secret(value: str) -> bytes:
+    return hashlib.sha256(b"ec2api-pagination:" + value.encode()).digest()

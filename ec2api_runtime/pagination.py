@@ -39,10 +39,22 @@ def decode_token(secret: bytes, operation: str, token: str) -> Any:
     mac, payload = raw[:16], raw[16:]
     if not hmac.compare_digest(mac, hmac.new(secret, payload, hashlib.sha256).digest()[:16]):
         raise _invalid_token()
-    op, last_key = json.loads(payload)
-    if op != operation:
+    # Signed by us, but perhaps by an older release with another key shape: check the structure.
+    try:
+        decoded = json.loads(payload)
+    except ValueError:
+        raise _invalid_token() from None
+    if not (isinstance(decoded, list) and len(decoded) == 2 and decoded[0] == operation
+            and _is_key(decoded[1])):
         raise _invalid_token()
-    return last_key
+    return decoded[1]
+
+
+def _is_key(value: Any) -> bool:
+    """Whether a decoded value can be a sort key: a string or number, or a flat list of them."""
+    if isinstance(value, list):
+        return all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value)
+    return isinstance(value, (str, int, float)) and not isinstance(value, bool)
 
 
 def bounds(operation: str) -> tuple[int, int]:
@@ -65,7 +77,10 @@ def paginate(secret: bytes, operation: str, items: Sequence[Any], key: Callable[
     if next_token:
         last = decode_token(secret, operation, next_token)
         last = tuple(last) if isinstance(last, list) else last
-        ordered = [i for i in ordered if _as_key(key(i)) > last]
+        try:
+            ordered = [i for i in ordered if _as_key(key(i)) > last]
+        except TypeError:   # a key of another shape (a token of an older release)
+            raise _invalid_token() from None
     if max_results is None or len(ordered) <= max_results:
         return ordered, None
     page = ordered[:max_results]

@@ -1,4 +1,4 @@
-"""ec2api's state: EC2 ids, tags, idempotency records and account ids, in SQL.
+"""ec2api's state: EC2 ids, tags, idempotency records, account ids and secrets, in SQL.
 
 ``Database(url)`` owns the engine; the modules' functions take a ``Session`` from ``db.session()``::
 
@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from ec2api_runtime.db import accounts, idempotency, ids, models, tags
+from ec2api_runtime.db import accounts, idempotency, ids, models, secrets, tags
 from ec2api_runtime.db.engine import Database
 
-__all__ = ["Database", "accounts", "idempotency", "ids", "models", "tags"]
+__all__ = ["Database", "accounts", "idempotency", "ids", "models", "secrets", "tags"]

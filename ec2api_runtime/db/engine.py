@@ -44,6 +44,7 @@ class Database:
             raise ValueError(f"unsupported database backend {backend!r} (sqlite, mysql/mariadb, postgresql)")
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._upgrade_lock = threading.Lock()
+        self._secrets: dict[str, bytes] = {}
 
     @property
     def backend(self) -> str:
@@ -78,6 +79,15 @@ class Database:
 
         with self._upgrade_lock:
             upgrade(self.engine, revision)
+
+    def secret(self, name: str) -> bytes:
+        """The deployment-wide secret ``name`` (see ``db.secrets``), read once per process."""
+        value = self._secrets.get(name)
+        if value is None:
+            from ec2api_runtime.db import secrets
+
+            value = self._secrets[name] = self.run(lambda s: secrets.get(s, name))
+        return value
 
     def ping(self) -> None:
         """Raise when the database cannot be reached (for deep health checks)."""

@@ -114,3 +114,15 @@ class Account(Base):
     project_id: Mapped[str] = mapped_column(Str(PROJECT_LEN), primary_key=True)
     account_id: Mapped[str] = mapped_column(Str(ACCOUNT_LEN), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Secret(Base):
+    """A deployment-wide random secret (e.g. the key that signs ``NextToken``), made once, shared by
+    every worker that uses this database."""
+
+    __tablename__ = "secrets"
+    __table_args__ = (_MYSQL,)
+
+    name: Mapped[str] = mapped_column(Str(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Str(128))       # hex
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -39,7 +39,7 @@ def _in_AssociateNetworkingFlexCostAllocationPolicyRequest(node, name):
 
 def _in_FlexCostAllocationNetworkResourceIdList(node, name):
     out = []
-    for index, value in _c.list_items(node, name):
+    for index, value in _c.list_items(node, name, 20):
         out.append(_c.string(value, name + "." + str(index)))
     if len(out) < 1 or len(out) > 20:
         raise _c.bad_length(name, out, 1, 20, "items")
@@ -65,7 +65,7 @@ def _in_FlexCostAllocationNetworkResourceScope(node, name):
 
 def _in_FlexCostAllocationNetworkResourceScopeIdList(node, name):
     out = []
-    for index, value in _c.list_items(node, name):
+    for index, value in _c.list_items(node, name, 20):
         out.append(_c.string(value, name + "." + str(index)))
     if len(out) < 1 or len(out) > 20:
         raise _c.bad_length(name, out, 1, 20, "items")

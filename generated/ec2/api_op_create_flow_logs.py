@@ -102,9 +102,13 @@ def _in_Tag(node, name):
 
 def _in_TagFieldSpecificationListRequest(node, name):
     out = []
-    for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+    for index, value in _c.list_items(node, name, 3):
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_TagFieldSpecificationRequest({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_TagFieldSpecificationRequest(value, name + "." + str(index)))
     if len(out) < 1 or len(out) > 3:
         raise _c.bad_length(name, out, 1, 3, "items")
@@ -133,7 +137,7 @@ def _in_TagKey(value, name):
 
 def _in_TagKeyList(node, name):
     out = []
-    for index, value in _c.list_items(node, name):
+    for index, value in _c.list_items(node, name, 2):
         out.append(_in_TagKey(value, name + "." + str(index)))
     if len(out) < 1 or len(out) > 2:
         raise _c.bad_length(name, out, 1, 2, "items")
@@ -143,8 +147,12 @@ def _in_TagKeyList(node, name):
 def _in_TagList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_Tag({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_Tag(value, name + "." + str(index)))
     return out
 
@@ -165,8 +173,12 @@ def _in_TagSpecification(node, name):
 def _in_TagSpecificationList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_TagSpecification({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_TagSpecification(value, name + "." + str(index)))
     return out
 

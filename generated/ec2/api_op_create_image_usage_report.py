@@ -48,7 +48,7 @@ def _in_CreateImageUsageReportRequest(node, name):
 
 def _in_ImageUsageReportUserIdStringList(node, name):
     out = []
-    for index, value in _c.list_items(node, name):
+    for index, value in _c.list_items(node, name, 200):
         out.append(_c.string(value, name + "." + str(index)))
     if len(out) < 0 or len(out) > 200:
         raise _c.bad_length(name, out, 0, 200, "items")
@@ -71,8 +71,12 @@ def _in_ImageUsageResourceTypeOptionRequest(node, name):
 def _in_ImageUsageResourceTypeOptionRequestList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_ImageUsageResourceTypeOptionRequest({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_ImageUsageResourceTypeOptionRequest(value, name + "." + str(index)))
     return out
 
@@ -100,8 +104,12 @@ def _in_ImageUsageResourceTypeRequest(node, name):
 def _in_ImageUsageResourceTypeRequestList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_ImageUsageResourceTypeRequest({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_ImageUsageResourceTypeRequest(value, name + "." + str(index)))
     return out
 
@@ -129,8 +137,12 @@ def _in_Tag(node, name):
 def _in_TagList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_Tag({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_Tag(value, name + "." + str(index)))
     return out
 
@@ -151,8 +163,12 @@ def _in_TagSpecification(node, name):
 def _in_TagSpecificationList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_TagSpecification({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_TagSpecification(value, name + "." + str(index)))
     return out
 

@@ -99,7 +99,7 @@ def _in_AllowedInstanceType(value, name):
 
 def _in_AllowedInstanceTypeSet(node, name):
     out = []
-    for index, value in _c.list_items(node, name):
+    for index, value in _c.list_items(node, name, 400):
         out.append(_in_AllowedInstanceType(value, name + "." + str(index)))
     if len(out) < 0 or len(out) > 400:
         raise _c.bad_length(name, out, 0, 400, "items")
@@ -263,8 +263,12 @@ def _in_ElasticGpuSpecification(node, name):
 def _in_ElasticGpuSpecificationList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_ElasticGpuSpecification({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_ElasticGpuSpecification(value, name + "." + str(index)))
     return out
 
@@ -304,7 +308,7 @@ def _in_ExcludedInstanceType(value, name):
 
 def _in_ExcludedInstanceTypeSet(node, name):
     out = []
-    for index, value in _c.list_items(node, name):
+    for index, value in _c.list_items(node, name, 400):
         out.append(_in_ExcludedInstanceType(value, name + "." + str(index)))
     if len(out) < 0 or len(out) > 400:
         raise _c.bad_length(name, out, 0, 400, "items")
@@ -349,8 +353,12 @@ def _in_InstanceInterruptionBehavior(value, name):
 def _in_InstanceIpv6AddressListRequest(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_InstanceIpv6AddressRequest({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_InstanceIpv6AddressRequest(value, name + "." + str(index)))
     return out
 
@@ -395,8 +403,12 @@ def _in_InstanceType(value, name):
 def _in_Ipv4PrefixList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_Ipv4PrefixSpecificationRequest({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_Ipv4PrefixSpecificationRequest(value, name + "." + str(index)))
     return out
 
@@ -417,8 +429,12 @@ def _in_Ipv4PrefixSpecificationRequest(node, name):
 def _in_Ipv6PrefixList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_Ipv6PrefixSpecificationRequest({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_Ipv6PrefixSpecificationRequest(value, name + "." + str(index)))
     return out
 
@@ -459,8 +475,12 @@ def _in_LaunchTemplateBlockDeviceMappingRequest(node, name):
 def _in_LaunchTemplateBlockDeviceMappingRequestList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_LaunchTemplateBlockDeviceMappingRequest({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_LaunchTemplateBlockDeviceMappingRequest(value, name + "." + str(index)))
     return out
 
@@ -529,8 +549,12 @@ def _in_LaunchTemplateElasticInferenceAcceleratorCount(value, name):
 def _in_LaunchTemplateElasticInferenceAcceleratorList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_LaunchTemplateElasticInferenceAccelerator({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_LaunchTemplateElasticInferenceAccelerator(value, name + "." + str(index)))
     return out
 
@@ -657,8 +681,12 @@ def _in_LaunchTemplateInstanceNetworkInterfaceSpecificationRequest(node, name):
 def _in_LaunchTemplateInstanceNetworkInterfaceSpecificationRequestList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_LaunchTemplateInstanceNetworkInterfaceSpecificationRequest({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_LaunchTemplateInstanceNetworkInterfaceSpecificationRequest(value, name + "." + str(index)))
     return out
 
@@ -679,8 +707,12 @@ def _in_LaunchTemplateInstanceSecondaryInterfaceSpecificationRequest(node, name)
 def _in_LaunchTemplateInstanceSecondaryInterfaceSpecificationRequestList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_LaunchTemplateInstanceSecondaryInterfaceSpecificationRequest({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_LaunchTemplateInstanceSecondaryInterfaceSpecificationRequest(value, name + "." + str(index)))
     return out
 
@@ -701,8 +733,12 @@ def _in_LaunchTemplateLicenseConfigurationRequest(node, name):
 def _in_LaunchTemplateLicenseSpecificationListRequest(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_LaunchTemplateLicenseConfigurationRequest({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_LaunchTemplateLicenseConfigurationRequest(value, name + "." + str(index)))
     return out
 
@@ -775,8 +811,12 @@ def _in_LaunchTemplateTagSpecificationRequest(node, name):
 def _in_LaunchTemplateTagSpecificationRequestList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_LaunchTemplateTagSpecificationRequest({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_LaunchTemplateTagSpecificationRequest(value, name + "." + str(index)))
     return out
 
@@ -919,8 +959,12 @@ def _in_PerformanceFactorReferenceRequest(node, name):
 def _in_PerformanceFactorReferenceSetRequest(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_PerformanceFactorReferenceRequest({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_PerformanceFactorReferenceRequest(value, name + "." + str(index)))
     return out
 
@@ -941,8 +985,12 @@ def _in_PrivateIpAddressSpecification(node, name):
 def _in_PrivateIpAddressSpecificationList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_PrivateIpAddressSpecification({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_PrivateIpAddressSpecification(value, name + "." + str(index)))
     return out
 
@@ -970,8 +1018,12 @@ def _in_ResourceType(value, name):
 def _in_SecondaryInterfacePrivateIpAddressSpecificationListRequest(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_SecondaryInterfacePrivateIpAddressSpecificationRequest({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_SecondaryInterfacePrivateIpAddressSpecificationRequest(value, name + "." + str(index)))
     return out
 
@@ -1040,8 +1092,12 @@ def _in_Tag(node, name):
 def _in_TagList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_Tag({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_Tag(value, name + "." + str(index)))
     return out
 
@@ -1062,8 +1118,12 @@ def _in_TagSpecification(node, name):
 def _in_TagSpecificationList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_TagSpecification({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_TagSpecification(value, name + "." + str(index)))
     return out
 

@@ -66,8 +66,12 @@ def _in_PriceScheduleSpecification(node, name):
 def _in_PriceScheduleSpecificationList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_PriceScheduleSpecification({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_PriceScheduleSpecification(value, name + "." + str(index)))
     return out
 
@@ -189,7 +193,7 @@ _IN_FIELDS_CreateReservedInstancesListingRequest = {
 
 
 _IN_FIELDS_PriceScheduleSpecification = {
-    'Term': ('Term', _c.integer),
+    'Term': ('Term', _c.long),
     'Price': ('Price', _c.float_),
     'CurrencyCode': ('CurrencyCode', _in_CurrencyCodeValues),
 }

@@ -71,8 +71,12 @@ def _in_Tag(node, name):
 def _in_TagList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_Tag({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_Tag(value, name + "." + str(index)))
     return out
 
@@ -93,8 +97,12 @@ def _in_TagSpecification(node, name):
 def _in_TagSpecificationList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_TagSpecification({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_TagSpecification(value, name + "." + str(index)))
     return out
 
@@ -237,7 +245,7 @@ _IN_FIELDS_TagSpecification = {
 
 
 _IN_FIELDS_TransitGatewayConnectRequestBgpOptions = {
-    'PeerAsn': ('PeerAsn', _c.integer),
+    'PeerAsn': ('PeerAsn', _c.long),
 }
 
 _ENUM_ResourceType = ('capacity-reservation', 'client-vpn-endpoint', 'customer-gateway', 'carrier-gateway', 'coip-pool', 'declarative-policies-report', 'dedicated-host', 'dhcp-options', 'egress-only-internet-gateway', 'elastic-ip', 'elastic-gpu', 'export-image-task', 'export-instance-task', 'fca-policy', 'fleet', 'fpga-image', 'host-reservation', 'image', 'image-usage-report', 'import-image-task', 'import-snapshot-task', 'instance', 'instance-event-window', 'internet-gateway', 'ipam', 'ipam-pool', 'ipam-scope', 'ipv4pool-ec2', 'ipv6pool-ec2', 'key-pair', 'launch-template', 'local-gateway', 'local-gateway-route-table', 'local-gateway-virtual-interface', 'local-gateway-virtual-interface-group', 'local-gateway-route-table-vpc-association', 'local-gateway-route-table-virtual-interface-group-association', 'natgateway', 'network-acl', 'network-interface', 'network-insights-analysis', 'network-insights-path', 'network-insights-access-scope', 'network-insights-access-scope-analysis', 'outpost-lag', 'placement-group', 'prefix-list', 'replace-root-volume-task', 'reserved-instances', 'route-table', 'security-group', 'security-group-rule', 'service-link-virtual-interface', 'snapshot', 'spot-fleet-request', 'spot-instances-request', 'subnet', 'subnet-cidr-reservation', 'traffic-mirror-filter', 'traffic-mirror-session', 'traffic-mirror-target', 'transit-gateway', 'transit-gateway-attachment', 'transit-gateway-connect-peer', 'transit-gateway-multicast-domain', 'transit-gateway-policy-table', 'transit-gateway-metering-policy', 'transit-gateway-route-table', 'transit-gateway-route-table-announcement', 'volume', 'vpc', 'vpc-endpoint', 'vpc-endpoint-connection', 'vpc-endpoint-service', 'vpc-endpoint-service-permission', 'vpc-peering-connection', 'vpn-connection', 'vpn-gateway', 'vpc-flow-log', 'capacity-reservation-fleet', 'traffic-mirror-filter-rule', 'vpc-endpoint-connection-device-type', 'verified-access-instance', 'verified-access-group', 'verified-access-endpoint', 'verified-access-policy', 'verified-access-trust-provider', 'vpn-connection-device-type', 'vpc-block-public-access-exclusion', 'vpc-encryption-control', 'route-server', 'route-server-endpoint', 'route-server-peer', 'ipam-resource-discovery', 'ipam-resource-discovery-association', 'instance-connect-endpoint', 'verified-access-endpoint-target', 'ipam-external-resource-verification-token', 'capacity-block', 'mac-modification-task', 'ipam-prefix-list-resolver', 'ipam-policy', 'ipam-prefix-list-resolver-target', 'ipam-internet-registry-association', 'secondary-interface', 'secondary-network', 'secondary-subnet', 'capacity-manager-data-export', 'vpn-concentrator', 'ipam-pool-allocation', 'capacity-reservation-cancellation-quote', 'application-status-check', 'capacity-reservation-modification-quote', 'metric-category')

@@ -25,8 +25,12 @@ def serialize(result, request_id):
 def _in_AdditionalKeyExchangeMethodsRequestList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_AdditionalKeyExchangeMethodsRequestListValue({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_AdditionalKeyExchangeMethodsRequestListValue(value, name + "." + str(index)))
     return out
 
@@ -61,8 +65,12 @@ def _in_AdditionalKeyExchangeRound(value, name):
 def _in_AdditionalKeyExchangesRequestSpecification(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_VpnAdditionalKeyExchangeRequest({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_VpnAdditionalKeyExchangeRequest(value, name + "." + str(index)))
     return out
 
@@ -100,8 +108,12 @@ def _in_CreateVpnConnectionRequest(node, name):
 def _in_IKEVersionsRequestList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_IKEVersionsRequestListValue({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_IKEVersionsRequestListValue(value, name + "." + str(index)))
     return out
 
@@ -122,8 +134,12 @@ def _in_IKEVersionsRequestListValue(node, name):
 def _in_Phase1DHGroupNumbersRequestList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_Phase1DHGroupNumbersRequestListValue({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_Phase1DHGroupNumbersRequestListValue(value, name + "." + str(index)))
     return out
 
@@ -144,8 +160,12 @@ def _in_Phase1DHGroupNumbersRequestListValue(node, name):
 def _in_Phase1EncryptionAlgorithmsRequestList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_Phase1EncryptionAlgorithmsRequestListValue({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_Phase1EncryptionAlgorithmsRequestListValue(value, name + "." + str(index)))
     return out
 
@@ -166,8 +186,12 @@ def _in_Phase1EncryptionAlgorithmsRequestListValue(node, name):
 def _in_Phase1IntegrityAlgorithmsRequestList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_Phase1IntegrityAlgorithmsRequestListValue({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_Phase1IntegrityAlgorithmsRequestListValue(value, name + "." + str(index)))
     return out
 
@@ -188,8 +212,12 @@ def _in_Phase1IntegrityAlgorithmsRequestListValue(node, name):
 def _in_Phase2DHGroupNumbersRequestList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_Phase2DHGroupNumbersRequestListValue({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_Phase2DHGroupNumbersRequestListValue(value, name + "." + str(index)))
     return out
 
@@ -210,8 +238,12 @@ def _in_Phase2DHGroupNumbersRequestListValue(node, name):
 def _in_Phase2EncryptionAlgorithmsRequestList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_Phase2EncryptionAlgorithmsRequestListValue({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_Phase2EncryptionAlgorithmsRequestListValue(value, name + "." + str(index)))
     return out
 
@@ -232,8 +264,12 @@ def _in_Phase2EncryptionAlgorithmsRequestListValue(node, name):
 def _in_Phase2IntegrityAlgorithmsRequestList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_Phase2IntegrityAlgorithmsRequestListValue({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_Phase2IntegrityAlgorithmsRequestListValue(value, name + "." + str(index)))
     return out
 
@@ -274,8 +310,12 @@ def _in_Tag(node, name):
 def _in_TagList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_Tag({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_Tag(value, name + "." + str(index)))
     return out
 
@@ -296,8 +336,12 @@ def _in_TagSpecification(node, name):
 def _in_TagSpecificationList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_TagSpecification({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_TagSpecification(value, name + "." + str(index)))
     return out
 
@@ -373,8 +417,12 @@ def _in_VpnTunnelOptionsSpecification(node, name):
 def _in_VpnTunnelOptionsSpecificationsList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_VpnTunnelOptionsSpecification({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_VpnTunnelOptionsSpecification(value, name + "." + str(index)))
     return out
 

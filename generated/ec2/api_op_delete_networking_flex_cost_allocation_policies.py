@@ -46,7 +46,7 @@ def _in_FlexCostAllocationPolicyId(value, name):
 
 def _in_FlexCostAllocationPolicyIdList(node, name):
     out = []
-    for index, value in _c.list_items(node, name):
+    for index, value in _c.list_items(node, name, 50):
         out.append(_in_FlexCostAllocationPolicyId(value, name + "." + str(index)))
     if len(out) < 1 or len(out) > 50:
         raise _c.bad_length(name, out, 1, 50, "items")

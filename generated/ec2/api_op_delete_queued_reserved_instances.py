@@ -24,7 +24,7 @@ def serialize(result, request_id):
 
 def _in_DeleteQueuedReservedInstancesIdList(node, name):
     out = []
-    for index, value in _c.list_items(node, name):
+    for index, value in _c.list_items(node, name, 100):
         out.append(_c.string(value, name + "." + str(index)))
     if len(out) < 1 or len(out) > 100:
         raise _c.bad_length(name, out, 1, 100, "items")

@@ -37,9 +37,13 @@ def _in_CapacityBlockInstanceTypePreference(node, name):
 
 def _in_CapacityBlockInstanceTypePreferenceSet(node, name):
     out = []
-    for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+    for index, value in _c.list_items(node, name, 10):
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_CapacityBlockInstanceTypePreference({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_CapacityBlockInstanceTypePreference(value, name + "." + str(index)))
     if len(out) < 0 or len(out) > 10:
         raise _c.bad_length(name, out, 0, 10, "items")

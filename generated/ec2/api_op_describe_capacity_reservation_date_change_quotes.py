@@ -24,7 +24,7 @@ def serialize(result, request_id):
 
 def _in_CapacityReservationModificationQuoteIdSet(node, name):
     out = []
-    for index, value in _c.list_items(node, name):
+    for index, value in _c.list_items(node, name, 1000):
         out.append(_c.string(value, name + "." + str(index)))
     if len(out) < 0 or len(out) > 1000:
         raise _c.bad_length(name, out, 0, 1000, "items")
@@ -67,8 +67,12 @@ def _in_Filter(node, name):
 def _in_FilterList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_Filter({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_Filter(value, name + "." + str(index)))
     return out
 

@@ -24,7 +24,7 @@ def serialize(result, request_id):
 
 def _in_DescribeImageReferencesImageIdStringList(node, name):
     out = []
-    for index, value in _c.list_items(node, name):
+    for index, value in _c.list_items(node, name, 10):
         out.append(_c.string(value, name + "." + str(index)))
     if len(out) < 1 or len(out) > 10:
         raise _c.bad_length(name, out, 1, 10, "items")
@@ -83,8 +83,12 @@ def _in_ResourceTypeOption(node, name):
 def _in_ResourceTypeOptionList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_ResourceTypeOption({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_ResourceTypeOption(value, name + "." + str(index)))
     return out
 
@@ -112,8 +116,12 @@ def _in_ResourceTypeRequest(node, name):
 def _in_ResourceTypeRequestList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_ResourceTypeRequest({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_ResourceTypeRequest(value, name + "." + str(index)))
     return out
 

@@ -51,8 +51,12 @@ def _in_Filter(node, name):
 def _in_FilterList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_Filter({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_Filter(value, name + "." + str(index)))
     return out
 
@@ -215,9 +219,9 @@ _IN_FIELDS_DescribeReservedInstancesOfferingsRequest = {
     'AvailabilityZone': ('AvailabilityZone', _c.string),
     'IncludeMarketplace': ('IncludeMarketplace', _c.boolean),
     'InstanceType': ('InstanceType', _in_InstanceType),
-    'MaxDuration': ('MaxDuration', _c.integer),
+    'MaxDuration': ('MaxDuration', _c.long),
     'MaxInstanceCount': ('MaxInstanceCount', _c.integer),
-    'MinDuration': ('MinDuration', _c.integer),
+    'MinDuration': ('MinDuration', _c.long),
     'OfferingClass': ('OfferingClass', _in_OfferingClassType),
     'ProductDescription': ('ProductDescription', _in_RIProductDescription),
     'ReservedInstancesOfferingId': ('ReservedInstancesOfferingIds', _in_ReservedInstancesOfferingIdStringList),

@@ -46,7 +46,7 @@ def _in_FlexCostAllocationPolicyAssociationId(value, name):
 
 def _in_FlexCostAllocationPolicyDisassociateAssociationIdList(node, name):
     out = []
-    for index, value in _c.list_items(node, name):
+    for index, value in _c.list_items(node, name, 100):
         out.append(_in_FlexCostAllocationPolicyAssociationId(value, name + "." + str(index)))
     if len(out) < 1 or len(out) > 100:
         raise _c.bad_length(name, out, 1, 100, "items")

@@ -39,7 +39,7 @@ def _in_EnableInstanceSqlHaStandbyDetectionsRequest(node, name):
 
 def _in_InstanceIdUpdateStringList(node, name):
     out = []
-    for index, value in _c.list_items(node, name):
+    for index, value in _c.list_items(node, name, 30):
         out.append(_c.string(value, name + "." + str(index)))
     if len(out) < 1 or len(out) > 30:
         raise _c.bad_length(name, out, 1, 30, "items")

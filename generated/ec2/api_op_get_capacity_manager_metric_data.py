@@ -37,9 +37,13 @@ def _in_CapacityManagerCondition(node, name):
 
 def _in_CapacityManagerConditionSet(node, name):
     out = []
-    for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+    for index, value in _c.list_items(node, name, 20):
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_CapacityManagerCondition({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_CapacityManagerCondition(value, name + "." + str(index)))
     if len(out) < 0 or len(out) > 20:
         raise _c.bad_length(name, out, 0, 20, "items")
@@ -62,7 +66,7 @@ def _in_ConditionValue(value, name):
 
 def _in_ConditionValueList(node, name):
     out = []
-    for index, value in _c.list_items(node, name):
+    for index, value in _c.list_items(node, name, 10):
         out.append(_in_ConditionValue(value, name + "." + str(index)))
     if len(out) < 0 or len(out) > 10:
         raise _c.bad_length(name, out, 0, 10, "items")
@@ -123,7 +127,7 @@ def _in_GroupBy(value, name):
 
 def _in_GroupBySet(node, name):
     out = []
-    for index, value in _c.list_items(node, name):
+    for index, value in _c.list_items(node, name, 20):
         out.append(_in_GroupBy(value, name + "." + str(index)))
     if len(out) < 0 or len(out) > 20:
         raise _c.bad_length(name, out, 0, 20, "items")
@@ -139,7 +143,7 @@ def _in_Metric(value, name):
 
 def _in_MetricSet(node, name):
     out = []
-    for index, value in _c.list_items(node, name):
+    for index, value in _c.list_items(node, name, 40):
         out.append(_in_Metric(value, name + "." + str(index)))
     if len(out) < 0 or len(out) > 40:
         raise _c.bad_length(name, out, 0, 40, "items")

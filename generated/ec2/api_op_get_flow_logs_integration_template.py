@@ -41,9 +41,13 @@ def _in_AthenaIntegration(node, name):
 
 def _in_AthenaIntegrationsSet(node, name):
     out = []
-    for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+    for index, value in _c.list_items(node, name, 10):
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_AthenaIntegration({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_AthenaIntegration(value, name + "." + str(index)))
     if len(out) < 1 or len(out) > 10:
         raise _c.bad_length(name, out, 1, 10, "items")

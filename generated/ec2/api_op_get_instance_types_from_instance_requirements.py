@@ -99,7 +99,7 @@ def _in_AllowedInstanceType(value, name):
 
 def _in_AllowedInstanceTypeSet(node, name):
     out = []
-    for index, value in _c.list_items(node, name):
+    for index, value in _c.list_items(node, name, 400):
         out.append(_in_AllowedInstanceType(value, name + "." + str(index)))
     if len(out) < 0 or len(out) > 400:
         raise _c.bad_length(name, out, 0, 400, "items")
@@ -115,7 +115,7 @@ def _in_ArchitectureType(value, name):
 
 def _in_ArchitectureTypeSet(node, name):
     out = []
-    for index, value in _c.list_items(node, name):
+    for index, value in _c.list_items(node, name, 3):
         out.append(_in_ArchitectureType(value, name + "." + str(index)))
     if len(out) < 0 or len(out) > 3:
         raise _c.bad_length(name, out, 0, 3, "items")
@@ -198,7 +198,7 @@ def _in_ExcludedInstanceType(value, name):
 
 def _in_ExcludedInstanceTypeSet(node, name):
     out = []
-    for index, value in _c.list_items(node, name):
+    for index, value in _c.list_items(node, name, 400):
         out.append(_in_ExcludedInstanceType(value, name + "." + str(index)))
     if len(out) < 0 or len(out) > 400:
         raise _c.bad_length(name, out, 0, 400, "items")
@@ -346,8 +346,12 @@ def _in_PerformanceFactorReferenceRequest(node, name):
 def _in_PerformanceFactorReferenceSetRequest(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_PerformanceFactorReferenceRequest({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_PerformanceFactorReferenceRequest(value, name + "." + str(index)))
     return out
 
@@ -389,7 +393,7 @@ def _in_VirtualizationType(value, name):
 
 def _in_VirtualizationTypeSet(node, name):
     out = []
-    for index, value in _c.list_items(node, name):
+    for index, value in _c.list_items(node, name, 2):
         out.append(_in_VirtualizationType(value, name + "." + str(index)))
     if len(out) < 0 or len(out) > 2:
         raise _c.bad_length(name, out, 0, 2, "items")

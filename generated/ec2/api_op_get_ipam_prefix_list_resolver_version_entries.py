@@ -73,7 +73,7 @@ def _out_IpamPrefixListResolverVersionEntrySet(out, v):
 _IN_FIELDS_GetIpamPrefixListResolverVersionEntriesRequest = {
     'DryRun': ('DryRun', _c.boolean),
     'IpamPrefixListResolverId': ('IpamPrefixListResolverId', _c.string),
-    'IpamPrefixListResolverVersion': ('IpamPrefixListResolverVersion', _c.integer),
+    'IpamPrefixListResolverVersion': ('IpamPrefixListResolverVersion', _c.long),
     'MaxResults': ('MaxResults', _in_IpamMaxResults),
     'NextToken': ('NextToken', _c.string),
 }

@@ -74,7 +74,7 @@ def _out_PrefixListEntrySet(out, v):
 _IN_FIELDS_GetManagedPrefixListEntriesRequest = {
     'DryRun': ('DryRun', _c.boolean),
     'PrefixListId': ('PrefixListId', _c.string),
-    'TargetVersion': ('TargetVersion', _c.integer),
+    'TargetVersion': ('TargetVersion', _c.long),
     'MaxResults': ('MaxResults', _in_PrefixListMaxResults),
     'NextToken': ('NextToken', _c.string),
 }

@@ -38,7 +38,7 @@ def _in_FlexCostAllocationPolicyVersionNumber(value, name):
 
 def _in_FlexCostAllocationVersionsToIncludeList(node, name):
     out = []
-    for index, value in _c.list_items(node, name):
+    for index, value in _c.list_items(node, name, 100):
         out.append(_in_FlexCostAllocationPolicyVersionNumber(value, name + "." + str(index)))
     if len(out) < 1 or len(out) > 100:
         raise _c.bad_length(name, out, 1, 100, "items")

@@ -99,7 +99,7 @@ def _in_AllowedInstanceType(value, name):
 
 def _in_AllowedInstanceTypeSet(node, name):
     out = []
-    for index, value in _c.list_items(node, name):
+    for index, value in _c.list_items(node, name, 400):
         out.append(_in_AllowedInstanceType(value, name + "." + str(index)))
     if len(out) < 0 or len(out) > 400:
         raise _c.bad_length(name, out, 0, 400, "items")
@@ -115,7 +115,7 @@ def _in_ArchitectureType(value, name):
 
 def _in_ArchitectureTypeSet(node, name):
     out = []
-    for index, value in _c.list_items(node, name):
+    for index, value in _c.list_items(node, name, 3):
         out.append(_in_ArchitectureType(value, name + "." + str(index)))
     if len(out) < 0 or len(out) > 3:
         raise _c.bad_length(name, out, 0, 3, "items")
@@ -198,7 +198,7 @@ def _in_ExcludedInstanceType(value, name):
 
 def _in_ExcludedInstanceTypeSet(node, name):
     out = []
-    for index, value in _c.list_items(node, name):
+    for index, value in _c.list_items(node, name, 400):
         out.append(_in_ExcludedInstanceType(value, name + "." + str(index)))
     if len(out) < 0 or len(out) > 400:
         raise _c.bad_length(name, out, 0, 400, "items")
@@ -266,7 +266,7 @@ def _in_InstanceRequirementsWithMetadataRequest(node, name):
 
 def _in_InstanceTypes(node, name):
     out = []
-    for index, value in _c.list_items(node, name):
+    for index, value in _c.list_items(node, name, 1000):
         out.append(_c.string(value, name + "." + str(index)))
     if len(out) < 0 or len(out) > 1000:
         raise _c.bad_length(name, out, 0, 1000, "items")
@@ -364,15 +364,19 @@ def _in_PerformanceFactorReferenceRequest(node, name):
 def _in_PerformanceFactorReferenceSetRequest(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_PerformanceFactorReferenceRequest({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_PerformanceFactorReferenceRequest(value, name + "." + str(index)))
     return out
 
 
 def _in_RegionNames(node, name):
     out = []
-    for index, value in _c.list_items(node, name):
+    for index, value in _c.list_items(node, name, 10):
         out.append(_c.string(value, name + "." + str(index)))
     if len(out) < 0 or len(out) > 10:
         raise _c.bad_length(name, out, 0, 10, "items")
@@ -437,7 +441,7 @@ def _in_VirtualizationType(value, name):
 
 def _in_VirtualizationTypeSet(node, name):
     out = []
-    for index, value in _c.list_items(node, name):
+    for index, value in _c.list_items(node, name, 2):
         out.append(_in_VirtualizationType(value, name + "." + str(index)))
     if len(out) < 0 or len(out) > 2:
         raise _c.bad_length(name, out, 0, 2, "items")

@@ -71,8 +71,12 @@ def _in_DiskImageFormat(value, name):
 def _in_DiskImageList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_DiskImage({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_DiskImage(value, name + "." + str(index)))
     return out
 
@@ -355,7 +359,7 @@ _IN_FIELDS_DiskImage = {
 
 _IN_FIELDS_DiskImageDetail = {
     'Format': ('Format', _in_DiskImageFormat),
-    'Bytes': ('Bytes', _c.integer),
+    'Bytes': ('Bytes', _c.long),
     'ImportManifestUrl': ('ImportManifestUrl', _c.string),
 }
 
@@ -404,7 +408,7 @@ _IN_FIELDS_UserData = {
 
 
 _IN_FIELDS_VolumeDetail = {
-    'Size': ('Size', _c.integer),
+    'Size': ('Size', _c.long),
 }
 
 _ENUM_ArchitectureValues = ('i386', 'x86_64', 'arm64', 'x86_64_mac', 'arm64_mac')

@@ -240,7 +240,7 @@ def _out_TagList(out, v):
 
 _IN_FIELDS_DiskImageDetail = {
     'Format': ('Format', _in_DiskImageFormat),
-    'Bytes': ('Bytes', _c.integer),
+    'Bytes': ('Bytes', _c.long),
     'ImportManifestUrl': ('ImportManifestUrl', _c.string),
 }
 
@@ -256,7 +256,7 @@ _IN_FIELDS_ImportVolumeRequest = {
 
 
 _IN_FIELDS_VolumeDetail = {
-    'Size': ('Size', _c.integer),
+    'Size': ('Size', _c.long),
 }
 
 _ENUM_DiskImageFormat = ('VMDK', 'RAW', 'VHD')

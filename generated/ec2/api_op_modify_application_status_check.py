@@ -45,8 +45,12 @@ def _in_HealthCheckPathDestinationRequestObject(node, name):
 def _in_HealthCheckPathDestinationRequestSet(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_HealthCheckPathDestinationRequestObject({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_HealthCheckPathDestinationRequestObject(value, name + "." + str(index)))
     return out
 
@@ -54,8 +58,12 @@ def _in_HealthCheckPathDestinationRequestSet(node, name):
 def _in_HealthCheckPathRequestList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_HealthCheckPathRequestObject({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_HealthCheckPathRequestObject(value, name + "." + str(index)))
     return out
 

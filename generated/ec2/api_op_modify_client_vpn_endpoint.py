@@ -105,8 +105,12 @@ def _in_ClientVpnTrustProviderRequest(node, name):
 def _in_ClientVpnTrustProviderRequestList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_ClientVpnTrustProviderRequest({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_ClientVpnTrustProviderRequest(value, name + "." + str(index)))
     return out
 

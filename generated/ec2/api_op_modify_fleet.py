@@ -99,7 +99,7 @@ def _in_AllowedInstanceType(value, name):
 
 def _in_AllowedInstanceTypeSet(node, name):
     out = []
-    for index, value in _c.list_items(node, name):
+    for index, value in _c.list_items(node, name, 400):
         out.append(_in_AllowedInstanceType(value, name + "." + str(index)))
     if len(out) < 0 or len(out) > 400:
         raise _c.bad_length(name, out, 0, 400, "items")
@@ -189,7 +189,7 @@ def _in_ExcludedInstanceType(value, name):
 
 def _in_ExcludedInstanceTypeSet(node, name):
     out = []
-    for index, value in _c.list_items(node, name):
+    for index, value in _c.list_items(node, name, 400):
         out.append(_in_ExcludedInstanceType(value, name + "." + str(index)))
     if len(out) < 0 or len(out) > 400:
         raise _c.bad_length(name, out, 0, 400, "items")
@@ -212,8 +212,12 @@ def _in_FleetBlockDeviceMappingRequest(node, name):
 def _in_FleetBlockDeviceMappingRequestList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_FleetBlockDeviceMappingRequest({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_FleetBlockDeviceMappingRequest(value, name + "." + str(index)))
     return out
 
@@ -280,9 +284,13 @@ def _in_FleetInstanceMetadataOptionsRequest(node, name):
 
 def _in_FleetLaunchTemplateConfigListRequest(node, name):
     out = []
-    for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+    for index, value in _c.list_items(node, name, 50):
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_FleetLaunchTemplateConfigRequest({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_FleetLaunchTemplateConfigRequest(value, name + "." + str(index)))
     if len(out) < 0 or len(out) > 50:
         raise _c.bad_length(name, out, 0, 50, "items")
@@ -305,8 +313,12 @@ def _in_FleetLaunchTemplateConfigRequest(node, name):
 def _in_FleetLaunchTemplateOverridesListRequest(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_FleetLaunchTemplateOverridesRequest({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_FleetLaunchTemplateOverridesRequest(value, name + "." + str(index)))
     return out
 
@@ -488,8 +500,12 @@ def _in_PerformanceFactorReferenceRequest(node, name):
 def _in_PerformanceFactorReferenceSetRequest(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_PerformanceFactorReferenceRequest({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_PerformanceFactorReferenceRequest(value, name + "." + str(index)))
     return out
 

@@ -32,8 +32,12 @@ def _in_FpgaImageAttributeName(value, name):
 def _in_LoadPermissionListRequest(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_LoadPermissionRequest({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_LoadPermissionRequest(value, name + "." + str(index)))
     return out
 

@@ -46,7 +46,7 @@ def _in_ModifyInstanceConnectEndpointRequest(node, name):
 
 def _in_SecurityGroupIdStringListRequest(node, name):
     out = []
-    for index, value in _c.list_items(node, name):
+    for index, value in _c.list_items(node, name, 16):
         out.append(_c.string(value, name + "." + str(index)))
     if len(out) < 0 or len(out) > 16:
         raise _c.bad_length(name, out, 0, 16, "items")

@@ -37,9 +37,13 @@ def _in_AddIpamOperatingRegion(node, name):
 
 def _in_AddIpamOperatingRegionSet(node, name):
     out = []
-    for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+    for index, value in _c.list_items(node, name, 50):
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_AddIpamOperatingRegion({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_AddIpamOperatingRegion(value, name + "." + str(index)))
     if len(out) < 0 or len(out) > 50:
         raise _c.bad_length(name, out, 0, 50, "items")
@@ -90,9 +94,13 @@ def _in_RemoveIpamOperatingRegion(node, name):
 
 def _in_RemoveIpamOperatingRegionSet(node, name):
     out = []
-    for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+    for index, value in _c.list_items(node, name, 50):
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_RemoveIpamOperatingRegion({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_RemoveIpamOperatingRegion(value, name + "." + str(index)))
     if len(out) < 0 or len(out) > 50:
         raise _c.bad_length(name, out, 0, 50, "items")

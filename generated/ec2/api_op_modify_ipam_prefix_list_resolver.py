@@ -47,8 +47,12 @@ def _in_IpamPrefixListResolverRuleConditionRequest(node, name):
 def _in_IpamPrefixListResolverRuleConditionRequestSet(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_IpamPrefixListResolverRuleConditionRequest({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_IpamPrefixListResolverRuleConditionRequest(value, name + "." + str(index)))
     return out
 
@@ -71,8 +75,12 @@ def _in_IpamPrefixListResolverRuleRequest(node, name):
 def _in_IpamPrefixListResolverRuleRequestSet(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_IpamPrefixListResolverRuleRequest({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_IpamPrefixListResolverRuleRequest(value, name + "." + str(index)))
     return out
 

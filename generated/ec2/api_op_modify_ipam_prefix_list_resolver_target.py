@@ -105,7 +105,7 @@ def _out_TagList(out, v):
 _IN_FIELDS_ModifyIpamPrefixListResolverTargetRequest = {
     'DryRun': ('DryRun', _c.boolean),
     'IpamPrefixListResolverTargetId': ('IpamPrefixListResolverTargetId', _c.string),
-    'DesiredVersion': ('DesiredVersion', _c.integer),
+    'DesiredVersion': ('DesiredVersion', _c.long),
     'TrackLatestVersion': ('TrackLatestVersion', _c.boolean),
     'ClientToken': ('ClientToken', _c.string),
 }

@@ -24,9 +24,13 @@ def serialize(result, request_id):
 
 def _in_AddPrefixListEntries(node, name):
     out = []
-    for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+    for index, value in _c.list_items(node, name, 100):
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_AddPrefixListEntry({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_AddPrefixListEntry(value, name + "." + str(index)))
     if len(out) < 0 or len(out) > 100:
         raise _c.bad_length(name, out, 0, 100, "items")
@@ -65,9 +69,13 @@ def _in_ModifyManagedPrefixListRequest(node, name):
 
 def _in_RemovePrefixListEntries(node, name):
     out = []
-    for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+    for index, value in _c.list_items(node, name, 100):
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_RemovePrefixListEntry({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_RemovePrefixListEntry(value, name + "." + str(index)))
     if len(out) < 0 or len(out) > 100:
         raise _c.bad_length(name, out, 0, 100, "items")
@@ -163,7 +171,7 @@ _IN_FIELDS_AddPrefixListEntry = {
 _IN_FIELDS_ModifyManagedPrefixListRequest = {
     'DryRun': ('DryRun', _c.boolean),
     'PrefixListId': ('PrefixListId', _c.string),
-    'CurrentVersion': ('CurrentVersion', _c.integer),
+    'CurrentVersion': ('CurrentVersion', _c.long),
     'PrefixListName': ('PrefixListName', _c.string),
     'AddEntry': ('AddEntries', _in_AddPrefixListEntries),
     'RemoveEntry': ('RemoveEntries', _in_RemovePrefixListEntries),

@@ -55,9 +55,13 @@ def _in_FlexCostAllocationCidrMappingCidrRangeString(value, name):
 
 def _in_FlexCostAllocationCidrMappingList(node, name):
     out = []
-    for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+    for index, value in _c.list_items(node, name, 100):
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_FlexCostAllocationCidrMapping({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_FlexCostAllocationCidrMapping(value, name + "." + str(index)))
     if len(out) < 1 or len(out) > 100:
         raise _c.bad_length(name, out, 1, 100, "items")
@@ -97,7 +101,7 @@ def _in_FlexCostAllocationCostDimension(value, name):
 
 def _in_FlexCostAllocationCostDimensionList(node, name):
     out = []
-    for index, value in _c.list_items(node, name):
+    for index, value in _c.list_items(node, name, 2):
         out.append(_in_FlexCostAllocationCostDimension(value, name + "." + str(index)))
     if len(out) < 1 or len(out) > 2:
         raise _c.bad_length(name, out, 1, 2, "items")
@@ -120,7 +124,7 @@ def _in_FlexCostAllocationReportingGranularity(value, name):
 
 def _in_FlexCostAllocationReportingGranularityList(node, name):
     out = []
-    for index, value in _c.list_items(node, name):
+    for index, value in _c.list_items(node, name, 1):
         out.append(_in_FlexCostAllocationReportingGranularity(value, name + "." + str(index)))
     if len(out) < 1 or len(out) > 1:
         raise _c.bad_length(name, out, 1, 1, "items")

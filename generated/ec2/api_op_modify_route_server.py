@@ -100,7 +100,7 @@ def _out_TagList(out, v):
 _IN_FIELDS_ModifyRouteServerRequest = {
     'RouteServerId': ('RouteServerId', _c.string),
     'PersistRoutes': ('PersistRoutes', _in_RouteServerPersistRoutesAction),
-    'PersistRoutesDuration': ('PersistRoutesDuration', _c.integer),
+    'PersistRoutesDuration': ('PersistRoutesDuration', _c.long),
     'SnsNotificationsEnabled': ('SnsNotificationsEnabled', _c.boolean),
     'DryRun': ('DryRun', _c.boolean),
 }

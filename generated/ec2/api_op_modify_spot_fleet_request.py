@@ -99,7 +99,7 @@ def _in_AllowedInstanceType(value, name):
 
 def _in_AllowedInstanceTypeSet(node, name):
     out = []
-    for index, value in _c.list_items(node, name):
+    for index, value in _c.list_items(node, name, 400):
         out.append(_in_AllowedInstanceType(value, name + "." + str(index)))
     if len(out) < 0 or len(out) > 400:
         raise _c.bad_length(name, out, 0, 400, "items")
@@ -189,7 +189,7 @@ def _in_ExcludedInstanceType(value, name):
 
 def _in_ExcludedInstanceTypeSet(node, name):
     out = []
-    for index, value in _c.list_items(node, name):
+    for index, value in _c.list_items(node, name, 400):
         out.append(_in_ExcludedInstanceType(value, name + "." + str(index)))
     if len(out) < 0 or len(out) > 400:
         raise _c.bad_length(name, out, 0, 400, "items")
@@ -259,8 +259,12 @@ def _in_LaunchTemplateConfig(node, name):
 def _in_LaunchTemplateConfigList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_LaunchTemplateConfig({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_LaunchTemplateConfig(value, name + "." + str(index)))
     return out
 
@@ -288,8 +292,12 @@ def _in_LaunchTemplateOverrides(node, name):
 def _in_LaunchTemplateOverridesList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_LaunchTemplateOverrides({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_LaunchTemplateOverrides(value, name + "." + str(index)))
     return out
 
@@ -398,8 +406,12 @@ def _in_PerformanceFactorReference(node, name):
 def _in_PerformanceFactorReferenceSet(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_PerformanceFactorReference({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_PerformanceFactorReference(value, name + "." + str(index)))
     return out
 

@@ -229,7 +229,7 @@ _IN_FIELDS_ModifyTransitGatewayOptions = {
     'AssociationDefaultRouteTableId': ('AssociationDefaultRouteTableId', _c.string),
     'DefaultRouteTablePropagation': ('DefaultRouteTablePropagation', _in_DefaultRouteTablePropagationValue),
     'PropagationDefaultRouteTableId': ('PropagationDefaultRouteTableId', _c.string),
-    'AmazonSideAsn': ('AmazonSideAsn', _c.integer),
+    'AmazonSideAsn': ('AmazonSideAsn', _c.long),
     'EncryptionSupport': ('EncryptionSupport', _in_EncryptionSupportOptionValue),
 }
 

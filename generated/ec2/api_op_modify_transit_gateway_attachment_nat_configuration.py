@@ -66,9 +66,13 @@ def _in_TransitGatewayNatRuleRequest(node, name):
 
 def _in_TransitGatewayNatRuleRequestList(node, name):
     out = []
-    for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+    for index, value in _c.list_items(node, name, 50):
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_TransitGatewayNatRuleRequest({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_TransitGatewayNatRuleRequest(value, name + "." + str(index)))
     if len(out) < 0 or len(out) > 50:
         raise _c.bad_length(name, out, 0, 50, "items")

@@ -66,7 +66,7 @@ def _in_ModifyVpcEndpointRequest(node, name):
 
 def _in_PrivateDnsSpecifiedDomainSet(node, name):
     out = []
-    for index, value in _c.list_items(node, name):
+    for index, value in _c.list_items(node, name, 10):
         out.append(_c.string(value, name + "." + str(index)))
     if len(out) < 0 or len(out) > 10:
         raise _c.bad_length(name, out, 0, 10, "items")
@@ -89,8 +89,12 @@ def _in_SubnetConfiguration(node, name):
 def _in_SubnetConfigurationsList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_SubnetConfiguration({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_SubnetConfiguration(value, name + "." + str(index)))
     return out
 

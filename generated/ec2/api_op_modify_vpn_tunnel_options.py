@@ -25,8 +25,12 @@ def serialize(result, request_id):
 def _in_AdditionalKeyExchangeMethodsRequestList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_AdditionalKeyExchangeMethodsRequestListValue({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_AdditionalKeyExchangeMethodsRequestListValue(value, name + "." + str(index)))
     return out
 
@@ -61,8 +65,12 @@ def _in_AdditionalKeyExchangeRound(value, name):
 def _in_AdditionalKeyExchangesRequestSpecification(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_VpnAdditionalKeyExchangeRequest({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_VpnAdditionalKeyExchangeRequest(value, name + "." + str(index)))
     return out
 
@@ -83,8 +91,12 @@ def _in_CloudWatchLogOptionsSpecification(node, name):
 def _in_IKEVersionsRequestList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_IKEVersionsRequestListValue({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_IKEVersionsRequestListValue(value, name + "." + str(index)))
     return out
 
@@ -137,8 +149,12 @@ def _in_ModifyVpnTunnelOptionsSpecification(node, name):
 def _in_Phase1DHGroupNumbersRequestList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_Phase1DHGroupNumbersRequestListValue({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_Phase1DHGroupNumbersRequestListValue(value, name + "." + str(index)))
     return out
 
@@ -159,8 +175,12 @@ def _in_Phase1DHGroupNumbersRequestListValue(node, name):
 def _in_Phase1EncryptionAlgorithmsRequestList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_Phase1EncryptionAlgorithmsRequestListValue({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_Phase1EncryptionAlgorithmsRequestListValue(value, name + "." + str(index)))
     return out
 
@@ -181,8 +201,12 @@ def _in_Phase1EncryptionAlgorithmsRequestListValue(node, name):
 def _in_Phase1IntegrityAlgorithmsRequestList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_Phase1IntegrityAlgorithmsRequestListValue({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_Phase1IntegrityAlgorithmsRequestListValue(value, name + "." + str(index)))
     return out
 
@@ -203,8 +227,12 @@ def _in_Phase1IntegrityAlgorithmsRequestListValue(node, name):
 def _in_Phase2DHGroupNumbersRequestList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_Phase2DHGroupNumbersRequestListValue({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_Phase2DHGroupNumbersRequestListValue(value, name + "." + str(index)))
     return out
 
@@ -225,8 +253,12 @@ def _in_Phase2DHGroupNumbersRequestListValue(node, name):
 def _in_Phase2EncryptionAlgorithmsRequestList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_Phase2EncryptionAlgorithmsRequestListValue({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_Phase2EncryptionAlgorithmsRequestListValue(value, name + "." + str(index)))
     return out
 
@@ -247,8 +279,12 @@ def _in_Phase2EncryptionAlgorithmsRequestListValue(node, name):
 def _in_Phase2IntegrityAlgorithmsRequestList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_Phase2IntegrityAlgorithmsRequestListValue({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_Phase2IntegrityAlgorithmsRequestListValue(value, name + "." + str(index)))
     return out
 

@@ -42,8 +42,12 @@ def _in_PurchaseRequest(node, name):
 def _in_PurchaseRequestSet(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_PurchaseRequest({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_PurchaseRequest(value, name + "." + str(index)))
     if len(out) < 1:
         raise _c.bad_length(name, out, 1, None, "items")

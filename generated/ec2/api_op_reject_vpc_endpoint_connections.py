@@ -41,7 +41,7 @@ def _in_RejectVpcEndpointConnectionsRequest(node, name):
 
 def _in_TransitGatewayAttachmentIdList(node, name):
     out = []
-    for index, value in _c.list_items(node, name):
+    for index, value in _c.list_items(node, name, 50):
         out.append(_c.string(value, name + "." + str(index)))
     if len(out) < 0 or len(out) > 50:
         raise _c.bad_length(name, out, 0, 50, "items")

@@ -64,8 +64,12 @@ def _in_ImageCriterionRequest(node, name):
 def _in_ImageCriterionRequestList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_ImageCriterionRequest({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_ImageCriterionRequest(value, name + "." + str(index)))
     return out
 
@@ -107,8 +111,12 @@ def _in_ImageWatermarkFilterRequest(node, name):
 def _in_ImageWatermarkFilterRequestList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_ImageWatermarkFilterRequest({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_ImageWatermarkFilterRequest(value, name + "." + str(index)))
     return out
 

@@ -59,7 +59,7 @@ def _in_ReplaceImageInstanceTypeSpecificationRequest(node, name):
 
 def _in_SupportedInstanceTypeRequestSet(node, name):
     out = []
-    for index, value in _c.list_items(node, name):
+    for index, value in _c.list_items(node, name, 100):
         out.append(_in_InstanceTypeItemRequest(value, name + "." + str(index)))
     if len(out) < 0 or len(out) > 100:
         raise _c.bad_length(name, out, 0, 100, "items")
@@ -68,7 +68,7 @@ def _in_SupportedInstanceTypeRequestSet(node, name):
 
 def _in_UnsupportedInstanceTypeRequestSet(node, name):
     out = []
-    for index, value in _c.list_items(node, name):
+    for index, value in _c.list_items(node, name, 100):
         out.append(_in_InstanceTypeItemRequest(value, name + "." + str(index)))
     if len(out) < 0 or len(out) > 100:
         raise _c.bad_length(name, out, 0, 100, "items")

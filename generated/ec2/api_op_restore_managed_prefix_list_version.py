@@ -109,6 +109,6 @@ def _out_TagList(out, v):
 _IN_FIELDS_RestoreManagedPrefixListVersionRequest = {
     'DryRun': ('DryRun', _c.boolean),
     'PrefixListId': ('PrefixListId', _c.string),
-    'PreviousVersion': ('PreviousVersion', _c.integer),
-    'CurrentVersion': ('CurrentVersion', _c.integer),
+    'PreviousVersion': ('PreviousVersion', _c.long),
+    'CurrentVersion': ('CurrentVersion', _c.long),
 }

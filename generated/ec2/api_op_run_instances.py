@@ -45,8 +45,12 @@ def _in_BlockDeviceMapping(node, name):
 def _in_BlockDeviceMappingRequestList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_BlockDeviceMapping({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_BlockDeviceMapping(value, name + "." + str(index)))
     return out
 
@@ -156,8 +160,12 @@ def _in_ElasticGpuSpecification(node, name):
 def _in_ElasticGpuSpecifications(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_ElasticGpuSpecification({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_ElasticGpuSpecification(value, name + "." + str(index)))
     return out
 
@@ -187,8 +195,12 @@ def _in_ElasticInferenceAcceleratorCount(value, name):
 def _in_ElasticInferenceAccelerators(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_ElasticInferenceAccelerator({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_ElasticInferenceAccelerator(value, name + "." + str(index)))
     return out
 
@@ -309,8 +321,12 @@ def _in_InstanceIpv6Address(node, name):
 def _in_InstanceIpv6AddressList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_InstanceIpv6Address({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_InstanceIpv6Address(value, name + "." + str(index)))
     return out
 
@@ -391,8 +407,12 @@ def _in_InstanceNetworkInterfaceSpecification(node, name):
 def _in_InstanceNetworkInterfaceSpecificationList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_InstanceNetworkInterfaceSpecification({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_InstanceNetworkInterfaceSpecification(value, name + "." + str(index)))
     return out
 
@@ -413,8 +433,12 @@ def _in_InstanceNetworkPerformanceOptionsRequest(node, name):
 def _in_InstanceSecondaryInterfacePrivateIpAddressListRequest(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_InstanceSecondaryInterfacePrivateIpAddressRequest({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_InstanceSecondaryInterfacePrivateIpAddressRequest(value, name + "." + str(index)))
     return out
 
@@ -437,8 +461,12 @@ def _in_InstanceSecondaryInterfacePrivateIpAddressRequest(node, name):
 def _in_InstanceSecondaryInterfaceSpecificationListRequest(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_InstanceSecondaryInterfaceSpecificationRequest({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_InstanceSecondaryInterfaceSpecificationRequest(value, name + "." + str(index)))
     return out
 
@@ -466,8 +494,12 @@ def _in_InstanceType(value, name):
 def _in_Ipv4PrefixList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_Ipv4PrefixSpecificationRequest({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_Ipv4PrefixSpecificationRequest(value, name + "." + str(index)))
     return out
 
@@ -488,8 +520,12 @@ def _in_Ipv4PrefixSpecificationRequest(node, name):
 def _in_Ipv6PrefixList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_Ipv6PrefixSpecificationRequest({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_Ipv6PrefixSpecificationRequest(value, name + "." + str(index)))
     return out
 
@@ -536,8 +572,12 @@ def _in_LicenseConfigurationRequest(node, name):
 def _in_LicenseSpecificationListRequest(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_LicenseConfigurationRequest({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_LicenseConfigurationRequest(value, name + "." + str(index)))
     return out
 
@@ -618,8 +658,12 @@ def _in_PrivateIpAddressSpecification(node, name):
 def _in_PrivateIpAddressSpecificationList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_PrivateIpAddressSpecification({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_PrivateIpAddressSpecification(value, name + "." + str(index)))
     return out
 
@@ -727,8 +771,12 @@ def _in_Tag(node, name):
 def _in_TagList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_Tag({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_Tag(value, name + "." + str(index)))
     return out
 
@@ -749,8 +797,12 @@ def _in_TagSpecification(node, name):
 def _in_TagSpecificationList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_TagSpecification({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_TagSpecification(value, name + "." + str(index)))
     return out
 

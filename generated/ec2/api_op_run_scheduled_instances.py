@@ -25,8 +25,12 @@ def serialize(result, request_id):
 def _in_PrivateIpAddressConfigSet(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_ScheduledInstancesPrivateIpAddressConfig({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_ScheduledInstancesPrivateIpAddressConfig(value, name + "." + str(index)))
     return out
 
@@ -64,8 +68,12 @@ def _in_ScheduledInstancesBlockDeviceMapping(node, name):
 def _in_ScheduledInstancesBlockDeviceMappingSet(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_ScheduledInstancesBlockDeviceMapping({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_ScheduledInstancesBlockDeviceMapping(value, name + "." + str(index)))
     return out
 
@@ -112,8 +120,12 @@ def _in_ScheduledInstancesIpv6Address(node, name):
 def _in_ScheduledInstancesIpv6AddressList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_ScheduledInstancesIpv6Address({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_ScheduledInstancesIpv6Address(value, name + "." + str(index)))
     return out
 
@@ -162,8 +174,12 @@ def _in_ScheduledInstancesNetworkInterface(node, name):
 def _in_ScheduledInstancesNetworkInterfaceSet(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_ScheduledInstancesNetworkInterface({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_ScheduledInstancesNetworkInterface(value, name + "." + str(index)))
     return out
 

@@ -38,8 +38,12 @@ def _in_IpPermission(node, name):
 def _in_IpPermissionList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_IpPermission({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_IpPermission(value, name + "." + str(index)))
     return out
 
@@ -60,8 +64,12 @@ def _in_IpRange(node, name):
 def _in_IpRangeList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_IpRange({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_IpRange(value, name + "." + str(index)))
     return out
 
@@ -82,8 +90,12 @@ def _in_Ipv6Range(node, name):
 def _in_Ipv6RangeList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_Ipv6Range({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_Ipv6Range(value, name + "." + str(index)))
     return out
 
@@ -104,8 +116,12 @@ def _in_PrefixListId(node, name):
 def _in_PrefixListIdList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_PrefixListId({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_PrefixListId(value, name + "." + str(index)))
     return out
 
@@ -126,8 +142,12 @@ def _in_SecurityGroupRuleDescription(node, name):
 def _in_SecurityGroupRuleDescriptionList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_SecurityGroupRuleDescription({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_SecurityGroupRuleDescription(value, name + "." + str(index)))
     return out
 
@@ -161,8 +181,12 @@ def _in_UserIdGroupPair(node, name):
 def _in_UserIdGroupPairList(node, name):
     out = []
     for index, value in _c.list_items(node, name):
-        while len(out) < index - 1:
-            out.append({})  # an element that serialised to nothing
+        if len(out) < index - 1:
+            # Elements that serialised to nothing: validated like any other (a required member is
+            # still required), then kept as empty elements.
+            _in_UserIdGroupPair({}, name + "." + str(len(out) + 1))
+            while len(out) < index - 1:
+                out.append({})
         out.append(_in_UserIdGroupPair(value, name + "." + str(index)))
     return out
 
