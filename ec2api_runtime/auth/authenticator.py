@@ -116,6 +116,9 @@ def parse_request(
     raise auth_failure("The request carries no AWS authentication (Signature Version 4 or 2).")
 
 
+SERVICE = "ec2"   # the service name of the SigV4 credential scope
+
+
 class Authenticator:
     """Authenticates EC2 API requests against Keystone EC2 credentials; thread-safe.
 
@@ -144,6 +147,19 @@ class Authenticator:
 
     # --- public ------------------------------------------------------------------------------------
 
+    def _check_scope(self, signed: SignedRequest) -> None:
+        """A SigV4 signature must be scoped to this service's region and to ``ec2``: one made for
+        another region or service (S3, STS) is not a signature for this request."""
+        region = getattr(signed, "region", None)
+        service = getattr(signed, "service", None)
+        if region is None and service is None:
+            return   # SigV2 carries no scope
+        if service != SERVICE:
+            raise auth_failure(f"Credential should be scoped to correct service: '{SERVICE}', not '{service}'.")
+        if region != self.config.region:
+            raise auth_failure(f"Credential should be scoped to a valid region: '{self.config.region}', "
+                               f"not '{region}'.")
+
     def authenticate(
         self,
         method: str,
@@ -165,6 +181,7 @@ class Authenticator:
         elif now.tzinfo is None:
             now = now.replace(tzinfo=UTC)
         signed = parse_request(method, host, path, query, headers, body)
+        self._check_scope(signed)
         signed.check_time(now, self.config.max_skew)
         access = signed.access_key
 

@@ -67,15 +67,17 @@ def parse_amz_date(value: str) -> datetime | None:
 
 def parse_http_date(value: str) -> datetime | None:
     """An RFC 7231 ``Date`` header -> aware UTC datetime, or None when malformed."""
+    # Every date a client sends is parsed defensively: ``Fri, 31 Dec 9999 23:59:59 -2359`` lies
+    # beyond the last representable UTC time, and any failure here means "not a valid date".
     try:
         parsed = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+        if parsed is None:
+            return None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    if parsed is None:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
 
 
 def parse_iso8601(value: str) -> datetime | None:
@@ -85,11 +87,11 @@ def parse_iso8601(value: str) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(text)
-    except ValueError:
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)
+    except (ValueError, OverflowError):   # 9999-12-31T23:59:59-23:59 overflows on conversion
         return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
 
 
 def utcnow() -> datetime:

@@ -173,7 +173,11 @@ class SigV4Request:
         if self.presigned and self.expires is not None:
             if self.timestamp - now > skew:
                 raise request_expired("Request is not yet valid.")
-            if now > self.timestamp + timedelta(seconds=self.expires):
+            try:
+                expired = now > self.timestamp + timedelta(seconds=self.expires)
+            except OverflowError:   # an expiry beyond the last representable time
+                expired = False
+            if expired:
                 raise request_expired("Request has expired.")
             return
         if abs(now - self.timestamp) > skew:

@@ -656,3 +656,30 @@ def test_keystone_url_with_or_without_v3():
         a = Authenticator(AuthConfig(keystone_url=url, service_username="u", service_password="p",
                                      service_project="s"), http=FakeKeystone())
         assert a.keystone.base == "http://k:5000/v3"
+
+
+# --- hostile dates and foreign scopes (answered before any credential is checked) ---------------
+
+def test_dates_beyond_the_representable_range_are_client_errors_not_crashes():
+    a, ks, _ = make()
+    method, host, path, query, headers, body = sign_v4()
+    headers = {k: v for k, v in headers.items() if k.lower() != "x-amz-date"}
+    headers["Date"] = "Fri, 31 Dec 9999 23:59:59 -2359"
+    with pytest.raises(EC2Error) as e:
+        a.authenticate(method, host, path, query, headers, body)
+    assert e.value.status < 500 and not ks.calls
+    form = "Action=DescribeRegions&Version=2016-11-15"
+    method, host, path, query, headers, body = sign_v2(form=form, timestamp="9999-12-31T23:59:59-23:59")
+    with pytest.raises(EC2Error) as e:
+        a.authenticate(method, host, path, query, headers, body)
+    assert e.value.status < 500 and not ks.calls
+
+
+@pytest.mark.parametrize(("region", "service", "named"), [
+    ("us-east-1", "ec2", "'RegionOne'"), ("RegionOne", "s3", "'ec2'"), ("RegionOne", "sts", "'ec2'")])
+def test_a_signature_scoped_to_another_region_or_service_is_refused(region, service, named):
+    a, ks, _ = make()
+    with pytest.raises(EC2Error) as e:
+        auth(a, sign_v4(region=region, service=service))
+    assert e.value.code == "AuthFailure" and named in e.value.message and not ks.calls
+    assert auth(a, sign_v4()).project_id   # the right scope still works
