@@ -14,7 +14,12 @@ log = logging.getLogger(__name__)
 
 UNAVAILABLE_MESSAGE = "The service is unavailable. Please try again shortly."
 
-_QUOTA_WORDS = ("quota", "limit exceeded", "overlimit", "over limit")
+# OpenStack says "over quota" with different statuses and words per service: Nova 403 "Quota
+# exceeded for instances: ..." and "Maximum number of ports exceeded", Neutron 409 "Quota exceeded
+# for resources: ['port']", Cinder 413 "VolumeLimitExceeded: Maximum number of volumes allowed (10)
+# exceeded", Glance 413 for its image quotas. The meaning, not the status, decides the EC2 error.
+_QUOTA_WORDS = ("quota", "limit exceeded", "overlimit", "over limit", "maximum number of", "limitexceeded")
+_QUOTA_STATUSES = (400, 403, 409, 413)
 
 
 def unavailable(detail: str = "") -> EC2Error:
@@ -46,7 +51,7 @@ def translate(exc: BaseException, *, not_found: str | None = None,
         if not_found:
             return EC2Error(not_found, message or "The resource does not exist.")
         return EC2Error("InvalidParameterValue", message or "The resource does not exist.")
-    if status in (413,) or (status in (403, 409) and any(w in message.lower() for w in _QUOTA_WORDS)):
+    if status == 413 or (status in _QUOTA_STATUSES and any(w in message.lower() for w in _QUOTA_WORDS)):
         return EC2Error(limit_exceeded, message or "You have exceeded a resource limit.")
     if status == 403:
         return EC2Error("UnauthorizedOperation", "You are not authorized to perform this operation.", 403)
