@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from ec2api_runtime.db.tags import MAX_TAGS_PER_RESOURCE, validate_tags
 from ec2api_runtime.errors import EC2Error
 
 
@@ -12,6 +13,8 @@ def tags_from_specs(specs: Iterable[Mapping] | None, resource_type: str,
     """The tags ``TagSpecifications`` give ``resource_type``; specs for other types are refused.
 
     ``allowed`` lists every resource type the operation can tag (default: only ``resource_type``).
+    Every spec's tags are validated here, so that a create operation refuses bad tags before its
+    first OpenStack write rather than undoing it afterwards.
     """
     allowed_types = set(allowed or (resource_type,))
     tags: list[dict] = []
@@ -20,6 +23,10 @@ def tags_from_specs(specs: Iterable[Mapping] | None, resource_type: str,
         if rtype not in allowed_types:
             raise EC2Error("InvalidParameterValue",
                            f"'{rtype}' is not a valid taggable resource type for this operation.")
+        spec_tags = spec.get("Tags") or ()
+        if len(validate_tags(spec_tags)) > MAX_TAGS_PER_RESOURCE:
+            raise EC2Error("TagLimitExceeded",
+                           f"The maximum number of Tags for a resource has been reached ({MAX_TAGS_PER_RESOURCE}).")
         if rtype == resource_type:
-            tags.extend({"Key": t["Key"], "Value": t.get("Value", "")} for t in spec.get("Tags", ()))
+            tags.extend({"Key": t["Key"], "Value": t.get("Value", "")} for t in spec_tags)
     return tags

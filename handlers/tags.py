@@ -8,6 +8,7 @@ from ec2api_runtime import pagination
 from ec2api_runtime.db import ids, tags
 from ec2api_runtime.dispatch import handler
 from ec2api_runtime.filters import apply_filters, check_filters
+from handlers import _lifecycle as lifecycle
 from handlers import images
 
 
@@ -56,6 +57,16 @@ def describe_tags(ctx: Any, params: dict) -> dict:
         rows = tags.list_tags(s, ctx.project_id, resource_ids=pushed.get("resource-id"),
                               resource_types=resource_types, keys=pushed.get("key"),
                               values=pushed.get("value"))
+    # Instances terminated longer ago than AWS shows them are gone: so are their tags (and the
+    # mapping is forgotten here too, a write only when one has expired).
+    instance_ids = {r.resource_id for r in rows if r.resource_type == "instance"}
+    if instance_ids:
+        with ctx.session() as s:
+            data = ids.get_data_many(s, ctx.project_id, instance_ids)
+        gone = set(lifecycle.expired(data, ctx.config.terminated_visible_seconds))
+        if gone:
+            lifecycle.forget(ctx, gone)
+            rows = [r for r in rows if r.resource_id not in gone]
     items = [{"ResourceId": r.resource_id, "ResourceType": r.resource_type, "Key": r.key, "Value": r.value}
              for r in rows]
     tag_filters = [f for f in filters if f["Name"].startswith("tag:")]

@@ -35,7 +35,7 @@ class TagRow:
     value: str
 
 
-def _validate_tags(tags: Sequence[dict[str, Any]]) -> dict[str, str]:
+def validate_tags(tags: Sequence[dict[str, Any]]) -> dict[str, str]:
     """``{key: value}`` from AWS-style ``[{"Key", "Value"}]``; AWS's errors for bad ones."""
     out: dict[str, str] = {}
     for tag in tags:
@@ -87,7 +87,7 @@ def _check_resources(s: Session, project_id: str, resource_ids: Sequence[str], l
 
 def set_tags(s: Session, project_id: str, resource_ids: Sequence[str], tags: Sequence[dict[str, Any]]) -> None:
     """CreateTags: add or overwrite ``tags`` on every resource (at most 50 tags per resource)."""
-    wanted = _validate_tags(tags)
+    wanted = validate_tags(tags)
     # Locking the resources' item rows serialises concurrent CreateTags on a resource, so that two
     # of them cannot together pass the 50-tag limit.
     kinds = _check_resources(s, project_id, list(dict.fromkeys(resource_ids)), lock=True)

@@ -19,11 +19,11 @@ def db(tmp_path: Path) -> Database:
 
 
 def test_validate_tags() -> None:
-    assert tags._validate_tags([{"Key": "a"}, {"Key": "b", "Value": None}, {"Key": "a", "Value": "2"}]) == \
+    assert tags.validate_tags([{"Key": "a"}, {"Key": "b", "Value": None}, {"Key": "a", "Value": "2"}]) == \
         {"a": "2", "b": ""}
     for bad in ({"Key": 1}, {"Key": "x", "Value": 2}, {"Key": "aws:x"}, {"Key": "Aws:x"}):
         with pytest.raises(EC2Error) as info:
-            tags._validate_tags([bad])
+            tags.validate_tags([bad])
         assert info.value.code == "InvalidParameterValue"
 
 
