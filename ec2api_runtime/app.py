@@ -57,13 +57,24 @@ class EC2Resource:
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         self._handle(req, resp, b"")
 
+    def on_options(self, req: falcon.Request, resp: falcon.Response) -> None:
+        # Falcon would answer OPTIONS itself (an empty 200); EC2 knows GET and POST only.
+        raise falcon.HTTPMethodNotAllowed(["GET", "POST"])
+
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        length = req.content_length or 0
-        if length > MAX_BODY:
+        length = req.content_length
+        if length is None and "chunked" in (req.get_header("Transfer-Encoding") or "").lower():
+            # The server has undone the chunking: the body ends where the input ends.
+            body = req.stream.read(MAX_BODY + 1)
+        elif (length or 0) > MAX_BODY:
+            body = b"x" * (MAX_BODY + 1)   # refused below without reading it
+        else:
+            body = req.bounded_stream.read()
+        if len(body) > MAX_BODY:
             self._error(resp, EC2Error("RequestEntityTooLarge", "The request body is too large.", 413),
-                        uuid.uuid4().hex)
+                        str(uuid.uuid4()))
             return
-        self._handle(req, resp, req.bounded_stream.read())
+        self._handle(req, resp, body)
 
     def _handle(self, req: falcon.Request, resp: falcon.Response, body: bytes) -> None:
         request_id = str(uuid.uuid4())
@@ -184,6 +195,20 @@ class MetricsResource:
         resp.text = "\n".join(lines) + "\n"
 
 
+def _http_error(req: falcon.Request, resp: falcon.Response, exc: falcon.HTTPError, params: dict) -> None:
+    """Falcon's own refusals (no such path, a method other than GET/POST, a malformed header) in
+    the EC2 error envelope, as every other answer of the service is."""
+    status = exc.status_code
+    if status == 404:
+        error = EC2Error("NotFound", f"There is nothing at {req.path[:200]}: EC2 requests go to /.", 404)
+    elif status == 405:
+        error = EC2Error("MethodNotAllowed", f"The method {req.method[:20]} is not allowed here: use GET or POST.",
+                         405)
+    else:
+        error = EC2Error("InvalidRequest", (exc.title or "The request is not valid.")[:200], status)
+    EC2Resource._error(resp, error, str(uuid.uuid4()))
+
+
 def _pairs(text: str) -> list[tuple[str, str]]:
     return parse_qsl(text, keep_blank_values=True) if text else []
 
@@ -228,6 +253,7 @@ def create_app(config: Config, *, db: Any = None, authenticator: Any = None) -> 
         ))
     service = Service(config, db, authenticator)
     app = falcon.App()
+    app.add_error_handler(falcon.HTTPError, _http_error)
     app.add_route("/", EC2Resource(service))
     app.add_route("/healthz", HealthResource(service))
     app.add_route("/metrics", MetricsResource(service))

@@ -140,3 +140,35 @@ def test_metrics_count_requests_by_status(client):
     text = client.simulate_get("/metrics").text
     assert 'ec2api_requests_total{status="200"} 1' in text
     assert 'ec2api_requests_total{status="400"} 1' in text
+
+
+@pytest.mark.parametrize(("method", "path", "status", "code"), [
+    ("GET", "/nothing/here", 404, "NotFound"), ("POST", "/v1/servers", 404, "NotFound"),
+    ("PUT", "/", 405, "MethodNotAllowed"), ("DELETE", "/", 405, "MethodNotAllowed"),
+    ("PATCH", "/", 405, "MethodNotAllowed"), ("OPTIONS", "/", 405, "MethodNotAllowed"),
+])
+def test_other_paths_and_methods_get_the_ec2_envelope(client, method, path, status, code):
+    resp = client.simulate_request(method, path)
+    assert resp.status_code == status
+    assert resp.headers["content-type"].startswith("text/xml")
+    assert error_of(resp)[0] == code
+
+
+def test_a_chunked_body_is_read():
+    from io import BytesIO
+
+    from ec2api_runtime.app import EC2Resource
+
+    class Req:
+        content_length = None
+        stream = BytesIO(b"Action=DescribeRegions&Version=2016-11-15&AWSAccessKeyId=good")
+
+        @staticmethod
+        def get_header(name):
+            return "chunked" if name == "Transfer-Encoding" else None
+
+    seen = []
+    resource = EC2Resource.__new__(EC2Resource)
+    resource._handle = lambda req, resp, body: seen.append(body)
+    resource.on_post(Req, None)
+    assert seen == [b"Action=DescribeRegions&Version=2016-11-15&AWSAccessKeyId=good"]
