@@ -140,6 +140,9 @@ def generate(model_path: str | Path, out_dir: str | Path, package: str | None = 
     model_path = Path(model_path)
     out_dir = Path(out_dir)
     raw = load_json(model_path)
+    corrections_path = model_path.parent / "corrections.json"
+    if corrections_path.exists():
+        apply_corrections(raw, load_json(corrections_path))
     model = ServiceModel(raw)
     siblings = {n: model_path.parent / n for n in ("paginators-1.json", "waiters-2.json")}
     paginators_raw = load_json(siblings["paginators-1.json"]) if siblings["paginators-1.json"].exists() else {}
@@ -195,6 +198,34 @@ def generate(model_path: str | Path, out_dir: str | Path, package: str | None = 
         path.write_text(_tidy(files[name]), encoding="utf-8")
         written.append(path)
     return written
+
+
+_CORRECTION_KEYS = {"shape", "add_enum", "reason", "source"}
+
+
+def apply_corrections(raw: dict, corrections: dict) -> None:
+    """Widen the raw model where it is known to be narrower than EC2 (``corrections.json``).
+
+    A correction names a shape that must exist and only adds enum values that the model lacks, so
+    that a model which has caught up (or renamed the shape) fails the generation loudly instead of
+    keeping a stale correction.
+    """
+    for c in corrections.get("corrections", ()):
+        unknown = set(c) - _CORRECTION_KEYS
+        if unknown or not c.get("reason") or not c.get("source"):
+            raise ValueError(f"correction {c.get('shape')!r}: needs shape, reason, source; unknown {sorted(unknown)}")
+        shape = raw["shapes"].get(c["shape"])
+        if shape is None:
+            raise ValueError(f"correction: the model has no shape {c['shape']!r}")
+        enum = shape.get("enum")
+        if "add_enum" in c:
+            if enum is None:
+                raise ValueError(f"correction: shape {c['shape']!r} has no enum to widen")
+            already = [v for v in c["add_enum"] if v in enum]
+            if already:
+                raise ValueError(f"correction: shape {c['shape']!r} already has {already}; drop them from "
+                                 "corrections.json")
+            shape["enum"] = [*enum, *c["add_enum"]]
 
 
 def member_doc(raw: dict, op, member_name: str) -> str:

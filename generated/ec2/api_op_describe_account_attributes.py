@@ -93,4 +93,4 @@ _IN_FIELDS_DescribeAccountAttributesRequest = {
     'AttributeName': ('AttributeNames', _in_AccountAttributeNameStringList),
 }
 
-_ENUM_AccountAttributeName = ('supported-platforms', 'default-vpc')
+_ENUM_AccountAttributeName = ('supported-platforms', 'default-vpc', 'max-instances', 'vpc-max-security-groups-per-interface', 'max-elastic-ips', 'vpc-max-elastic-ips')

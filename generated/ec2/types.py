@@ -4833,7 +4833,7 @@ class DeregisterTransitGatewayMulticastGroupSourcesResult(TypedDict, total=False
 
 class DescribeAccountAttributesRequest(TypedDict, total=False):
     DryRun: bool
-    AttributeNames: list[Literal['supported-platforms', 'default-vpc']]
+    AttributeNames: list[Literal['supported-platforms', 'default-vpc', 'max-instances', 'vpc-max-security-groups-per-interface', 'max-elastic-ips', 'vpc-max-elastic-ips']]
 
 
 class DescribeAccountAttributesResult(TypedDict, total=False):

@@ -171,3 +171,25 @@ def test_the_pagination_secret_is_random_stored_and_shared(tmp_path):
     with first.session() as s:
         secrets.rotate(s, secrets.PAGINATION)
     assert Database(url).secret(secrets.PAGINATION) != key
+
+
+# --- model corrections -------------------------------------------------------------------------
+
+def test_corrections_widen_the_model_where_ec2_accepts_more():
+    params = OPERATIONS["DescribeAccountAttributes"].parse({"AttributeName.1": "max-instances"})
+    assert params == {"AttributeNames": ["max-instances"]}
+    assert _code("DescribeAccountAttributes", {"AttributeName.1": "max-nothing"}) == "InvalidParameterValue"
+
+
+def test_a_stale_correction_fails_the_generation():
+    from codegen.generate import apply_corrections
+
+    raw = {"shapes": {"S": {"type": "string", "enum": ["a", "b"]}}}
+    apply_corrections(raw, {"corrections": [{"shape": "S", "add_enum": ["c"], "reason": "r", "source": "s"}]})
+    assert raw["shapes"]["S"]["enum"] == ["a", "b", "c"]
+    for bad in ({"shape": "S", "add_enum": ["a"], "reason": "r", "source": "s"},      # the model caught up
+                {"shape": "T", "add_enum": ["x"], "reason": "r", "source": "s"},      # renamed shape
+                {"shape": "S", "add_enum": ["x"]},                                    # no reason, no source
+                {"shape": "S", "remove_enum": ["a"], "reason": "r", "source": "s"}):  # only widening
+        with pytest.raises(ValueError):
+            apply_corrections({"shapes": {"S": {"type": "string", "enum": ["a", "b"]}}}, {"corrections": [bad]})
