@@ -32,7 +32,7 @@ def main() -> None:
 @click.option("--threads", type=int, help="Threads per worker.")
 def serve(config_path: str | None, cloud_json: str | None, host: str | None, port: int | None,
           workers: int | None, threads: int | None) -> None:
-    """Serve the EC2 API (gunicorn; N workers share the database and the cloud)."""
+    """Serve the EC2 API (waitress; N worker processes share the database and the cloud)."""
     cfg = _config(config_path, cloud_json)
     cfg.host = host or cfg.host
     cfg.port = port or cfg.port
@@ -41,7 +41,9 @@ def serve(config_path: str | None, cloud_json: str | None, host: str | None, por
     logs.configure(cfg.log_level)
     from ec2api_runtime.db import Database
 
-    Database(cfg.database_url).upgrade()   # once, before workers fork
+    database = Database(cfg.database_url)
+    database.upgrade()   # once, before workers fork
+    database.dispose()   # workers open their own connections
     from ec2api_runtime.server import run
 
     run(cfg)

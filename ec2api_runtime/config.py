@@ -25,6 +25,11 @@ class Config:
     port: int = 8788
     workers: int = 1
     threads: int = 4
+    # Connections are read by an event loop, not by the threads that run handlers: a client that
+    # sends nothing for read_timeout seconds (mid-headers, mid-body or idle between requests) is
+    # disconnected; max_connections are held open per worker (stalled ones cost a socket each).
+    read_timeout: int = 60
+    max_connections: int = 4096
     # Keystone and the service user that may call /v3/ec2tokens (it needs the `service` role).
     keystone_url: str = "http://127.0.0.1:5000/v3"
     service_username: str = "ec2api"
@@ -44,8 +49,8 @@ class Config:
     database_url: str = "sqlite:///ec2api.sqlite"
     # How long terminated instances stay visible, as on AWS.
     terminated_visible_seconds: float = 3600.0
-    # Key signing NextToken values; derived from the database URL when empty (set it when several
-    # hosts share one database with different URLs).
+    # Key signing NextToken values. Empty (the default): a random key made once per deployment and
+    # kept in the database (``secrets`` table), shared by every worker; see README to rotate it.
     pagination_secret: str = ""
     log_level: str = "INFO"
     extra: dict = field(default_factory=dict)
