@@ -6,7 +6,7 @@ CLOUD  := bash tests/cloud/cloud.sh
 MODEL_DIR := service-models/ec2/2016-11-15
 
 .PHONY: venv run test test-unit test-conformance test-integration lint check-generated \
-        regenerate bench cloud-up cloud-down cloud-reset clean
+        regenerate bench fuzz cloud-up cloud-down cloud-reset clean
 
 # The venv is (re)built when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -49,6 +49,10 @@ test: venv check-generated lint cloud-up
 bench: venv cloud-up
 	$(PY) -m pip install -q -e '.[bench]'
 	$(PY) -m tests.bench
+
+# 100,000 generated hostile requests through the real HTTP server (stub authenticator, no cloud).
+fuzz: venv
+	$(PY) -m tests.fuzz --requests $${EC2API_FUZZ_REQUESTS:-100000}
 
 # Serve ec2api against the test cloud on http://127.0.0.1:8788 (development: one worker).
 run: venv cloud-up

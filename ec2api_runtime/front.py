@@ -28,6 +28,8 @@ from ec2api_runtime.errors import EC2Error
 
 XML_CONTENT_TYPE = b"text/xml;charset=UTF-8"
 log = logging.getLogger("ec2api.front")
+DRAIN_LIMIT = 8 * 1024 * 1024   # how much of an over-limit body is read and dropped before the 413
+_TOO_LARGE = EC2Error("RequestEntityTooLarge", "The request body is too large.", 413)
 
 
 class Front:
@@ -61,11 +63,16 @@ class Front:
         await send({"type": "http.response.body", "body": data})
 
     async def _body(self, scope: dict, receive: Callable, send: Callable) -> bytes | None:
-        """The whole body, or None after answering 413 (too large) or 408 (too slow) itself."""
-        for name, value in scope["headers"]:
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_body:
-                await _error(send, EC2Error("RequestEntityTooLarge", "The request body is too large.", 413))
-                return None
+        """The whole body, or None after answering 413 (too large) or 408 (too slow) itself.
+
+        A body over the limit is read on and dropped (up to ``DRAIN_LIMIT``, within the deadline)
+        before the 413, so that a client still sending it reads the answer instead of a reset.
+        """
+        declared = next((int(v) for n, v in scope["headers"] if n == b"content-length" and v.isdigit()), None)
+        too_large = declared is not None and declared > self.max_body
+        if too_large and declared > DRAIN_LIMIT:
+            await _error(send, _TOO_LARGE)
+            return None
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.read_timeout
         chunks: list[bytes] = []
@@ -81,11 +88,16 @@ class Front:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_body:   # a chunked body has no Content-Length to refuse it by
-                await _error(send, EC2Error("RequestEntityTooLarge", "The request body is too large.", 413))
-                return None
-            chunks.append(chunk)
-            if not message.get("more_body"):
-                return b"".join(chunks)
+                too_large = True
+                chunks.clear()
+            elif not too_large:
+                chunks.append(chunk)
+            if not message.get("more_body") or size > DRAIN_LIMIT:
+                break
+        if too_large:
+            await _error(send, _TOO_LARGE)
+            return None
+        return b"".join(chunks)
 
 
 def _environ(scope: dict, body: bytes) -> dict[str, Any]:

@@ -52,8 +52,11 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve(config: Config, sock: socket.socket) -> None:
-    """One worker: build the app (its own database pool and caches) and serve ``sock``."""
+def serve(config: Config, sock: socket.socket, wsgi_app: Any = None) -> None:
+    """One worker: build the app (its own database pool and caches) and serve ``sock``.
+
+    ``wsgi_app`` replaces the configured app (the fuzz tier serves one with a stub authenticator).
+    """
     import uvicorn
 
     from ec2api_runtime import logs
@@ -61,7 +64,7 @@ def serve(config: Config, sock: socket.socket) -> None:
     from ec2api_runtime.front import Front, Protocol
 
     logs.configure(config.log_level)
-    front = Front(create_app(config), threads=config.threads, max_body=MAX_BODY,
+    front = Front(wsgi_app or create_app(config), threads=config.threads, max_body=MAX_BODY,
                   read_timeout=config.read_timeout)
     protocol = type("Protocol", (Protocol,), {"header_timeout": float(config.read_timeout)})
     server = uvicorn.Server(uvicorn.Config(
