@@ -1,6 +1,6 @@
 """The running service for integration tests: ``ec2api serve`` against the test cloud, and clients.
 
-``ec2api_url`` starts the real server (gunicorn, a subprocess) on a free loopback port with its own
+``ec2api_url`` starts the real server (``ec2api serve``, a subprocess) on a free loopback port with its own
 SQLite database; ``ec2_demo``/``ec2_alt`` are boto3 EC2 clients with the test cloud's EC2
 credentials; ``aws_cli`` runs the aws CLI against the same server.
 """
