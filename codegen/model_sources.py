@@ -13,12 +13,13 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from codegen.model import load_json
-from codegen.pin_models import API_VERSION, SERVICE
+from codegen.pin_models import API_VERSION, PROVENANCE, SERVICE
 
 VERSION_RE = re.compile(r"\d+\.\d+\.\d+")
 DEFAULT_CACHE = Path(".cache/botocore")
@@ -46,11 +47,15 @@ def botocore_wheel(version: str, cache: Path | None = None) -> Path:
     wheel = cache / f"botocore-{version}-py3-none-any.whl"
     if not wheel.exists():
         cache.mkdir(parents=True, exist_ok=True)
-        # The project's own interpreter runs pip: the same index configuration as every install.
-        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary", ":all:",
-                        "-d", str(cache), f"botocore=={version}"], check=True)
-    if not wheel.exists():
-        raise FileNotFoundError(f"pip did not leave {wheel.name} in {cache}")
+        # Download beside the cache and rename: a concurrent reader never sees half a wheel.
+        with tempfile.TemporaryDirectory(dir=cache) as tmp:
+            # The project's own interpreter runs pip: the same index configuration as every install.
+            subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary",
+                            ":all:", "-d", tmp, f"botocore=={version}"], check=True)
+            fetched = Path(tmp) / wheel.name
+            if not fetched.exists():
+                raise FileNotFoundError(f"pip did not download {wheel.name}")
+            os.replace(fetched, wheel)
     return wheel
 
 
@@ -89,7 +94,11 @@ def from_path(path: str | Path) -> ModelFiles:
                      if (d / n).exists()), path / "service-2.json")
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such model file")
-    return ModelFiles(str(path), load_json(path), _sibling(path.parent, "paginators-1.json"),
+    label = str(path)
+    provenance = path.parent.parent.parent / PROVENANCE   # a pinned copy names its botocore version
+    if provenance.exists():
+        label = f"botocore {json.loads(provenance.read_text())['botocore_version']} ({path})"
+    return ModelFiles(label, load_json(path), _sibling(path.parent, "paginators-1.json"),
                       _sibling(path.parent, "waiters-2.json"))
 
 
