@@ -229,6 +229,10 @@ class _Walker:
             elif isinstance(node, ast.Call):
                 self._call(mod, node, params, dynamic, runtime_budget, in_handlers)
             elif isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load) and in_handlers:
+                if isinstance(node, ast.Name) and node.id in mod.constants:
+                    # A module table the code uses (``_STATES[...]``): its strings are values it maps.
+                    self.literals.update(v for c in mod.constants[node.id] for n in ast.walk(c)
+                                         if (v := _str(n)) is not None)
                 # A function passed as a value (a callback, a key=) is reached too.
                 target = self.project.resolve(mod, node)
                 if target and target[0].name.split(".")[0] == "handlers":
