@@ -108,8 +108,19 @@ class Project:
                 if path.exists():
                     found = _parse(dotted, path)
                     break
-        self._modules[dotted] = found
+        self._modules[dotted] = found   # before the imports are looked at: modules import each other
+        if found is not None:
+            self._mark_module_imports(found)
         return found
+
+    def _mark_module_imports(self, mod: _Module) -> None:
+        """``from handlers import images`` imports a module, not a symbol: record it as one."""
+        for alias, (base, symbol) in list(mod.imports.items()):
+            if symbol is None:
+                continue
+            package = self.module(base)
+            if symbol not in (package.defs if package else {}) and self.module(f"{base}.{symbol}") is not None:
+                mod.imports[alias] = (f"{base}.{symbol}", None)
 
     def resolve(self, mod: _Module, node: ast.expr) -> tuple[_Module, ast.AST] | None:
         """The function or class definition a name or ``module.attr`` refers to, if it is ours."""
@@ -165,17 +176,6 @@ def _parse(dotted: str, path: Path) -> _Module:
     return mod
 
 
-def _fix_module_imports(project: Project, mod: _Module) -> None:
-    """``from handlers import images`` imports a module: record it as one."""
-    for alias, (base, symbol) in list(mod.imports.items()):
-        if symbol and project.module(f"{base}.{symbol}") is not None and symbol not in (
-                (project.module(base) or _EMPTY).defs):
-            mod.imports[alias] = (f"{base}.{symbol}", None)
-
-
-_EMPTY = _Module("", Path(), ast.Module(body=[], type_ignores=[]))
-
-
 # ---------------------------------------------------------------------------------------------
 # Following one handler
 
@@ -209,7 +209,6 @@ class _Walker:
         if key in self._seen:
             return
         self._seen.add(key)
-        _fix_module_imports(self.project, mod)
         in_handlers = mod.name.split(".")[0] == "handlers"
         dynamic = self._dynamic_key_helpers(fn, params)
         for node in ast.walk(fn):
