@@ -40,14 +40,17 @@ check-generated: venv
 	diff -r -x __pycache__ generated/ec2 .cache/regen/ec2 || \
 	  (echo "generated/ is stale: run 'make regenerate' and commit the result" >&2; exit 1)
 
-# Follow a new botocore: move the pin (pyproject.toml), re-pin service-models/, regenerate, refresh the
-# fidelity report, and print what changed since the previous pin (also in .cache/upgrade/report.txt).
+# Follow a new botocore: move the pin (pyproject.toml; the venv reinstalls), re-pin service-models/,
+# print what changed since the previous pin (also in .cache/upgrade/report.txt), regenerate and
+# refresh the fidelity report. The diff comes first: it is what explains a generation that fails.
 upgrade: venv
 	@test -n "$(BOTOCORE)" || { echo "usage: make upgrade BOTOCORE=x.y.z" >&2; exit 2; }
 	rm -rf .cache/upgrade && mkdir -p .cache/upgrade && cp -r service-models .cache/upgrade/previous
 	$(PY) -m codegen.upgrade --botocore $(BOTOCORE)
-	$(MAKE) regenerate fidelity
+	$(MAKE) venv
+	$(PY) -m codegen.pin_models --dest service-models
 	$(PY) -m ec2api_runtime.model_cli diff .cache/upgrade/previous service-models | tee .cache/upgrade/report.txt
+	$(MAKE) regenerate fidelity
 
 # Per implemented operation: members honoured, refused and filled, filters, paginators, waiters.
 fidelity: venv
