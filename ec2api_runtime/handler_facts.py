@@ -46,7 +46,7 @@ class OperationFacts:
     """What one handler does with its operation's members."""
 
     operation: str
-    location: str                                  # "handlers/instances.py:412 run_instances"
+    location: str                                  # "handlers/instances.py::run_instances"
     reads: frozenset[str] = frozenset()            # top-level input members read
     required_reads: frozenset[str] = frozenset()   # ... read by subscript (assumed present)
     refused: frozenset[str] = frozenset()          # top-level input members refused when present
@@ -440,13 +440,14 @@ def static_facts(root: str | Path) -> dict[str, OperationFacts]:
             walker = _Walker(project, operation)
             walker.visit(mod, fn, frozenset(names[1:2]))   # (ctx, params)
             rel = path.relative_to(root) if path.is_absolute() else path
-            out[operation] = walker.facts(f"{rel}:{fn.lineno} {fn.name}")
+            # No line number: the report would go stale with every edit above the handler.
+            out[operation] = walker.facts(f"{rel}::{fn.name}")
     return out
 
 
 def area_of(facts: OperationFacts) -> str:
-    """The handler module an operation lives in: ``handlers/instances.py:..`` -> ``instances``."""
-    return Path(facts.location.split(":")[0]).stem
+    """The handler module an operation lives in: ``handlers/instances.py::..`` -> ``instances``."""
+    return Path(facts.location.split("::")[0]).stem
 
 
 def merge(static: Mapping[str, OperationFacts], declared: Mapping[str, Mapping[str, Iterable[str] | bool]]
