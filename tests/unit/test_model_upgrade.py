@@ -93,3 +93,16 @@ def test_make_upgrade_in_a_copy(tmp_path):
     check = subprocess.run([sys.executable, "-c", "import botocore; print(botocore.__version__)"],
                            capture_output=True, text=True, check=True)
     assert check.stdout.strip() == botocore.__version__ != TARGET
+
+
+def test_set_pins_moves_both_pins_only():
+    from codegen.upgrade import current_pins, set_pins
+
+    text = (ROOT / "pyproject.toml").read_text()
+    moved = set_pins(text, "1.2.3")
+    assert current_pins(moved) == {"botocore": "1.2.3", "boto3": "1.2.3"}
+    assert len(moved.splitlines()) == len(text.splitlines())
+    with pytest.raises(ValueError):
+        set_pins(text, "latest")
+    with pytest.raises(ValueError):
+        current_pins(text + '\n"botocore==9.9.9"\n')
