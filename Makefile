@@ -6,7 +6,7 @@ CLOUD  := bash tests/cloud/cloud.sh
 MODEL_DIR := service-models/ec2/2016-11-15
 
 .PHONY: venv run test test-unit test-conformance test-integration lint check-generated \
-        regenerate bench fuzz cloud-up cloud-down cloud-reset clean
+        regenerate upgrade fidelity check-fidelity bench cloud-up cloud-down cloud-reset clean
 
 # The venv is (re)built when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -40,10 +40,30 @@ check-generated: venv
 	diff -r -x __pycache__ generated/ec2 .cache/regen/ec2 || \
 	  (echo "generated/ is stale: run 'make regenerate' and commit the result" >&2; exit 1)
 
+# Follow a new botocore: move the pin (pyproject.toml; the venv reinstalls), re-pin service-models/,
+# print what changed since the previous pin (also in .cache/upgrade/report.txt), regenerate and
+# refresh the fidelity report. The diff comes first: it is what explains a generation that fails.
+upgrade: venv
+	@test -n "$(BOTOCORE)" || { echo "usage: make upgrade BOTOCORE=x.y.z" >&2; exit 2; }
+	rm -rf .cache/upgrade && mkdir -p .cache/upgrade && cp -r service-models .cache/upgrade/previous
+	$(PY) -m codegen.upgrade --botocore $(BOTOCORE)
+	$(MAKE) venv
+	$(PY) -m codegen.pin_models --dest service-models
+	$(PY) -m ec2api_runtime.model_cli diff .cache/upgrade/previous service-models | tee .cache/upgrade/report.txt
+	$(MAKE) regenerate fidelity
+
+# Per implemented operation: members honoured, refused and filled, filters, paginators, waiters.
+fidelity: venv
+	$(PY) -m ec2api_runtime.model_cli fidelity --output docs/fidelity.md
+
+# CI guard: docs/fidelity.md must be what `make fidelity` writes from the tree as it is.
+check-fidelity: venv
+	$(PY) -m ec2api_runtime.model_cli fidelity --output docs/fidelity.md --check
+
 lint: venv
 	$(VENV)/bin/ruff check codegen ec2api_runtime handlers tests
 
-test: venv check-generated lint cloud-up
+test: venv check-generated check-fidelity lint cloud-up
 	$(VENV)/bin/pytest -q
 
 bench: venv cloud-up

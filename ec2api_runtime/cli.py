@@ -8,6 +8,7 @@ import click
 
 from ec2api_runtime import logs
 from ec2api_runtime.config import Config
+from ec2api_runtime.model_cli import model
 
 
 def _config(config_path: str | None, cloud_json: str | None) -> Config:
@@ -76,6 +77,8 @@ def coverage() -> None:
     for area, done, total in report(implemented):
         click.echo(f"{area:<20} {done:>4} / {total:<4}")
 
+
+main.add_command(model)
 
 if __name__ == "__main__":
     sys.exit(main())

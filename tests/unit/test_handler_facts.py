@@ -1,0 +1,74 @@
+"""Static analysis of handlers/: what it finds in the real tree, pinned on reads a reader can check
+by eye, and kept in step with the runtime's own registry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ec2api_runtime.dispatch import load_handlers
+from ec2api_runtime.handler_facts import TAG_FILTERS, member_names, merge, static_facts
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def facts():
+    return static_facts(ROOT)
+
+
+def test_every_registered_handler_is_found(facts):
+    assert set(facts) == set(load_handlers())
+
+
+def test_reads_followed_into_helpers(facts):
+    run = facts["RunInstances"]
+    # SubnetId and PrivateIpAddress are read in _network_spec(ctx, params), not in run_instances itself.
+    assert {"ImageId", "MinCount", "MaxCount", "UserData", "SubnetId", "PrivateIpAddress",
+            "SecurityGroups", "BlockDeviceMappings", "TagSpecifications"} <= run.reads
+    assert {"MinCount", "MaxCount"} <= run.required_reads
+    assert "KeyName" not in run.required_reads     # tested with .get before params["KeyName"]
+    assert "EbsOptimized" not in run.reads
+    assert run.reads_path("Placement.AvailabilityZone") and run.reads_path("BlockDeviceMappings[].Ebs.VolumeSize")
+
+
+def test_keys_passed_to_a_local_helper(facts):
+    # value_of("InstanceType", "instanceType") reads params.get(member).
+    assert {"InstanceType", "DisableApiTermination", "SourceDestCheck"} <= facts["ModifyInstanceAttribute"].reads
+
+
+def test_refusals(facts):
+    assert facts["CopyImage"].refused == {"Encrypted", "KmsKeyId", "DestinationOutpostArn"}
+    assert "BlockDeviceMappings" in facts["CreateImage"].refused
+    assert "MaxResults" not in facts["DescribeInstances"].refused   # refused only together with ids
+
+
+def test_filters_and_paging(facts):
+    assert facts["DescribeKeyPairs"].filters == {"key-pair-id", "fingerprint", "key-name", *TAG_FILTERS}
+    assert "attachment.instance-id" in facts["DescribeVolumes"].filters
+    assert {"instance-state-name", "vpc-id", "instanceId"} <= facts["DescribeInstances"].filters
+    assert facts["DescribeVolumes"].pages and facts["DescribeTags"].pages
+    assert not facts["DescribeKeyPairs"].pages
+    assert {"MaxResults", "NextToken"} <= facts["DescribeVolumes"].reads   # read by pagination.page
+
+
+def test_output_keys(facts):
+    volumes = facts["DescribeVolumes"]
+    assert volumes.fills_path("Volumes[].Attachments[].DeleteOnTermination")
+    assert not volumes.fills_path("Volumes[].VolumeArn")
+    assert facts["DescribeTags"].fills_path("Tags[].ResourceId")   # "Tags" passed to pagination.page
+
+
+def test_member_names():
+    assert member_names("A[].B{value}.C") == ["A", "B", "C"]
+
+
+def test_declarations_replace_static_facts(facts):
+    merged = merge(facts, {"RunInstances": {"refused": ["EbsOptimized"], "reads": ["ImageId", "EbsOptimized"]},
+                           "DescribeThings": {"reads": ["X"]}})
+    assert merged["RunInstances"].source == "declared"
+    assert merged["RunInstances"].honoured == {"ImageId"}
+    assert merged["RunInstances"].filters == facts["RunInstances"].filters    # not declared: kept
+    assert merged["DescribeThings"].reads == {"X"}
+    assert merged["DescribeVolumes"] is facts["DescribeVolumes"]
