@@ -6,7 +6,7 @@ CLOUD  := bash tests/cloud/cloud.sh
 MODEL_DIR := service-models/ec2/2016-11-15
 
 .PHONY: venv run test test-unit test-conformance test-integration lint check-generated \
-        regenerate upgrade fidelity check-fidelity bench cloud-up cloud-down cloud-reset clean
+        regenerate upgrade fidelity check-fidelity bench fuzz cloud-up cloud-down cloud-reset clean
 
 # The venv is (re)built when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
