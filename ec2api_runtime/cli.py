@@ -67,6 +67,20 @@ def db_upgrade(config_path: str | None, cloud_json: str | None) -> None:
     click.echo(f"database at {cfg.database_url.split('@')[-1]} is up to date")
 
 
+@db.command("rotate-secret")
+@click.argument("name", type=click.Choice(["pagination"]))
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--cloud-json", type=click.Path(exists=True, dir_okay=False))
+def db_rotate_secret(name: str, config_path: str | None, cloud_json: str | None) -> None:
+    """Replace a deployment secret (then restart the workers; old NextToken values stop working)."""
+    from ec2api_runtime.db import Database, secrets
+
+    cfg = _config(config_path, cloud_json)
+    with Database(cfg.database_url).session() as s:
+        secrets.rotate(s, name)
+    click.echo(f"secret {name!r} rotated: restart every ec2api worker to use it")
+
+
 @main.command()
 def coverage() -> None:
     """Implemented operations per area, out of the model's total."""

@@ -64,3 +64,15 @@ def test_cloud_json_configuration_takes_environment_overrides(tmp_path):
     assert (cfg.keystone_url, cfg.region, cfg.service_password) == ("http://k/v3", "R1", "pw")
     assert cfg.database_url == "sqlite:///elsewhere.sqlite"
     assert Config.from_cloud_json(path, env={}).database_url.endswith("/ec2api.sqlite")
+
+
+def test_db_rotate_secret_replaces_the_pagination_key(tmp_path, monkeypatch):
+    from ec2api_runtime.db import Database, secrets
+
+    url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    monkeypatch.setenv("EC2API_DATABASE_URL", url)
+    assert CliRunner().invoke(main, ["db", "upgrade"]).exit_code == 0
+    before = Database(url).secret(secrets.PAGINATION)
+    result = CliRunner().invoke(main, ["db", "rotate-secret", "pagination"])
+    assert result.exit_code == 0, result.output
+    assert Database(url).secret(secrets.PAGINATION) != before
