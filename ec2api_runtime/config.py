@@ -44,6 +44,8 @@ class Config:
     database_url: str = "sqlite:///ec2api.sqlite"
     # How long terminated instances stay visible, as on AWS.
     terminated_visible_seconds: float = 3600.0
+    # How long DescribeImages by id answers an empty list (not NotFound) for a deregistered image.
+    deregistered_visible_seconds: float = 3600.0
     # Key signing NextToken values; derived from the database URL when empty (set it when several
     # hosts share one database with different URLs).
     pagination_secret: str = ""
