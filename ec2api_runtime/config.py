@@ -49,6 +49,8 @@ class Config:
     database_url: str = "sqlite:///ec2api.sqlite"
     # How long terminated instances stay visible, as on AWS.
     terminated_visible_seconds: float = 3600.0
+    # How long DescribeImages by id answers an empty list (not NotFound) for a deregistered image.
+    deregistered_visible_seconds: float = 3600.0
     # Key signing NextToken values. Empty (the default): a random key made once per deployment and
     # kept in the database (``secrets`` table), shared by every worker; see README to rotate it.
     pagination_secret: str = ""

@@ -30,7 +30,14 @@ Rules (what an AWS user sees, and why):
   boot-from-volume servers, and RegisterImage from a snapshot) carry Glance's ``block_device_mapping``
   property; their mappings show the Cinder snapshots as ``snap-`` ids of the caller's project.
 * **Deregistering** deletes the Glance image and every project's tags on it; the ``ami-`` id stays
-  mapped (Glance ids are never reused), so instances launched from it still name it.
+  mapped (Glance ids are never reused), so instances launched from it still name it. For
+  ``deregistered_visible_seconds`` (one hour by default) afterwards, DescribeImages by that id
+  answers an empty list, as AWS does for a while (``ec2_ami state: absent`` relies on it); later,
+  and for ids never seen, ``InvalidAMIID.NotFound``.
+* **Tags on creation**: CreateImage takes ``image`` and ``snapshot`` specifications, as AWS does.
+  Snapshot tags go on the Cinder snapshots Nova made for the image (a volume-backed instance's
+  volumes, shown as ``snap-`` ids in the image's mappings). An image-backed instance's image holds
+  its disk in Glance and has no snapshots, so there is nothing for them to tag.
 * **Constants**: VirtualizationType ``hvm``; Hypervisor ``xen`` (the model allows only ``ovm``/``xen``
   for images); Architecture from Glance's ``architecture`` property (default x86_64); ImageLocation
   ``<owner account>/<name>``, as AWS shows it for EBS-backed images.
@@ -46,6 +53,7 @@ import json
 import math
 import re
 from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode, urlparse
 
@@ -424,10 +432,12 @@ def describe_images(ctx: Any, params: dict) -> dict:
         if wanted:
             with ctx.session() as s:
                 known = ids.os_ids(s, SCOPE, wanted)
+                gone = _recently_deregistered(ctx, s, wanted)
             missing = [w for w in wanted if w not in known]
             if missing:
                 raise _not_found(missing[0])
-            glance_ids = known.values()
+            wanted = [w for w in wanted if w not in gone]
+            glance_ids = [known[w] for w in wanted]
         owner = next(iter(owner_projects)) if owner_projects and len(owner_projects) == 1 else None
         images = visible_images(ctx, glance_ids, owner)
         if glance_ids is not None:      # Glance filtered by id already; this keeps it exact
@@ -449,6 +459,17 @@ def describe_images(ctx: Any, params: dict) -> dict:
         if not i["Tags"]:
             del i["Tags"]
     return result
+
+
+def _recently_deregistered(ctx: Any, s: Any, image_ids_: list[str]) -> set[str]:
+    """Ids among ``image_ids_`` deregistered less than ``deregistered_visible_seconds`` ago."""
+    horizon = datetime.now(UTC) - timedelta(seconds=ctx.config.deregistered_visible_seconds)
+    out = set()
+    for image_id, data in ids.get_data_many(s, SCOPE, image_ids_).items():
+        when = parse_os_time(data.get("deregistered_at"))
+        if when is not None and when >= horizon:
+            out.add(image_id)
+    return out
 
 
 def _executable_by(ctx: Any, items: list[dict], images: list[dict], users: list[str]) -> list[dict]:
@@ -501,6 +522,11 @@ def _launch_permissions(ctx: Any, image: dict, image_id: str) -> list[dict]:
         granted = sorted(_launch_records(ctx, [image_id]).get(image_id, set()))
     out.extend({"UserId": a} for a in granted)
     return out
+
+
+# ModifyImageAttribute's Attribute is a free string in the model; AWS matches it without regard to
+# case (amazon.aws sends ``Description`` and ``LaunchPermission``).
+_MODIFIABLE = {a.lower(): a for a in ("description", "launchPermission", "productCodes", "imdsSupport")}
 
 
 @handler("DescribeImageAttribute", not_found=NOT_FOUND)
@@ -612,6 +638,10 @@ def modify_image_attribute(ctx: Any, params: dict) -> None:
     image = resolve(ctx, image_id)
     _owned(ctx, image, image_id)
     attribute = params.get("Attribute")
+    if attribute is not None:
+        if attribute.lower() not in _MODIFIABLE:
+            raise EC2Error("InvalidParameterValue", f"Value ({attribute}) for parameter attribute is invalid.")
+        attribute = _MODIFIABLE[attribute.lower()]
     if params.get("ProductCodes") or attribute == "productCodes":
         raise EC2Error("UnsupportedOperation", "Product codes are not supported.")
     if params.get("OrganizationArns") or params.get("OrganizationalUnitArns"):
@@ -622,8 +652,6 @@ def modify_image_attribute(ctx: Any, params: dict) -> None:
     if attribute == "description" and description is None:
         description = params.get("Value")
     add, remove = _permission_changes(params)
-    if attribute not in (None, "description", "launchPermission"):
-        raise EC2Error("InvalidParameterValue", f"Value ({attribute}) for parameter attribute is invalid.")
     if description is None and not add and not remove:
         raise EC2Error("MissingParameter", "No attribute to modify was given.")
     if add or remove:
@@ -677,8 +705,11 @@ def _check_name(ctx: Any, name: str) -> None:
         raise EC2Error("InvalidAMIName.Malformed",
                        "AMI names must be between 3 and 128 characters long, and may contain letters, "
                        "numbers, '(', ')', '.', '-', '/', '_', '[', ']', ' ', '@' and '''")
-    if _list_glance(ctx, owner=ctx.project_id, name=name):
-        raise EC2Error("InvalidAMIName.Duplicate", f"AMI name {name} is already in use by AMI")
+    holders = [i for i in _list_glance(ctx, owner=ctx.project_id, name=name) if i.get("status") != "deleted"]
+    if holders:
+        with ctx.session() as s:
+            holder = image_ids(s, [holders[0]["id"]])[holders[0]["id"]]
+        raise EC2Error("InvalidAMIName.Duplicate", f"AMI name {name} is already in use by AMI {holder}")
 
 
 def _register(ctx: Any, glance_id: str, new_tags: list[dict], data: dict | None = None) -> str:
@@ -705,7 +736,9 @@ def create_image(ctx: Any, params: dict) -> dict:
     name = params["Name"]
     if params.get("BlockDeviceMappings"):
         raise EC2Error("UnsupportedOperation", "BlockDeviceMappings on CreateImage are not supported.")
-    new_tags = tags_from_specs(params.get("TagSpecifications"), RESOURCE_TYPE)
+    specs = params.get("TagSpecifications")
+    new_tags = tags_from_specs(specs, RESOURCE_TYPE, allowed=(RESOURCE_TYPE, "snapshot"))
+    snapshot_tags = tags_from_specs(specs, "snapshot", allowed=(RESOURCE_TYPE, "snapshot"))
     with ctx.session() as s:
         server_id = ids.os_id(s, ctx.project_id, instance_id)
     try:
@@ -724,7 +757,25 @@ def create_image(ctx: Any, params: dict) -> dict:
     except sdk_exc.ConflictException as e:
         raise EC2Error("IncorrectInstanceState",
                        f"The instance '{instance_id}' is not in a state from which it can be imaged.") from e
+    if snapshot_tags:
+        try:
+            _tag_snapshots(ctx, glance_id, snapshot_tags)
+        except BaseException:
+            ctx.os.image.delete(f"/images/{glance_id}")
+            raise
     return {"ImageId": _register(ctx, glance_id, new_tags)}
+
+
+def _tag_snapshots(ctx: Any, glance_id: str, new_tags: list[dict]) -> None:
+    """Tag the Cinder snapshots a new image is made of (Nova records them in the image's mapping
+    before createImage answers; an image-backed instance's image has none)."""
+    image = _get_glance(ctx, glance_id) or {}
+    snapshots = sorted({b["snapshot_id"] for b in glance_bdms(image) if b.get("snapshot_id")})
+    if not snapshots:
+        return
+    with ctx.session() as s:
+        snap_ids = ids.ec2_ids(s, ctx.project_id, "snap", snapshots)
+        tags.set_tags(s, ctx.project_id, list(snap_ids.values()), new_tags)
 
 
 def _disk_format(url: str) -> str:
@@ -879,6 +930,7 @@ def deregister_image(ctx: Any, params: dict) -> dict:
         result["DeleteSnapshotResults"] = outcomes
     with ctx.session() as s:
         tags.purge(s, [image_id])   # the id stays: instances launched from the image still name it
+        ids.set_data(s, SCOPE, image_id, {"deregistered_at": datetime.now(UTC).isoformat()})
     return result
 
 

@@ -1,13 +1,18 @@
 """Key pairs on Nova keypairs: CreateKeyPair, ImportKeyPair, DeleteKeyPair, DescribeKeyPairs.
 
-Nova keeps the public key; ec2api keeps the EC2 id (``key-...``, mapped to the keypair's name) and,
-for keys it generated, the fingerprint AWS reports for them (it derives from the private key,
-which nobody keeps).
+Nova keeps the public key; ec2api keeps the EC2 id (``key-...``, mapped to the keypair's name),
+for keys it generated the fingerprint AWS reports for them (it derives from the private key,
+which nobody keeps), and every key's CreateTime: Nova shows ``created_at`` only on a GET of one
+keypair, never in its listing, so ec2api records the time when it creates a key, and reads it once
+from Nova for a key made elsewhere (one GET per such key, the first time ec2api lists it).
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
+
+from openstack import exceptions as sdk_exc
 
 from ec2api_runtime.db import ids, tags
 from ec2api_runtime.dispatch import handler
@@ -39,7 +44,8 @@ def _store(ctx: Any, name: str, public_key: str, fingerprint: str, params: dict)
     try:
         with ctx.session() as s:
             key_id = ids.ec2_id(s, ctx.project_id, KIND, name)
-            ids.set_data(s, ctx.project_id, key_id, {"fingerprint": fingerprint})
+            ids.set_data(s, ctx.project_id, key_id, {"fingerprint": fingerprint,
+                                                     "create_time": datetime.now(UTC).isoformat()})
             if new_tags:
                 tags.set_tags(s, ctx.project_id, [key_id], new_tags)
     except BaseException:
@@ -114,6 +120,7 @@ def describe_key_pairs(ctx: Any, params: dict) -> dict:
         id_of = ids.ec2_ids(s, ctx.project_id, KIND, names)
         tags_of = tags.tags_for(s, ctx.project_id, id_of.values())
         data_of = ids.get_data_many(s, ctx.project_id, id_of.values())
+    _record_create_times(ctx, id_of, data_of)
     items = []
     for kp in keypairs:
         key_id = id_of[kp.name]
@@ -127,8 +134,9 @@ def describe_key_pairs(ctx: Any, params: dict) -> dict:
             "KeyType": key_type_of(public_key),
             "Tags": tags_of.get(key_id, []),
         }
-        if getattr(kp, "created_at", None):
-            item["CreateTime"] = _timestamp(kp.created_at)
+        created = parse_os_time((data_of.get(key_id) or {}).get("create_time"))
+        if created:
+            item["CreateTime"] = created
         if params.get("IncludePublicKey"):
             item["PublicKey"] = public_key
         items.append(item)
@@ -149,5 +157,23 @@ def describe_key_pairs(ctx: Any, params: dict) -> dict:
     return {"KeyPairs": sorted(items, key=lambda i: i["KeyName"])}
 
 
-def _timestamp(value: Any) -> Any:
-    return parse_os_time(value)
+def _record_create_times(ctx: Any, id_of: dict[str, str], data_of: dict[str, dict]) -> None:
+    """Read Nova's ``created_at`` of keys ec2api has no CreateTime for, and keep it in ``data_of``
+    and the database (keys made outside ec2api, or before it recorded the time)."""
+    missing = {name: key_id for name, key_id in id_of.items()
+               if not (data_of.get(key_id) or {}).get("create_time")}
+    if not missing:
+        return
+    found: dict[str, dict] = {}
+    for name, key_id in missing.items():
+        try:
+            keypair = ctx.os.compute.get_keypair(name)
+        except sdk_exc.NotFoundException:     # deleted since the listing
+            continue
+        created = parse_os_time(keypair.created_at)
+        if created:
+            found[key_id] = {**(data_of.get(key_id) or {}), "create_time": created.isoformat()}
+    with ctx.session() as s:
+        for key_id, data in found.items():
+            ids.set_data(s, ctx.project_id, key_id, data)
+    data_of.update(found)

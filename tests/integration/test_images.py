@@ -136,6 +136,7 @@ def test_copy_share_and_deregister(ec2_demo, ec2_alt, public_image, accounts, de
         with pytest.raises(ClientError) as e:
             ec2_demo.copy_image(SourceImageId=image_id, SourceRegion=region, Name=name)
         assert code_of(e) == "InvalidAMIName.Duplicate"
+        assert e.value.response["Error"]["Message"] == f"AMI name {name} is already in use by AMI {image_id}"
         with pytest.raises(ClientError) as e:
             ec2_demo.copy_image(SourceImageId=image_id, SourceRegion="elsewhere-1", Name=name + "-2")
         assert code_of(e) == "InvalidParameterValue"
@@ -199,12 +200,14 @@ def test_copy_share_and_deregister(ec2_demo, ec2_alt, public_image, accounts, de
             "LaunchPermissions"] == []
         assert _not_found(lambda: ec2_alt.describe_images(ImageIds=[image_id])) == "InvalidAMIID.NotFound"
 
-        # Public (Group=all) and back; the description.
-        ec2_demo.modify_image_attribute(ImageId=image_id, LaunchPermission={"Add": [{"Group": "all"}]})
+        # Public (Group=all) and back; the description. Attribute names in AWS's (and amazon.aws')
+        # capitalised spelling.
+        ec2_demo.modify_image_attribute(ImageId=image_id, Attribute="LaunchPermission",
+                                        LaunchPermission={"Add": [{"Group": "all"}]})
         assert ec2_demo.describe_images(ImageIds=[image_id])["Images"][0]["Public"] is True
         assert image_id in _ids(_describe(ec2_alt, ExecutableUsers=["all"]))
         assert image_id in _ids(_describe(ec2_alt, Filters=[{"Name": "is-public", "Values": ["true"]}]))
-        ec2_demo.modify_image_attribute(ImageId=image_id, Description={"Value": "now public"})
+        ec2_demo.modify_image_attribute(ImageId=image_id, Attribute="Description", Description={"Value": "now public"})
         assert ec2_alt.describe_images(ImageIds=[image_id])["Images"][0]["Description"] == "now public"
         ec2_demo.reset_image_attribute(ImageId=image_id, Attribute="launchPermission")
         assert ec2_demo.describe_images(ImageIds=[image_id])["Images"][0]["Public"] is False
@@ -213,9 +216,21 @@ def test_copy_share_and_deregister(ec2_demo, ec2_alt, public_image, accounts, de
             ec2_demo.modify_image_attribute(ImageId=image_id,
                                             LaunchPermission={"Add": [{"UserId": "000000000000"}]})
         assert code_of(e) == "InvalidAMIAttributeItemValue"
+        for attribute in ("kernel", "blockDeviceMapping", "Nothing"):
+            with pytest.raises(ClientError) as e:
+                ec2_demo.modify_image_attribute(ImageId=image_id, Attribute=attribute, Value="x")
+            assert code_of(e) == "InvalidParameterValue", attribute
     finally:
         ec2_demo.deregister_image(ImageId=image_id)
-    assert _not_found(lambda: ec2_demo.describe_images(ImageIds=[image_id])) == "InvalidAMIID.NotFound"
+    # Right after deregistering, DescribeImages by id answers nothing (as AWS does for a while),
+    # so "is it gone?" needs no error handling; alone or with an image that exists.
+    assert ec2_demo.describe_images(ImageIds=[image_id])["Images"] == []
+    assert ec2_alt.describe_images(ImageIds=[image_id])["Images"] == []
+    assert _ids(ec2_demo.describe_images(ImageIds=[image_id, public_image["ImageId"]])["Images"]) == [
+        public_image["ImageId"]]
+    assert _describe(ec2_demo, Filters=[{"Name": "image-id", "Values": [image_id]}]) == []
+    assert _not_found(lambda: ec2_demo.describe_image_attribute(ImageId=image_id, Attribute="description")) == \
+        "InvalidAMIID.NotFound"
     assert ec2_demo.describe_tags(Filters=[{"Name": "resource-id", "Values": [image_id]}])["Tags"] == []
     assert ec2_alt.describe_tags(Filters=[{"Name": "resource-id", "Values": [image_id]}])["Tags"] == []
     assert _not_found(lambda: ec2_demo.deregister_image(ImageId=image_id)) == "InvalidAMIID.NotFound"
@@ -257,7 +272,8 @@ def test_create_image_from_volume_backed_instance_and_register_its_snapshot(ec2_
     name = f"snap-img-{uuid.uuid4().hex[:8]}"
     image_id = ec2_demo.create_image(InstanceId=volume_backed_instance, Name=name, Description="from an instance",
                                      NoReboot=True, TagSpecifications=[
-                                         {"ResourceType": "image", "Tags": [{"Key": "from", "Value": "instance"}]}])[
+                                         {"ResourceType": "image", "Tags": [{"Key": "from", "Value": "instance"}]},
+                                         {"ResourceType": "snapshot", "Tags": [{"Key": "part", "Value": "root"}]}])[
         "ImageId"]
     registered = None
     try:
@@ -268,6 +284,10 @@ def test_create_image_from_volume_backed_instance_and_register_its_snapshot(ec2_
         assert image["Tags"] == [{"Key": "from", "Value": "instance"}]
         root = [b for b in image["BlockDeviceMappings"] if b["DeviceName"] == image["RootDeviceName"]]
         assert root and root[0]["Ebs"]["SnapshotId"].startswith("snap-"), image["BlockDeviceMappings"]
+        # The snapshot tags are on the snapshot Nova made (and only there); the image's on the image.
+        assert ec2_demo.describe_tags(Filters=[{"Name": "key", "Values": ["part"]}, {
+            "Name": "resource-id", "Values": [root[0]["Ebs"]["SnapshotId"], image_id]}])["Tags"] == [
+            {"Key": "part", "Value": "root", "ResourceId": root[0]["Ebs"]["SnapshotId"], "ResourceType": "snapshot"}]
         assert image_id in _ids(_describe(ec2_demo, Filters=[
             {"Name": "source-instance-id", "Values": [volume_backed_instance]},
             {"Name": "block-device-mapping.snapshot-id", "Values": [root[0]["Ebs"]["SnapshotId"]]}]))
@@ -305,10 +325,18 @@ def test_create_image_from_image_backed_instance_is_pending(ec2_demo, public_ima
     iid = run["Instances"][0]["InstanceId"]
     try:
         ec2_demo.get_waiter("instance_running").wait(InstanceIds=[iid], WaiterConfig=FAST)
-        image_id = ec2_demo.create_image(InstanceId=iid, Name=f"img-{uuid.uuid4().hex[:8]}")["ImageId"]
+        # amazon.aws' ec2_ami always sends both resource types; an image-backed instance's image
+        # has no snapshots for the second to tag.
+        image_id = ec2_demo.create_image(InstanceId=iid, Name=f"img-{uuid.uuid4().hex[:8]}", TagSpecifications=[
+            {"ResourceType": t, "Tags": [{"Key": "app", "Value": "web"}]} for t in ("image", "snapshot")])["ImageId"]
         try:
             (image,) = ec2_demo.describe_images(ImageIds=[image_id])["Images"]
             assert image["State"] in ("pending", "available") and image["SourceInstanceId"] == iid
+            assert image["Tags"] == [{"Key": "app", "Value": "web"}]
+            with pytest.raises(ClientError) as e:
+                ec2_demo.create_image(InstanceId=iid, Name=f"img-{uuid.uuid4().hex[:8]}", TagSpecifications=[
+                    {"ResourceType": "volume", "Tags": [{"Key": "app", "Value": "web"}]}])
+            assert code_of(e) == "InvalidParameterValue"
             assert image_id in _ids(_describe(ec2_demo, Filters=[{"Name": "state", "Values": [image["State"]]}]))
         finally:
             ec2_demo.deregister_image(ImageId=image_id)

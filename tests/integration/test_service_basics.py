@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
@@ -110,6 +111,28 @@ def test_import_key_pair_fingerprints_like_aws(ec2_demo):
         ec2_demo.delete_key_pair(KeyPairId=out2["KeyPairId"])
     finally:
         ec2_demo.delete_key_pair(KeyName=name)
+
+
+def test_describe_key_pairs_create_time(ec2_demo, demo_conn):
+    """CreateTime for a key ec2api made and for one made in Nova directly (Nova's created_at)."""
+    before = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=5)
+    name, outside = unique("kp-time"), unique("kp-nova")
+    ec2_demo.create_key_pair(KeyName=name)
+    demo_conn.compute.create_keypair(name=outside)
+    try:
+        found = {k["KeyName"]: k for k in ec2_demo.describe_key_pairs(KeyNames=[name, outside])["KeyPairs"]}
+        after = datetime.now(UTC) + timedelta(seconds=5)
+        for key in (name, outside):
+            assert before <= found[key]["CreateTime"] <= after, (key, found[key].get("CreateTime"))
+        nova_time = demo_conn.compute.get_keypair(outside).created_at
+        assert found[outside]["CreateTime"].isoformat()[:19] == nova_time[:19]
+        # Asked again, the same times (recorded, not re-read or re-invented).
+        again = {k["KeyName"]: k["CreateTime"] for k in ec2_demo.describe_key_pairs(
+            KeyNames=[name, outside])["KeyPairs"]}
+        assert again == {k: v["CreateTime"] for k, v in found.items()}
+    finally:
+        ec2_demo.delete_key_pair(KeyName=name)
+        demo_conn.compute.delete_keypair(outside, ignore_missing=True)
 
 
 def test_key_pair_errors(ec2_demo):

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from ec2api_runtime.config import Config
 from ec2api_runtime.db import Database
 from handlers import images, instance_types
 
@@ -64,7 +65,7 @@ def _ctx(db: Database, os: object) -> SimpleNamespace:
         with db.session() as s:
             yield s
     return SimpleNamespace(os=os, project_id=PROJECT, account_id="123456789012", region="RegionOne",
-                           pagination_secret=b"k" * 32, session=session)
+                           pagination_secret=b"k" * 32, session=session, config=Config())
 
 
 @pytest.mark.parametrize("n", [1, 300])
