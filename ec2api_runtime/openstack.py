@@ -7,9 +7,12 @@ first request, building a connection costs no HTTP at all.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 import openstack.connection
 import requests
@@ -32,6 +35,7 @@ class _CountingHTTP(requests.Session):
         super().__init__()
         self.calls = 0
         self.seconds = 0.0      # wall time spent waiting on OpenStack, summed over calls
+        self.log: list[tuple[str, str]] | None = None   # (method, URL) of each call while recording
         self._lock = threading.Lock()
         adapter = requests.adapters.HTTPAdapter(pool_connections=16, pool_maxsize=32)
         self.mount("http://", adapter)
@@ -46,6 +50,23 @@ class _CountingHTTP(requests.Session):
             with self._lock:
                 self.calls += 1
                 self.seconds += elapsed
+                if self.log is not None:
+                    method = kwargs.get("method") or (args[0] if args else "")
+                    url = str(kwargs.get("url") or (args[1] if len(args) > 1 else ""))
+                    if kwargs.get("params"):
+                        url += ("&" if "?" in url else "?") + urlencode(kwargs["params"], doseq=True)
+                    self.log.append((str(method).upper(), url))
+
+    @contextlib.contextmanager
+    def recording(self) -> Iterator[list[tuple[str, str]]]:
+        """Record the (method, URL) of every OpenStack call made inside the block (tests of cost)."""
+        with self._lock:
+            self.log = []
+        try:
+            yield self.log
+        finally:
+            with self._lock:
+                self.log = None
 
 
 HTTP = _CountingHTTP()

@@ -9,11 +9,17 @@ they use.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from openstack import exceptions
 
+from ec2api_runtime import parallel
 from ec2api_runtime.openstack import versioned_endpoint
+
+# Neutron takes repeated query values (``?device_id=a&device_id=b``); this many UUIDs keep the URL
+# near 2 KB, well inside the 4 KB request line that uwsgi-served APIs accept by default.
+ID_CHUNK = 40
 
 # Nova 2.47+ embeds the flavor (its name is the instance type); 2.3+ lists delete_on_termination
 # for attached volumes. 2.73 is well inside what supported Nova releases serve.
@@ -97,18 +103,48 @@ def servers(ctx: Any, **query: str) -> list[Server]:
         params = dict(query, marker=page[-1]["id"])
 
 
-def ports(ctx: Any) -> list[Port]:
-    """The project's Neutron ports."""
-    return [Port(d) for d in get_json(ctx, "network", "/ports", {"project_id": ctx.project_id})["ports"]]
+def server(ctx: Any, server_id: str) -> Server | None:
+    """One server (``GET /servers/{id}``), or None when Nova no longer has it."""
+    try:
+        body = get_json(ctx, "compute", f"/servers/{server_id}", None, COMPUTE_MICROVERSION)
+    except exceptions.NotFoundException:
+        return None
+    return Server(body["server"])
 
 
-def floating_ips(ctx: Any) -> dict[str, str]:
-    """``{port id: floating IP address}`` of the project's associated floating IPs."""
-    body = get_json(ctx, "network", "/floatingips", {"project_id": ctx.project_id})
-    return {f["port_id"]: f["floating_ip_address"] for f in body["floatingips"] if f.get("port_id")}
+def servers_by_id(ctx: Any, server_ids: Iterable[str]) -> list[Server]:
+    """The servers among ``server_ids`` that still exist: one GET each, at the same time."""
+    wanted = list(dict.fromkeys(server_ids))
+    found = parallel.gather(*[lambda sid=sid: server(ctx, sid) for sid in wanted])
+    return [srv for srv in found if srv is not None]
 
 
-def security_group_names(ctx: Any) -> dict[str, str]:
-    """``{security group id: name}`` of the project's security groups."""
-    body = get_json(ctx, "network", "/security-groups", {"project_id": ctx.project_id, "fields": ["id", "name"]})
-    return {g["id"]: g["name"] for g in body["security_groups"]}
+def _network_list(ctx: Any, path: str, key: str, params: dict, field: str | None,
+                  values: Iterable[str] | None) -> list[dict]:
+    """A Neutron listing of the project, or of the items whose ``field`` is one of ``values``."""
+    if values is None:
+        return get_json(ctx, "network", path, params)[key]
+    wanted = sorted(set(values))
+    out: list[dict] = []
+    for i in range(0, len(wanted), ID_CHUNK):
+        out.extend(get_json(ctx, "network", path, {**params, field: wanted[i:i + ID_CHUNK]})[key])
+    return out
+
+
+def ports(ctx: Any, device_ids: Iterable[str] | None = None) -> list[Port]:
+    """The project's Neutron ports, or only those of the devices (servers) ``device_ids``."""
+    return [Port(d) for d in _network_list(ctx, "/ports", "ports", {"project_id": ctx.project_id},
+                                           "device_id", device_ids)]
+
+
+def floating_ips(ctx: Any, port_ids: Iterable[str] | None = None) -> dict[str, str]:
+    """``{port id: floating IP address}`` of the project's associated floating IPs (of ``port_ids``)."""
+    found = _network_list(ctx, "/floatingips", "floatingips", {"project_id": ctx.project_id}, "port_id", port_ids)
+    return {f["port_id"]: f["floating_ip_address"] for f in found if f.get("port_id")}
+
+
+def security_group_names(ctx: Any, group_ids: Iterable[str] | None = None) -> dict[str, str]:
+    """``{security group id: name}`` of the project's security groups (or of ``group_ids``)."""
+    found = _network_list(ctx, "/security-groups", "security_groups",
+                          {"project_id": ctx.project_id, "fields": ["id", "name"]}, "id", group_ids)
+    return {g["id"]: g["name"] for g in found}

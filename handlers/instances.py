@@ -57,18 +57,38 @@ def _servers_and_neutron(ctx: Any) -> tuple[list[bulk.Server], Neutron]:
     return servers, tuple(neutron)
 
 
-def _lookups(ctx: Any, servers: list[Any], neutron: Neutron | None = None) -> view.Lookups:
+def _neutron_of(ctx: Any, server_ids: list[str]) -> Neutron:
+    """What Neutron knows of these servers only: their ports, then (at the same time) their
+    floating IPs and the names of their groups. Three calls, whatever the project's size."""
+    bulk.prepare(ctx, "network")
+    ports = bulk.ports(ctx, device_ids=server_ids)
+    group_ids = {g for p in ports for g in p.security_group_ids}
+    floating, group_names = parallel.gather(lambda: bulk.floating_ips(ctx, port_ids=[p.id for p in ports]),
+                                            lambda: bulk.security_group_names(ctx, group_ids))
+    return ports, floating, group_names
+
+
+def _lookups(ctx: Any, servers: list[Any], neutron: Neutron | None = None,
+             data_ids: list[str] | None = None) -> view.Lookups:
     """Join everything DescribeInstances shows: a fixed number of OpenStack calls and queries.
 
-    ``neutron`` is listed here (three calls at once) unless the caller fetched it with the servers.
+    ``neutron`` is listed here unless the caller fetched it with the servers. ``data_ids``: the
+    request names its instances, so Neutron, Cinder and the database are asked about those only
+    (cost follows the result); otherwise the project's listings are used.
     """
     server_ids = [srv.id for srv in servers]
     wanted = set(server_ids)
+    by_ids = data_ids is not None
     ports, floating, group_names, volumes = [], {}, {}, []
     if servers:
-        ports, floating, group_names = neutron or parallel.gather(*_neutron_listings(ctx))
+        if neutron is None:
+            neutron = _neutron_of(ctx, server_ids) if by_ids else parallel.gather(*_neutron_listings(ctx))
+        ports, floating, group_names = neutron
         ports = [p for p in ports if p.device_id in wanted]
-        if any(srv.attached_volumes for srv in servers):
+        attached = [v["id"] for srv in servers for v in srv.attached_volumes if isinstance(v, dict) and v.get("id")]
+        if attached and by_ids:
+            volumes = parallel.gather(*[lambda vid=vid: ctx.os.block_storage.get_volume(vid) for vid in attached])
+        elif attached:
             volumes = list(ctx.os.block_storage.volumes(details=True))
     flavor_names = {}
     if any(isinstance(srv.flavor, dict) and "original_name" not in srv.flavor for srv in servers):
@@ -79,7 +99,10 @@ def _lookups(ctx: Any, servers: list[Any], neutron: Neutron | None = None) -> vi
     owner_id = ctx.account_id   # before the session below: it opens its own
     with ctx.session() as s:
         instance_ids = ids.ec2_ids(s, ctx.project_id, KIND, server_ids)
-        data = {ec2_id: d for ec2_id, (_, d) in ids.items_with_data(s, ctx.project_id, KIND).items()}
+        if by_ids:
+            data = ids.get_data_many(s, ctx.project_id, [*data_ids, *instance_ids.values()])
+        else:
+            data = {ec2_id: d for ec2_id, (_, d) in ids.items_with_data(s, ctx.project_id, KIND).items()}
         reservations = {srv.id: data.get(instance_ids[srv.id], {}).get("reservation") or srv.reservation_id
                         or srv.id for srv in servers}
         reservation_ids = ids.ec2_ids(s, ctx.project_id, "r", set(reservations.values()))
@@ -166,8 +189,9 @@ def _resolve(ctx: Any, instance_ids: list[str]) -> dict[str, str]:
 
 
 def _live_servers(ctx: Any, wanted: dict[str, str]) -> dict[str, Any]:
-    """``{i-...: server}`` for the wanted instances that still exist in Nova (one list call)."""
-    by_id = {srv.id: srv for srv in bulk.servers(ctx)}
+    """``{i-...: server}`` for the wanted instances that still exist in Nova (one GET each, at once)."""
+    bulk.prepare(ctx, "compute")
+    by_id = {srv.id: srv for srv in bulk.servers_by_id(ctx, wanted.values())}
     return {iid: by_id[sid] for iid, sid in wanted.items() if sid in by_id}
 
 
@@ -261,15 +285,24 @@ _FILTERS.update({
 })
 
 
-def _all_instances(ctx: Any) -> list[tuple[str, dict]]:
-    """``(reservation id, instance)`` for every instance the caller can see, live and recently terminated."""
-    servers, neutron = _servers_and_neutron(ctx)
-    lookups = _lookups(ctx, servers, neutron)
+def _all_instances(ctx: Any, instance_ids: list[str] | None = None) -> list[tuple[str, dict]]:
+    """``(reservation id, instance)`` for every instance the caller can see, live and recently
+    terminated; or for ``instance_ids`` only, fetched by id (cost follows the result)."""
+    if instance_ids:
+        with ctx.session() as s:
+            known = ids.os_ids(s, ctx.project_id, instance_ids)
+        bulk.prepare(ctx, "compute")
+        servers = bulk.servers_by_id(ctx, known.values())
+        lookups = _lookups(ctx, servers, data_ids=list(known))
+    else:
+        servers, neutron = _servers_and_neutron(ctx)
+        lookups = _lookups(ctx, servers, neutron)
     _apply_pending_volume_tags(ctx, servers, lookups)
     live = [(lookups.reservation_ids[srv.id], view.describe(srv, lookups)) for srv in servers]
     live_ids = {i["InstanceId"] for _, i in live}
-    lifecycle.forget(ctx, [i for i in lifecycle.expired(lookups.data, ctx.config.terminated_visible_seconds)
-                           if i not in live_ids])
+    if not instance_ids:   # only a whole listing knows what is gone
+        lifecycle.forget(ctx, [i for i in lifecycle.expired(lookups.data, ctx.config.terminated_visible_seconds)
+                               if i not in live_ids])
     return live + _visible_terminated(ctx, lookups, live_ids)
 
 
@@ -281,7 +314,7 @@ def describe_instances(ctx: Any, params: dict) -> dict:
     if wanted and params.get("MaxResults") is not None:
         raise EC2Error("InvalidParameterCombination",
                        "The parameter instancesSet cannot be used with the parameter maxResults")
-    pairs = _all_instances(ctx)
+    pairs = _all_instances(ctx, wanted)
     pairs = only_requested(pairs, wanted, lambda pair: pair[1]["InstanceId"], lambda missing: EC2Error(
         "InvalidInstanceID.NotFound", f"The instance ID '{', '.join(missing)}' does not exist"))
     owner = ctx.account_id
@@ -519,7 +552,7 @@ def run_instances(ctx: Any, params: dict) -> dict:
         for srv in servers:
             ctx.os.compute.delete_server(srv.id, ignore_missing=True)
         raise
-    lookups = _lookups(ctx, servers)
+    lookups = _lookups(ctx, servers, data_ids=list(id_of.values()))
     instances = [view.describe(srv, lookups) for srv in servers]
     with ctx.session() as s:
         # Nova creates the ports a moment later; the subnet and VPC are known from the request.
@@ -622,10 +655,10 @@ def terminate_instances(ctx: Any, params: dict) -> dict:
         raise EC2Error("OperationNotPermitted",
                        f"The instance '{protected[0]}' may not be terminated. Modify its "
                        "'disableApiTermination' instance attribute and try again.")
-    servers = bulk.servers(ctx)
-    lookups = _lookups(ctx, [srv for srv in servers if srv.id in set(wanted.values())])
-    snapshots = {lookups.instance_ids[srv.id]: view.describe(srv, lookups) for srv in servers
-                 if srv.id in set(wanted.values())}
+    bulk.prepare(ctx, "compute")
+    servers = bulk.servers_by_id(ctx, wanted.values())
+    lookups = _lookups(ctx, servers, data_ids=list(wanted))
+    snapshots = {lookups.instance_ids[srv.id]: view.describe(srv, lookups) for srv in servers}
     now = datetime.now(UTC)
 
     def terminate(instance_id: str, srv: Any, before: str) -> str:
@@ -654,7 +687,7 @@ def describe_instance_status(ctx: Any, params: dict) -> dict:
     wanted = params.get("InstanceIds") or []
     if wanted:
         _resolve(ctx, wanted)
-    pairs = _all_instances(ctx)
+    pairs = _all_instances(ctx, wanted)
     statuses = []
     for _, i in pairs:
         if wanted and i["InstanceId"] not in wanted:
@@ -692,7 +725,7 @@ def _one_instance(ctx: Any, instance_id: str) -> tuple[Any, dict, dict]:
     srv = live.get(instance_id)
     if srv is None:
         raise EC2Error("InvalidInstanceID.NotFound", f"The instance ID '{instance_id}' does not exist")
-    lookups = _lookups(ctx, [srv])
+    lookups = _lookups(ctx, [srv], data_ids=[instance_id])
     return srv, view.describe(srv, lookups), lookups.data.get(instance_id, {})
 
 
