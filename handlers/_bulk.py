@@ -119,6 +119,15 @@ def servers_by_id(ctx: Any, server_ids: Iterable[str]) -> list[Server]:
     return [srv for srv in found if srv is not None]
 
 
+def volume(storage: Any, volume_id: str) -> Any:
+    """One Cinder volume (``GET /volumes/{id}``) through the block-storage proxy ``storage``, or
+    None when it is gone. Not ``find_volume``: after a 404 that lists the project's volumes."""
+    try:
+        return storage.get_volume(volume_id)
+    except exceptions.NotFoundException:
+        return None
+
+
 def _network_list(ctx: Any, path: str, key: str, params: dict, field: str | None,
                   values: Iterable[str] | None) -> list[dict]:
     """A Neutron listing of the project, or of the items whose ``field`` is one of ``values``."""

@@ -87,7 +87,9 @@ def _lookups(ctx: Any, servers: list[Any], neutron: Neutron | None = None,
         ports = [p for p in ports if p.device_id in wanted]
         attached = [v["id"] for srv in servers for v in srv.attached_volumes if isinstance(v, dict) and v.get("id")]
         if attached and by_ids:
-            volumes = parallel.gather(*[lambda vid=vid: ctx.os.block_storage.get_volume(vid) for vid in attached])
+            storage = ctx.os.block_storage   # built in this thread, not in the pool's
+            volumes = [v for v in parallel.gather(*[lambda vid=vid: bulk.volume(storage, vid) for vid in attached])
+                       if v is not None]
         elif attached:
             volumes = list(ctx.os.block_storage.volumes(details=True))
     flavor_names = {}

@@ -1,6 +1,7 @@
 """Volumes on Cinder: DescribeVolumes (what Terraform reads for an instance's block devices).
 
-One Cinder list call per request; attachment server ids map to the caller's ``i-`` ids in bulk.
+One Cinder list call per request, or by ids one GET per volume asked for (cost follows the result);
+attachment server ids map to the caller's ``i-`` ids in bulk.
 Cinder volume types are not EC2's: every volume reports ``gp3``, except ones whose Cinder type is
 named like an EC2 type (``gp2``, ``io1``, ...), which report that name.
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ec2api_runtime import pagination
+from ec2api_runtime import pagination, parallel
 from ec2api_runtime.db import ids, tags
 from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error
@@ -45,7 +46,7 @@ def describe_volumes(ctx: Any, params: dict) -> dict:
     if wanted and params.get("MaxResults") is not None:
         raise EC2Error("InvalidParameterCombination",
                        "The parameter volumeSet cannot be used with the parameter maxResults")
-    volumes = list(ctx.os.block_storage.volumes(details=True))
+    volumes = _volumes(ctx, wanted)
     server_ids = {a.get("server_id") for v in volumes for a in v.attachments or [] if a.get("server_id")}
     snapshot_ids = {v.snapshot_id for v in volumes if v.snapshot_id}
     with ctx.session() as s:
@@ -53,7 +54,7 @@ def describe_volumes(ctx: Any, params: dict) -> dict:
         instance_ids = ids.ec2_ids(s, ctx.project_id, "i", server_ids)
         snap_ids = ids.ec2_ids(s, ctx.project_id, "snap", snapshot_ids)
         tags_of = tags.tags_for(s, ctx.project_id, vol_ids.values())
-    delete_on_termination = _delete_on_termination(ctx) if server_ids else {}
+    delete_on_termination = _delete_on_termination(ctx, server_ids if wanted else None) if server_ids else {}
     items = []
     for v in volumes:
         volume_id = vol_ids[v.id]
@@ -106,11 +107,26 @@ def describe_volumes(ctx: Any, params: dict) -> dict:
     return result
 
 
-def _delete_on_termination(ctx: Any) -> dict[tuple[str, str], bool]:
+def _volumes(ctx: Any, wanted: list[str]) -> list[Any]:
+    """The project's volumes, or when ids are given those only (one GET each, at the same time)."""
+    if not wanted:
+        return list(ctx.os.block_storage.volumes(details=True))
+    with ctx.session() as s:
+        known = ids.os_ids(s, ctx.project_id, wanted)
+    storage = ctx.os.block_storage   # the proxy is built here, in this thread, not in the pool's
+    found = parallel.gather(*[lambda vid=vid: bulk.volume(storage, vid) for vid in dict.fromkeys(known.values())])
+    return [v for v in found if v is not None]
+
+
+
+def _delete_on_termination(ctx: Any, server_ids: set[str] | None = None) -> dict[tuple[str, str], bool]:
     """``{(server id, volume id): flag}`` from Nova's view of attached volumes (Cinder does not keep
-    it): one more list call, made only when some volume is attached."""
+    it): the project's servers in one list call, or ``server_ids`` by id; made only when some volume
+    is attached."""
     out = {}
-    for server in bulk.servers(ctx):
+    bulk.prepare(ctx, "compute")
+    servers = bulk.servers(ctx) if server_ids is None else bulk.servers_by_id(ctx, server_ids)
+    for server in servers:
         for attached in server.attached_volumes or []:
             if isinstance(attached, dict) and attached.get("id"):
                 out[(server.id, attached["id"])] = bool(attached.get("delete_on_termination", False))

@@ -88,3 +88,35 @@ def test_describe_instances_by_id_fetches_that_instance_only(call):
         assert any("/servers/detail" in c for c in _paths(log))   # a whole listing when asked for
     finally:
         call(Action="TerminateInstances", **{"InstanceId.1": first, "InstanceId.2": second})
+
+
+def test_describe_volumes_by_id_fetches_that_volume_only(call):
+    images = call(Action="DescribeImages", **{"Filter.1.Name": "name", "Filter.1.Value.1": "ec2api-test-image"})
+    image_id = images.findtext(".//e:imageId", namespaces=NS)
+    launched = call(Action="RunInstances", ImageId=image_id, MinCount="1", MaxCount="1", InstanceType="t3.nano",
+                    **{"BlockDeviceMapping.1.DeviceName": "/dev/sdf", "BlockDeviceMapping.1.Ebs.VolumeSize": "1",
+                       "BlockDeviceMapping.1.Ebs.DeleteOnTermination": "true"})
+    instance_id = launched.findtext(".//e:instancesSet/e:item/e:instanceId", namespaces=NS)
+    try:
+        _wait_running(call, instance_id)
+        volume_id = None
+        for _ in range(60):
+            found = call(Action="DescribeInstances", **{"InstanceId.1": instance_id})
+            volume_id = found.findtext(".//e:blockDeviceMapping/e:item/e:ebs/e:volumeId", namespaces=NS)
+            if volume_id:
+                break
+            time.sleep(1)
+        assert volume_id, "the volume never showed up"
+        with openstack.HTTP.recording() as log:
+            found = call(Action="DescribeVolumes", **{"VolumeId.1": volume_id})
+        assert [e.text for e in found.findall(".//e:volumeSet/e:item/e:volumeId", NS)] == [volume_id]
+        assert found.findtext(".//e:deleteOnTermination", namespaces=NS) == "true"
+        calls = _paths(log)
+        assert not [c for c in calls if "/volumes/detail" in c or "/servers/detail" in c], calls
+        assert len(calls) == 2, calls   # the volume, and its server (for DeleteOnTermination)
+        with openstack.HTTP.recording() as log:
+            call(Action="DescribeInstances", **{"InstanceId.1": instance_id})
+        calls = _paths(log)
+        assert not [c for c in calls if "/volumes/detail" in c or "/servers/detail" in c], calls
+    finally:
+        call(Action="TerminateInstances", **{"InstanceId.1": instance_id})
