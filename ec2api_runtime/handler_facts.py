@@ -38,6 +38,7 @@ PARAMS_PACKAGES = ("handlers", "ec2api_runtime")
 _KEY_METHODS = {"get", "pop", "setdefault"}
 _FILTER_ENGINE = "ec2api_runtime.filters"
 _PAGING = {("ec2api_runtime.pagination", "page"), ("ec2api_runtime.pagination", "paginate")}
+_DESCRIBE_RUN = ("ec2api_runtime.describe", "run")
 TAG_FILTERS = ("tag:<key>", "tag-key", "tag-value")
 
 
@@ -271,6 +272,10 @@ class _Walker:
         name = getattr(target_def, "name", "")
         if target_mod.name == _FILTER_ENGINE and name in ("apply_filters", "check_filters"):
             self._filters(mod, node, name)
+        if (target_mod.name, name) == _DESCRIBE_RUN and len(node.args) > 2:
+            # The pipeline's own code serves every operation; what it does for this one is the spec's.
+            self._describe_spec(mod, node.args[2], budget)
+            return
         if (target_mod.name, name) in _PAGING:
             self.pages = True
         self.keys.update(_constant_keys(target_def, node))
@@ -321,6 +326,45 @@ class _Walker:
                 if arg in names:
                     out[inner.name] = names.index(arg)
         return out
+
+    def _describe_spec(self, mod: _Module, spec: ast.expr, budget: int) -> None:
+        """``describe.run(ctx, params, SPEC)``: the spec (a module constant ``Describe(...)``) names
+        the requested-id parameters, the filters, and the functions that fetch and shape items."""
+        calls = [c for value in (mod.constants.get(spec.id, []) if isinstance(spec, ast.Name) else [spec])
+                 for c in ast.walk(value) if isinstance(c, ast.Call)]
+        for call in calls:
+            callee = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
+            if callee == "Requested" and call.args and _str(call.args[0]):
+                self.reads.add(call.args[0].value)  # type: ignore[attr-defined]
+                self.optional.add(call.args[0].value)  # type: ignore[attr-defined]
+            if callee != "Describe":
+                continue
+            kw = {k.arg: k.value for k in call.keywords}
+            from generated.ec2.metadata import PAGINATORS   # data, not handler code
+
+            if self.operation in PAGINATORS:
+                self.pages = True
+                self.reads.update(("MaxResults", "NextToken"))
+                self.optional.update(("MaxResults", "NextToken"))
+                self.keys.update(PAGINATORS[self.operation]["result_key"])
+                self.keys.add(PAGINATORS[self.operation]["output_token"])
+            if _str(kw.get("result_key")):
+                self.keys.add(kw["result_key"].value)  # type: ignore[attr-defined]
+            if "filters" in kw:
+                self.filters.update(_names_of(mod, kw["filters"]))
+                if "Filters" not in self.reads:
+                    self.reads.add("Filters")
+                    self.optional.add("Filters")
+            tags = kw.get("tags")
+            if not (isinstance(tags, ast.Constant) and tags.value is False):
+                self.filters.update(TAG_FILTERS)
+            for role in ("fetch", "extra", "prepare", "sort_key"):
+                target = self.project.resolve(mod, kw[role]) if role in kw else None
+                if target is not None:
+                    names = _param_names(target[1]) if isinstance(target[1], ast.FunctionDef) else []
+                    self._enter(target, frozenset({"params"} & set(names)), budget)
+                elif role in kw:
+                    self.visit(mod, kw[role], frozenset(), budget)   # a lambda: its keys
 
     def _filters(self, mod: _Module, call: ast.Call, name: str) -> None:
         op = _str(call.args[0]) if call.args else None

@@ -14,10 +14,10 @@ from typing import Any
 
 from openstack import exceptions as sdk_exc
 
+from ec2api_runtime import describe
 from ec2api_runtime.db import ids, tags
 from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error
-from ec2api_runtime.filters import apply_filters, only_requested
 from ec2api_runtime.tagging import tags_from_specs
 from ec2api_runtime.timeutil import parse_os_time
 from handlers._keys import NewKey, fingerprint_public, key_type_of, parse_public_key
@@ -111,9 +111,8 @@ def _key_pair_not_found(missing: list[str]) -> EC2Error:
     return EC2Error("InvalidKeyPair.NotFound", f"The key pair '{missing[0]}' does not exist")
 
 
-@handler("DescribeKeyPairs")
-def describe_key_pairs(ctx: Any, params: dict) -> dict:
-    """Key pairs of the caller, by name, id and filter (one Nova call, one query per table)."""
+def _fetch(ctx: Any, wanted: dict[str, list[str]]) -> list[dict]:
+    """The EC2 views of the caller's key pairs (one Nova listing: Nova has no get-many)."""
     keypairs = [kp for kp in ctx.os.compute.keypairs()]
     names = [kp.name for kp in keypairs]
     with ctx.session() as s:
@@ -133,28 +132,41 @@ def describe_key_pairs(ctx: Any, params: dict) -> dict:
             "KeyFingerprint": fingerprint,
             "KeyType": key_type_of(public_key),
             "Tags": tags_of.get(key_id, []),
+            "PublicKey": public_key,
         }
         created = parse_os_time((data_of.get(key_id) or {}).get("create_time"))
         if created:
             item["CreateTime"] = created
-        if params.get("IncludePublicKey"):
-            item["PublicKey"] = public_key
         items.append(item)
+    return items
 
-    wanted_names = params.get("KeyNames")
-    wanted_ids = params.get("KeyPairIds")
-    items = only_requested(items, wanted_names, lambda i: i["KeyName"], _key_pair_not_found)
-    ids.require_well_formed(KIND, wanted_ids or [])
-    items = only_requested(items, wanted_ids, lambda i: i["KeyPairId"], _key_pair_not_found)
-    items = apply_filters("DescribeKeyPairs", params.get("Filters"), items, {
+
+def _public_keys_if_asked(ctx: Any, params: dict, items: list[dict]) -> list[dict]:
+    if not params.get("IncludePublicKey"):
+        for i in items:
+            del i["PublicKey"]
+    return items
+
+
+DESCRIBE = describe.Describe(
+    result_key="KeyPairs",
+    fetch=_fetch,
+    sort_key=lambda i: i["KeyName"],
+    requested=(describe.Requested("KeyNames", lambda i: i["KeyName"], _key_pair_not_found),
+               describe.Requested("KeyPairIds", lambda i: i["KeyPairId"], _key_pair_not_found, kind=KIND)),
+    filters={
         "key-pair-id": lambda i: i["KeyPairId"],
         "fingerprint": lambda i: i["KeyFingerprint"],
         "key-name": lambda i: i["KeyName"],
-    }, tags_of=lambda i: i["Tags"])
-    for i in items:
-        if not i["Tags"]:
-            del i["Tags"]
-    return {"KeyPairs": sorted(items, key=lambda i: i["KeyName"])}
+    },
+    extra=_public_keys_if_asked,
+)
+
+
+@handler("DescribeKeyPairs")
+def describe_key_pairs(ctx: Any, params: dict) -> dict:
+    """Key pairs of the caller, by name, id and filter (one Nova call, one query per table)."""
+    return describe.run(ctx, params, DESCRIBE)
 
 
 def _record_create_times(ctx: Any, id_of: dict[str, str], data_of: dict[str, dict]) -> None:

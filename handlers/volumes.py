@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ec2api_runtime import pagination, parallel
+from ec2api_runtime import describe, parallel
 from ec2api_runtime.db import ids, tags
 from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error
-from ec2api_runtime.filters import apply_filters, only_requested
 from ec2api_runtime.timeutil import parse_os_time
 from handlers import _bulk as bulk
 
@@ -38,15 +37,10 @@ def _volume_type(volume: Any) -> str:
     return name if name in EC2_TYPES else "gp3"
 
 
-@handler("DescribeVolumes", not_found="InvalidVolume.NotFound")
-def describe_volumes(ctx: Any, params: dict) -> dict:
-    """The caller's Cinder volumes, by id and filter, paged by volume id."""
-    wanted = params.get("VolumeIds") or []
-    ids.require_well_formed(KIND, wanted)
-    if wanted and params.get("MaxResults") is not None:
-        raise EC2Error("InvalidParameterCombination",
-                       "The parameter volumeSet cannot be used with the parameter maxResults")
-    volumes = _volumes(ctx, wanted)
+def _fetch(ctx: Any, wanted: dict[str, list[str]]) -> list[dict]:
+    """The EC2 views of the caller's volumes, or of the requested ones only."""
+    requested = wanted["VolumeIds"]
+    volumes = _volumes(ctx, requested)
     server_ids = {a.get("server_id") for v in volumes for a in v.attachments or [] if a.get("server_id")}
     snapshot_ids = {v.snapshot_id for v in volumes if v.snapshot_id}
     with ctx.session() as s:
@@ -54,7 +48,7 @@ def describe_volumes(ctx: Any, params: dict) -> dict:
         instance_ids = ids.ec2_ids(s, ctx.project_id, "i", server_ids)
         snap_ids = ids.ec2_ids(s, ctx.project_id, "snap", snapshot_ids)
         tags_of = tags.tags_for(s, ctx.project_id, vol_ids.values())
-    delete_on_termination = _delete_on_termination(ctx, server_ids if wanted else None) if server_ids else {}
+    delete_on_termination = _delete_on_termination(ctx, server_ids if requested else None) if server_ids else {}
     items = []
     for v in volumes:
         volume_id = vol_ids[v.id]
@@ -71,24 +65,35 @@ def describe_volumes(ctx: Any, params: dict) -> dict:
                 del a["AttachTime"]
         item = {
             "VolumeId": volume_id, "Size": int(v.size or 0), "AvailabilityZone": v.availability_zone or "",
-            "State": volume_state(v.status), "CreateTime": parse_os_time(v.created_at),
-            "Attachments": attachments, "VolumeType": _volume_type(v), "Encrypted": bool(v.is_encrypted),
-            "MultiAttachEnabled": bool(v.is_multiattach), "Tags": tags_of.get(volume_id, []),
+            "State": volume_state(v.status), "Attachments": attachments, "VolumeType": _volume_type(v),
+            "Encrypted": bool(v.is_encrypted), "MultiAttachEnabled": bool(v.is_multiattach),
+            "Tags": tags_of.get(volume_id, []),
             "SnapshotId": snap_ids.get(v.snapshot_id, "") if v.snapshot_id else "",
         }
+        created = parse_os_time(v.created_at)
+        if created is not None:
+            item["CreateTime"] = created
         if item["VolumeType"] == "gp3":
             item.update(Iops=3000, Throughput=125)
         items.append(item)
-    items = only_requested(items, wanted, lambda i: i["VolumeId"], lambda missing: EC2Error(
-        "InvalidVolume.NotFound", f"The volume '{missing[0]}' does not exist."))
-    items = apply_filters("DescribeVolumes", params.get("Filters"), items, {
+    return items
+
+
+DESCRIBE = describe.Describe(
+    result_key="Volumes",
+    fetch=_fetch,
+    sort_key=lambda i: i["VolumeId"],
+    requested=(describe.Requested("VolumeIds", lambda i: i["VolumeId"], lambda missing: EC2Error(
+        "InvalidVolume.NotFound", f"The volume '{missing[0]}' does not exist."), kind=KIND,
+        with_max_results="volumeSet"),),
+    filters={
         "attachment.attach-time": lambda i: [a.get("AttachTime") for a in i["Attachments"]],
         "attachment.delete-on-termination": lambda i: [a["DeleteOnTermination"] for a in i["Attachments"]],
         "attachment.device": lambda i: [a["Device"] for a in i["Attachments"]],
         "attachment.instance-id": lambda i: [a["InstanceId"] for a in i["Attachments"]],
         "attachment.status": lambda i: [a["State"] for a in i["Attachments"]],
         "availability-zone": lambda i: i["AvailabilityZone"],
-        "create-time": lambda i: i["CreateTime"],
+        "create-time": lambda i: i.get("CreateTime"),
         "encrypted": lambda i: i["Encrypted"],
         "multi-attach-enabled": lambda i: i["MultiAttachEnabled"],
         "size": lambda i: i["Size"],
@@ -96,15 +101,14 @@ def describe_volumes(ctx: Any, params: dict) -> dict:
         "status": lambda i: i["State"],
         "volume-id": lambda i: i["VolumeId"],
         "volume-type": lambda i: i["VolumeType"],
-    }, tags_of=lambda i: i["Tags"])
-    result = pagination.page(ctx, params, "DescribeVolumes", "Volumes", items,
-                             key=lambda i: i["VolumeId"])
-    for i in result["Volumes"]:
-        if not i["Tags"]:
-            del i["Tags"]
-        if i["CreateTime"] is None:
-            del i["CreateTime"]
-    return result
+    },
+)
+
+
+@handler("DescribeVolumes", not_found="InvalidVolume.NotFound")
+def describe_volumes(ctx: Any, params: dict) -> dict:
+    """The caller's Cinder volumes, by id and filter, paged by volume id."""
+    return describe.run(ctx, params, DESCRIBE)
 
 
 def _volumes(ctx: Any, wanted: list[str]) -> list[Any]:

@@ -96,6 +96,57 @@ def _time_ec2api(url: str, headers: dict[str, str], expect: int) -> tuple[float,
     return statistics.median(totals), statistics.median(cpu), statistics.median(calls)
 
 
+# What Terraform sends to refresh one aws_instance (besides DescribeTags, which is database only).
+REFRESH = ["Action=DescribeInstances&Version=2016-11-15&InstanceId.1={i}",
+           *[f"Action=DescribeInstanceAttribute&Version=2016-11-15&InstanceId={{i}}&Attribute={a}"
+             for a in ("disableApiTermination", "instanceInitiatedShutdownBehavior", "userData", "disableApiStop")],
+           "Action=DescribeVolumes&Version=2016-11-15&Filter.1.Name=attachment.instance-id&Filter.1.Value.1={i}",
+           "Action=DescribeImages&Version=2016-11-15&ImageId.1={ami}"]
+
+
+def _refresh(url: str, info: dict, instance_id: str, image_id: str) -> tuple[float, float]:
+    """(ms, OpenStack calls) of one Terraform-style refresh of ``instance_id``."""
+    creds = info["ec2_credentials"][PROJECT]
+    bodies = [b.format(i=instance_id, ami=image_id) for b in REFRESH]
+    signed = [servers.signed(url, b, creds["access"], creds["secret"], info["region"]) for b in bodies]
+    calls_before = servers.metric(url, "ec2api_openstack_calls_total")
+    start = time.perf_counter()
+    for body, headers in zip(bodies, signed, strict=True):
+        resp = requests.post(url + "/", data=body, headers=headers, timeout=300)
+        assert resp.status_code == 200, resp.text[:500]
+    elapsed = (time.perf_counter() - start) * 1000
+    return elapsed, servers.metric(url, "ec2api_openstack_calls_total") - calls_before
+
+
+_ONE_INSTANCE_REFRESH: list[float] = []
+
+
+def _refresh_rows(url: str, info: dict, instance_ids: list[str], image_id: str, size: int,
+                  listing_ms: float, nova_ms: float) -> list[dict]:
+    """One instance's refresh at this size (vs at the smallest size), and all ``size`` of them (vs
+    the full-listing path they replaced: a DescribeInstances listing of the project per
+    DescribeInstances and a Nova listing per DescribeInstanceAttribute)."""
+    _refresh(url, info, instance_ids[0], image_id)   # warm
+    runs = [_refresh(url, info, instance_ids[0], image_id) for _ in range(REPEAT)]
+    one = statistics.median(ms for ms, _ in runs)
+    calls = statistics.median(c for _, c in runs)
+    _ONE_INSTANCE_REFRESH.append(one)
+    base = _ONE_INSTANCE_REFRESH[0]
+    rows = [result(f"refresh of one instance (7 calls), {size} instances", one, baseline_ms=base,
+                   target="<= 1.5x at 1 instance", passed=one <= 1.5 * base,
+                   note=f"{calls:g} OpenStack calls")]
+    start = time.perf_counter()
+    for instance_id in instance_ids[:size]:
+        _refresh(url, info, instance_id, image_id)
+    whole = (time.perf_counter() - start) * 1000
+    before = size * (listing_ms + 4 * nova_ms)   # what the same calls cost on the listing path
+    rows.append(result(f"refresh of all {size} instances", whole, baseline_ms=before,
+                       target="<= 1/20 of the listing path", passed=whole <= before / 20,
+                       note=f"listing path: {size} x ({listing_ms:.0f} ms DescribeInstances + 4 x {nova_ms:.0f} "
+                            "ms Nova listing), from this run's timings"))
+    return rows
+
+
 def _nova_listing_ms(info: dict) -> float:
     """Median ms of the one listing no Nova-backed DescribeInstances can avoid: ``/servers/detail``
     as the same user (its token fetched once, outside the timing)."""
@@ -189,6 +240,7 @@ def _measure(ec2, url: str, moto_url: str, info: dict, launched: set[str]) -> li
                            target="< moto's time", passed=cpu < theirs))
         print(f"  {size}: ec2api {ours:.1f} ms (CPU {cpu:.1f} ms, {calls:g} OpenStack calls), moto {theirs:.1f} ms",
               flush=True)
+        rows += _refresh_rows(url, info, sorted(launched), image_id, size, ours, nova)
     if not calls_per_request:
         return rows
     flat = len(set(calls_per_request.values())) == 1

@@ -1,0 +1,97 @@
+"""One Describe pipeline: a frozen spec per resource kind, and ``run`` that does the steps.
+
+Every Describe does the same things in the same order, and here they are done once:
+
+1. the requested ids (or names) are checked for their form (``Invalid<Kind>ID.Malformed``), and
+   the parameter combinations AWS refuses are refused (ids together with ``MaxResults``);
+2. the filters are checked against the model's documented names before any I/O (a filter is never
+   silently ignored; an unknown or unimplemented one is ``InvalidParameterValue``);
+3. ``fetch(ctx, wanted)`` returns the items as EC2 views: the requested ones only when ids were
+   given (cost follows the result), else the project's;
+4. a requested id that matched nothing fails the call (``*.NotFound``), as on AWS;
+5. the filters are applied; the result is sorted and paged when the model pages the operation
+   (its result key and ``MaxResults`` bounds come from the generated paginator metadata);
+6. empty ``Tags`` are dropped from every item, as EC2 omits them.
+
+The operation's name comes from the request context. A spec is data; ``run`` is the one function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ec2api_runtime import pagination
+from ec2api_runtime.db import ids
+from ec2api_runtime.errors import EC2Error
+from ec2api_runtime.filters import TAG_FILTERS, apply_filters, check_filters, only_requested
+from generated.ec2.metadata import PAGINATORS
+
+Item = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Requested:
+    """A parameter naming items (``VolumeIds``, ``KeyNames``): which field of an item it matches,
+    the id kind whose form it must have (None: names, any form), and the error for a missing one."""
+
+    param: str
+    key: Callable[[Item], str]
+    not_found: Callable[[list[str]], EC2Error]
+    kind: str | None = None
+    # AWS's wording of the set in "The parameter <set> cannot be used with the parameter maxResults".
+    with_max_results: str | None = None
+
+
+@dataclass(frozen=True)
+class Describe:
+    """How one kind of resource is described."""
+
+    result_key: str
+    fetch: Callable[[Any, dict[str, list[str]]], list[Item]]   # (ctx, {param: requested}) -> items
+    filters: Mapping[str, Callable[[Item], Any]]
+    sort_key: Callable[[Item], Any]
+    requested: Sequence[Requested] = ()
+    tags: bool = True              # items carry "Tags", and tag:<key>/tag-key/tag-value filter on them
+    prepare: Callable[[Any, dict], None] | None = None   # checks of other parameters, before any I/O
+    extra: Callable[[Any, dict, list[Item]], list[Item]] = field(default=lambda ctx, params, items: items)
+
+
+def run(ctx: Any, params: dict, spec: Describe) -> dict:
+    """The Describe result for ``params`` (the steps in the module docstring)."""
+    operation = ctx.operation
+    wanted: dict[str, list[str]] = {}
+    for r in spec.requested:
+        values = list(dict.fromkeys(params.get(r.param) or []))
+        if r.kind is not None:
+            ids.require_well_formed(r.kind, values)
+        if values and r.with_max_results and params.get("MaxResults") is not None:
+            raise EC2Error("InvalidParameterCombination",
+                           f"The parameter {r.with_max_results} cannot be used with the parameter maxResults")
+        wanted[r.param] = values
+    filters = params.get("Filters") or []
+    implemented = [*spec.filters, *(TAG_FILTERS if spec.tags else ())]
+    if filters:
+        check_filters(operation, filters, implemented)
+    if spec.prepare is not None:
+        spec.prepare(ctx, params)
+    items = spec.fetch(ctx, wanted)
+    for r in spec.requested:
+        items = only_requested(items, wanted[r.param], r.key, r.not_found)
+    items = spec.extra(ctx, params, items)
+    items = apply_filters(operation, filters, items, spec.filters,
+                          tags_of=_tags_of if spec.tags else None)
+    paginator = PAGINATORS.get(operation)
+    if paginator is not None:
+        result = pagination.page(ctx, params, operation, paginator["result_key"][0], items, key=spec.sort_key)
+    else:
+        result = {spec.result_key: sorted(items, key=spec.sort_key)}
+    for item in result[paginator["result_key"][0] if paginator else spec.result_key]:
+        if spec.tags and not item.get("Tags"):
+            item.pop("Tags", None)
+    return result
+
+
+def _tags_of(item: Item) -> list[dict]:
+    return item.get("Tags") or []
