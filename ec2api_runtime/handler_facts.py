@@ -340,7 +340,7 @@ class _Walker:
             if callee != "Describe":
                 continue
             kw = {k.arg: k.value for k in call.keywords}
-            from generated.ec2.metadata import PAGINATORS   # data, not handler code
+            from generated.ec2.metadata import PAGINATORS  # data, not handler code
 
             if self.operation in PAGINATORS:
                 self.pages = True
