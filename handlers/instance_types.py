@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from ec2api_runtime import pagination
+from ec2api_runtime import describe, pagination
 from ec2api_runtime.db import ids
 from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error
@@ -208,20 +208,25 @@ def _unknown_types(names: Iterable[str]) -> EC2Error:
     return EC2Error("InvalidInstanceType", f"The following supplied instance types do not exist: [{listed}]")
 
 
+def _fetch_types(ctx: Any, wanted: dict[str, list[str]]) -> list[dict]:
+    """Every EC2 instance type this cloud offers (one Nova call: flavors are few)."""
+    return [type_info(name, f.vcpus, f.ram, getattr(f, "ephemeral", 0) or 0) for name, f in ec2_flavors(ctx).items()]
+
+
+DESCRIBE_TYPES = describe.Describe(
+    result_key="InstanceTypes",
+    fetch=_fetch_types,
+    sort_key=lambda i: i["InstanceType"],
+    requested=(describe.Requested("InstanceTypes", lambda i: i["InstanceType"], _unknown_types),),
+    filters=_FILTERS,
+    tags=False,
+)
+
+
 @handler("DescribeInstanceTypes")
 def describe_instance_types(ctx: Any, params: dict) -> dict:
     """The EC2 instance types this cloud offers (one Nova call)."""
-    flavors = ec2_flavors(ctx)
-    wanted = params.get("InstanceTypes") or []
-    missing = [t for t in dict.fromkeys(wanted) if t not in flavors]
-    if missing:
-        raise _unknown_types(missing)
-    items = [type_info(name, f.vcpus, f.ram, getattr(f, "ephemeral", 0) or 0)
-             for name, f in flavors.items() if not wanted or name in wanted]
-    items = apply_filters("DescribeInstanceTypes", params.get("Filters"), items, _FILTERS)
-    result = pagination.page(ctx, params, "DescribeInstanceTypes", "InstanceTypes", items,
-                             key=lambda i: i["InstanceType"])
-    return result
+    return describe.run(ctx, params, DESCRIBE_TYPES)
 
 
 @handler("DescribeInstanceTypeOfferings")
