@@ -6,7 +6,7 @@ Every Describe does the same things in the same order, and here they are done on
    the parameter combinations AWS refuses are refused (ids together with ``MaxResults``);
 2. the filters are checked against the model's documented names before any I/O (a filter is never
    silently ignored; an unknown or unimplemented one is ``InvalidParameterValue``);
-3. ``fetch(ctx, wanted)`` returns the items as EC2 views: the requested ones only when ids were
+3. ``fetch(ctx, params, wanted)`` returns the items as EC2 views: the requested ones only when ids were
    given (cost follows the result), else the project's;
 4. a requested id that matched nothing fails the call (``*.NotFound``), as on AWS;
 5. the filters are applied; the result is sorted and paged when the model pages the operation
@@ -42,6 +42,9 @@ class Requested:
     kind: str | None = None
     # AWS's wording of the set in "The parameter <set> cannot be used with the parameter maxResults".
     with_max_results: str | None = None
+    # Ids of items deleted a moment ago (a deregistered image): asked for, they match nothing and
+    # are no error, for a while, as on AWS.
+    gone: Callable[[Any, list[str]], set[str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,7 @@ class Describe:
     """How one kind of resource is described."""
 
     result_key: str
-    fetch: Callable[[Any, dict[str, list[str]]], list[Item]]   # (ctx, {param: requested}) -> items
+    fetch: Callable[[Any, dict, dict[str, list[str]]], list[Item]]   # (ctx, params, {param: requested})
     filters: Mapping[str, Callable[[Item], Any]]
     sort_key: Callable[[Item], Any]
     requested: Sequence[Requested] = ()
@@ -76,7 +79,13 @@ def run(ctx: Any, params: dict, spec: Describe) -> dict:
         check_filters(operation, filters, implemented)
     if spec.prepare is not None:
         spec.prepare(ctx, params)
-    items = spec.fetch(ctx, wanted)
+    nothing_left = False
+    for r in spec.requested:
+        if r.gone is not None and wanted[r.param]:
+            gone = r.gone(ctx, wanted[r.param])
+            wanted[r.param] = [w for w in wanted[r.param] if w not in gone]
+            nothing_left = nothing_left or not wanted[r.param]   # every id asked for is gone
+    items = [] if nothing_left else spec.fetch(ctx, params, wanted)
     for r in spec.requested:
         items = only_requested(items, wanted[r.param], r.key, r.not_found)
     items = spec.extra(ctx, params, items)

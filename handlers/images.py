@@ -59,12 +59,11 @@ from urllib.parse import urlencode, urlparse
 
 from openstack import exceptions as sdk_exc
 
-from ec2api_runtime import pagination, parallel
+from ec2api_runtime import describe, parallel
 from ec2api_runtime.codec import ts_iso8601
 from ec2api_runtime.db import accounts, ids, tags
 from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error
-from ec2api_runtime.filters import apply_filters, only_requested
 from ec2api_runtime.tagging import tags_from_specs
 from ec2api_runtime.timeutil import parse_os_time
 from handlers import _bulk as bulk
@@ -418,47 +417,64 @@ def _launch_records(ctx: Any, image_ids_: Iterable[str]) -> dict[str, set[str]]:
     return {k: set(v.get("launch_accounts") or []) for k, v in data.items()}
 
 
-@handler("DescribeImages", not_found=NOT_FOUND)
-def describe_images(ctx: Any, params: dict) -> dict:
-    """Images the caller may launch, by id, owner, launch permission and filter."""
-    wanted = list(dict.fromkeys(params.get("ImageIds") or []))
-    ids.require_well_formed(KIND, wanted)
+def _fetch(ctx: Any, params: dict, wanted: dict[str, list[str]]) -> list[dict]:
+    """The images the caller may see, narrowed in Glance by id and owner where the request does."""
+    requested = wanted["ImageIds"]
     owners = params.get("Owners") or []
     owner_projects = _owner_projects(ctx, owners) if owners else None
     if owner_projects is not None and not owner_projects:
-        images: list[dict] = []
-    else:
-        glance_ids = None
-        if wanted:
-            with ctx.session() as s:
-                known = ids.os_ids(s, SCOPE, wanted)
-                gone = _recently_deregistered(ctx, s, wanted)
-            missing = [w for w in wanted if w not in known]
-            if missing:
-                raise _not_found(missing[0])
-            wanted = [w for w in wanted if w not in gone]
-            glance_ids = [known[w] for w in wanted]
-        owner = next(iter(owner_projects)) if owner_projects and len(owner_projects) == 1 else None
-        images = visible_images(ctx, glance_ids, owner)
-        if glance_ids is not None:      # Glance filtered by id already; this keeps it exact
-            wanted_glance = set(glance_ids)
-            images = [i for i in images if i["id"] in wanted_glance]
-        if owner_projects:
-            images = [i for i in images if i.get("owner") in owner_projects]
+        return []
+    glance_ids = None
+    if requested:
+        with ctx.session() as s:
+            known = ids.os_ids(s, SCOPE, requested)
+        glance_ids = [known[w] for w in requested if w in known]
+        if not glance_ids:
+            return []
+    owner = next(iter(owner_projects)) if owner_projects and len(owner_projects) == 1 else None
+    images = visible_images(ctx, glance_ids, owner)
+    if glance_ids is not None:      # Glance filtered by id already; this keeps it exact
+        wanted_glance = set(glance_ids)
+        images = [i for i in images if i["id"] in wanted_glance]
+    if owner_projects:
+        images = [i for i in images if i.get("owner") in owner_projects]
     if not params.get("IncludeDisabled"):
         images = [i for i in images if i.get("status") != "deactivated"]
     items = _present(ctx, images)
-    items = only_requested(items, wanted, lambda i: i["ImageId"], lambda missing: _not_found(missing[0]))
-    executable = params.get("ExecutableUsers") or []
-    if executable:
-        items = _executable_by(ctx, items, images, executable)
-    items = apply_filters("DescribeImages", params.get("Filters"), items, _FILTERS, tags_of=lambda i: i["Tags"])
-    result = pagination.page(ctx, params, "DescribeImages", "Images", items,
-                             key=lambda i: i["ImageId"])
-    for i in result["Images"]:
-        if not i["Tags"]:
-            del i["Tags"]
-    return result
+    for item, image in zip(items, images, strict=True):
+        item["_glance"] = image   # for ExecutableUsers, taken out again in _executable
+    return items
+
+
+def _executable(ctx: Any, params: dict, items: list[dict]) -> list[dict]:
+    users = params.get("ExecutableUsers") or []
+    if users:
+        items = _executable_by(ctx, items, users)
+    for i in items:
+        del i["_glance"]
+    return items
+
+
+def _gone(ctx: Any, image_ids_: list[str]) -> set[str]:
+    with ctx.session() as s:
+        return _recently_deregistered(ctx, s, image_ids_)
+
+
+DESCRIBE = describe.Describe(
+    result_key="Images",
+    fetch=_fetch,
+    sort_key=lambda i: i["ImageId"],
+    requested=(describe.Requested("ImageIds", lambda i: i["ImageId"], lambda missing: _not_found(missing[0]),
+                                  kind=KIND, gone=_gone),),
+    filters=_FILTERS,
+    extra=_executable,
+)
+
+
+@handler("DescribeImages", not_found=NOT_FOUND)
+def describe_images(ctx: Any, params: dict) -> dict:
+    """Images the caller may launch, by id, owner, launch permission and filter."""
+    return describe.run(ctx, params, DESCRIBE)
 
 
 def _recently_deregistered(ctx: Any, s: Any, image_ids_: list[str]) -> set[str]:
@@ -472,10 +488,10 @@ def _recently_deregistered(ctx: Any, s: Any, image_ids_: list[str]) -> set[str]:
     return out
 
 
-def _executable_by(ctx: Any, items: list[dict], images: list[dict], users: list[str]) -> list[dict]:
+def _executable_by(ctx: Any, items: list[dict], users: list[str]) -> list[dict]:
     """``ExecutableUsers``: ``all`` = public; ``self`` (or the caller's account) = shared with the
     caller; another account = the caller's images granted to it (ec2api's launch record)."""
-    glance = {i["ImageId"]: g for i, g in zip(items, images, strict=True)}
+    glance = {i["ImageId"]: i["_glance"] for i in items}
     keep: set[str] = set()
     others = []
     for u in users:

@@ -208,7 +208,7 @@ def _unknown_types(names: Iterable[str]) -> EC2Error:
     return EC2Error("InvalidInstanceType", f"The following supplied instance types do not exist: [{listed}]")
 
 
-def _fetch_types(ctx: Any, wanted: dict[str, list[str]]) -> list[dict]:
+def _fetch_types(ctx: Any, params: dict, wanted: dict[str, list[str]]) -> list[dict]:
     """Every EC2 instance type this cloud offers (one Nova call: flavors are few)."""
     return [type_info(name, f.vcpus, f.ram, getattr(f, "ephemeral", 0) or 0) for name, f in ec2_flavors(ctx).items()]
 

@@ -731,12 +731,26 @@ def _one_instance(ctx: Any, instance_id: str) -> tuple[Any, dict, dict]:
     return srv, view.describe(srv, lookups), lookups.data.get(instance_id, {})
 
 
+# Attributes answered from ec2api's own record of the instance (or constant): no Neutron lookups.
+_STORED_ATTRIBUTES = frozenset({"userData", "disableApiTermination", "disableApiStop",
+                                "instanceInitiatedShutdownBehavior", "kernel", "ramdisk", "productCodes",
+                                "ebsOptimized", "sriovNetSupport", "enaSupport", "enclaveOptions"})
+
+
 @handler("DescribeInstanceAttribute", not_found="InvalidInstanceID.NotFound")
 def describe_instance_attribute(ctx: Any, params: dict) -> dict:
     """One attribute of an instance, as AWS names them (instanceType, userData, groupSet, ...)."""
     attribute = params["Attribute"]
     instance_id = params["InstanceId"]
-    srv, instance, data = _one_instance(ctx, instance_id)
+    if attribute in _STORED_ATTRIBUTES:
+        # Kept by ec2api, not by OpenStack: one GET confirms the instance exists, no view is built
+        # (Terraform reads four of these per instance on every refresh).
+        wanted = _resolve(ctx, [instance_id])
+        if instance_id not in _live_servers(ctx, wanted):
+            raise EC2Error("InvalidInstanceID.NotFound", f"The instance ID '{instance_id}' does not exist")
+        instance, data = {}, _data(ctx, [instance_id]).get(instance_id, {})
+    else:
+        _, instance, data = _one_instance(ctx, instance_id)
     out: dict[str, Any] = {"InstanceId": instance_id}
     value = {
         "instanceType": lambda: {"InstanceType": {"Value": instance["InstanceType"]}},

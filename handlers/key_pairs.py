@@ -111,7 +111,7 @@ def _key_pair_not_found(missing: list[str]) -> EC2Error:
     return EC2Error("InvalidKeyPair.NotFound", f"The key pair '{missing[0]}' does not exist")
 
 
-def _fetch(ctx: Any, wanted: dict[str, list[str]]) -> list[dict]:
+def _fetch(ctx: Any, params: dict, wanted: dict[str, list[str]]) -> list[dict]:
     """The EC2 views of the caller's key pairs (one Nova listing: Nova has no get-many)."""
     keypairs = [kp for kp in ctx.os.compute.keypairs()]
     names = [kp.name for kp in keypairs]

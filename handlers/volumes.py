@@ -18,6 +18,7 @@ from ec2api_runtime.timeutil import parse_os_time
 from handlers import _bulk as bulk
 
 KIND = "vol"
+BY_ID_LIMIT = 20   # up to this many servers are fetched one GET each (in parallel) rather than listed
 EC2_TYPES = {"standard", "io1", "io2", "gp2", "sc1", "st1", "gp3"}
 _STATES = {"creating": "creating", "available": "available", "reserved": "available", "attaching": "in-use",
            "detaching": "in-use", "in-use": "in-use", "maintenance": "in-use", "deleting": "deleting",
@@ -37,7 +38,7 @@ def _volume_type(volume: Any) -> str:
     return name if name in EC2_TYPES else "gp3"
 
 
-def _fetch(ctx: Any, wanted: dict[str, list[str]]) -> list[dict]:
+def _fetch(ctx: Any, params: dict, wanted: dict[str, list[str]]) -> list[dict]:
     """The EC2 views of the caller's volumes, or of the requested ones only."""
     requested = wanted["VolumeIds"]
     volumes = _volumes(ctx, requested)
@@ -48,7 +49,10 @@ def _fetch(ctx: Any, wanted: dict[str, list[str]]) -> list[dict]:
         instance_ids = ids.ec2_ids(s, ctx.project_id, "i", server_ids)
         snap_ids = ids.ec2_ids(s, ctx.project_id, "snap", snapshot_ids)
         tags_of = tags.tags_for(s, ctx.project_id, vol_ids.values())
-    delete_on_termination = _delete_on_termination(ctx, server_ids if requested else None) if server_ids else {}
+    # The attached servers by id when they are few (a Describe by id, or a filter that found a
+    # few), else the project's servers in one listing.
+    by_id = len(server_ids) <= BY_ID_LIMIT
+    delete_on_termination = _delete_on_termination(ctx, server_ids if by_id else None) if server_ids else {}
     items = []
     for v in volumes:
         volume_id = vol_ids[v.id]

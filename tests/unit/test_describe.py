@@ -14,7 +14,7 @@ VOLUMES = [{"VolumeId": f"vol-{n:017x}", "Size": n, "Tags": [{"Key": "n", "Value
 
 
 def _spec(fetched: list) -> describe.Describe:
-    def fetch(ctx, wanted):
+    def fetch(ctx, params, wanted):
         fetched.append(wanted)
         return [dict(v, Tags=list(v["Tags"])) for v in VOLUMES]
 

@@ -65,6 +65,7 @@ def _ctx(db: Database, os: object) -> SimpleNamespace:
         with db.session() as s:
             yield s
     return SimpleNamespace(os=os, project_id=PROJECT, account_id="123456789012", region="RegionOne",
+                           operation="DescribeImages",
                            pagination_secret=b"k" * 32, session=session, config=Config())
 
 
@@ -92,7 +93,8 @@ def test_describe_instance_types_makes_one_nova_call(n: int) -> None:
         calls.append(kwargs)
         return [SimpleNamespace(name=name, vcpus=2, ram=1024, ephemeral=0) for name in [*names, "m1.tiny"]]
 
-    ctx = SimpleNamespace(os=SimpleNamespace(compute=SimpleNamespace(flavors=flavors)), pagination_secret=b"k")
+    ctx = SimpleNamespace(os=SimpleNamespace(compute=SimpleNamespace(flavors=flavors)), pagination_secret=b"k",
+                          operation="DescribeInstanceTypes")
     out = instance_types.describe_instance_types(ctx, {})
     assert sorted(t["InstanceType"] for t in out["InstanceTypes"]) == names   # m1.tiny is no EC2 type
     assert len(calls) == 1
