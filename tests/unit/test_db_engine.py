@@ -4,21 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from ec2api_runtime.db import Database, ids
 from ec2api_runtime.db.types import UTCDateTime
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Database:
-    database = Database(f"sqlite:///{tmp_path / 'e.sqlite'}")
-    database.upgrade()
-    yield database
-    database.dispose()
 
 
 def test_sqlite_pragmas(db: Database) -> None:

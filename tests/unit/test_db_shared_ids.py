@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from ec2api_runtime.db import Database, ids, tags
 from ec2api_runtime.errors import EC2Error
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Database:
-    database = Database(f"sqlite:///{tmp_path / 'state.sqlite'}")
-    database.upgrade()
-    yield database
-    database.dispose()
 
 
 def test_shared_id_is_taggable_by_each_project_separately(db: Database) -> None:

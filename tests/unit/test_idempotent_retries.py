@@ -9,18 +9,16 @@ from types import SimpleNamespace
 import pytest
 
 from ec2api_runtime import idempotent
-from ec2api_runtime.db import Database
 from ec2api_runtime.errors import EC2Error
+from tests.unit.conftest import make_ctx
 
 OP = SimpleNamespace(name="RunInstances", idempotency_token="ClientToken")
 PARAMS = {"ImageId": "ami-1", "MinCount": 1, "MaxCount": 1, "ClientToken": "tok"}
 
 
 @pytest.fixture()
-def ctx(tmp_path):
-    db = Database(f"sqlite:///{tmp_path / 'state.sqlite'}")
-    db.upgrade()
-    return SimpleNamespace(session=db.session, project_id="p1")
+def ctx(db):
+    return make_ctx(db, operation="RunInstances")
 
 
 def _together(n, target):

@@ -3,16 +3,14 @@ however many images or flavors there are (handlers run against a fake cloud and 
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from ec2api_runtime.config import Config
 from ec2api_runtime.db import Database
 from handlers import images, instance_types
+from tests.unit.conftest import make_ctx
 
 PROJECT = "p" * 32
 
@@ -51,22 +49,8 @@ class FakeGlance:
                                image=SimpleNamespace(get_endpoint=lambda: "http://glance.test:9292/v2/"))
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> Database:
-    database = Database(f"sqlite:///{tmp_path / 'state.sqlite'}")
-    database.upgrade()
-    yield database
-    database.dispose()
-
-
 def _ctx(db: Database, os: object) -> SimpleNamespace:
-    @contextmanager
-    def session():
-        with db.session() as s:
-            yield s
-    return SimpleNamespace(os=os, project_id=PROJECT, account_id="123456789012", region="RegionOne",
-                           operation="DescribeImages",
-                           pagination_secret=b"k" * 32, session=session, config=Config())
+    return make_ctx(db, os=os, operation="DescribeImages", project_id=PROJECT)
 
 
 @pytest.mark.parametrize("n", [1, 300])

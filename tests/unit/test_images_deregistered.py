@@ -11,7 +11,7 @@ import pytest
 from ec2api_runtime.db import ids
 from ec2api_runtime.errors import EC2Error
 from handlers import images
-from tests.unit.test_images_cost import FakeGlance, _ctx, db  # noqa: F401  (db is a fixture)
+from tests.unit.test_images_cost import FakeGlance, _ctx
 
 GONE = "00000000-0000-0000-0000-00000000dead"
 
