@@ -9,9 +9,10 @@ Every Describe does the same things in the same order, and here they are done on
 3. ``fetch(ctx, params, wanted)`` returns the items as EC2 views: the requested ones only when ids were
    given (cost follows the result), else the project's;
 4. a requested id that matched nothing fails the call (``*.NotFound``), as on AWS;
-5. the filters are applied; the result is sorted and paged when the model pages the operation
-   (its result key and ``MaxResults`` bounds come from the generated paginator metadata);
-6. empty ``Tags`` are dropped from every item, as EC2 omits them.
+5. the filters are applied, and empty ``Tags`` dropped (EC2 omits them);
+6. the items (or the units they are grouped into, e.g. reservations) are sorted, and paged when the
+   model pages the operation (its result key and ``MaxResults`` bounds come from the generated
+   paginator metadata).
 
 The operation's name comes from the request context. A spec is data; ``run`` is the one function.
 """
@@ -59,6 +60,8 @@ class Describe:
     tags: bool = True              # items carry "Tags", and tag:<key>/tag-key/tag-value filter on them
     prepare: Callable[[Any, dict], None] | None = None   # checks of other parameters, before any I/O
     extra: Callable[[Any, dict, list[Item]], list[Item]] = field(default=lambda ctx, params, items: items)
+    # What is paged when it is not the items themselves (DescribeInstances pages reservations).
+    group: Callable[[Any, list[Item]], list[Item]] | None = None
 
 
 def run(ctx: Any, params: dict, spec: Describe) -> dict:
@@ -91,15 +94,15 @@ def run(ctx: Any, params: dict, spec: Describe) -> dict:
     items = spec.extra(ctx, params, items)
     items = apply_filters(operation, filters, items, spec.filters,
                           tags_of=_tags_of if spec.tags else None)
+    if spec.tags:
+        for item in items:
+            if not item.get("Tags"):
+                item.pop("Tags", None)
+    units = spec.group(ctx, items) if spec.group is not None else items
     paginator = PAGINATORS.get(operation)
     if paginator is not None:
-        result = pagination.page(ctx, params, operation, paginator["result_key"][0], items, key=spec.sort_key)
-    else:
-        result = {spec.result_key: sorted(items, key=spec.sort_key)}
-    for item in result[paginator["result_key"][0] if paginator else spec.result_key]:
-        if spec.tags and not item.get("Tags"):
-            item.pop("Tags", None)
-    return result
+        return pagination.page(ctx, params, operation, paginator["result_key"][0], units, key=spec.sort_key)
+    return {spec.result_key: sorted(units, key=spec.sort_key)}
 
 
 def _tags_of(item: Item) -> list[dict]:

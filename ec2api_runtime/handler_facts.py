@@ -358,7 +358,7 @@ class _Walker:
             tags = kw.get("tags")
             if not (isinstance(tags, ast.Constant) and tags.value is False):
                 self.filters.update(TAG_FILTERS)
-            for role in ("fetch", "extra", "prepare", "sort_key"):
+            for role in ("fetch", "extra", "prepare", "sort_key", "group"):
                 target = self.project.resolve(mod, kw[role]) if role in kw else None
                 if target is not None:
                     names = _param_names(target[1]) if isinstance(target[1], ast.FunctionDef) else []

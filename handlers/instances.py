@@ -21,11 +21,11 @@ import binascii
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ec2api_runtime import networks, pagination, parallel
+from ec2api_runtime import describe, networks, pagination, parallel
 from ec2api_runtime.db import ids, tags
 from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error
-from ec2api_runtime.filters import apply_filters, only_requested
+from ec2api_runtime.filters import apply_filters
 from ec2api_runtime.tagging import tags_from_specs
 from ec2api_runtime.timeutil import parse_os_time
 from handlers import _bulk as bulk
@@ -308,36 +308,42 @@ def _all_instances(ctx: Any, instance_ids: list[str] | None = None) -> list[tupl
     return live + _visible_terminated(ctx, lookups, live_ids)
 
 
+def _fetch(ctx: Any, params: dict, wanted: dict[str, list[str]]) -> list[dict]:
+    """The caller's instances (or the requested ones), each knowing its reservation and owner."""
+    owner = ctx.account_id
+    pairs = _all_instances(ctx, wanted["InstanceIds"])
+    for r, i in pairs:
+        i["_ReservationId"], i["_OwnerId"] = r, owner
+    return [i for _, i in pairs]
+
+
+def _reservations(ctx: Any, instances: list[dict]) -> list[dict]:
+    """Instances grouped into their reservations, which is what DescribeInstances pages."""
+    groups: dict[str, list[dict]] = {}
+    for instance in instances:
+        groups.setdefault(instance.pop("_ReservationId"), []).append(instance)
+        instance.pop("_OwnerId")
+    return [{"ReservationId": r, "OwnerId": ctx.account_id, "Groups": [],
+             "Instances": sorted(members, key=lambda i: (i["AmiLaunchIndex"], i["InstanceId"]))}
+            for r, members in groups.items()]
+
+
+DESCRIBE = describe.Describe(
+    result_key="Reservations",
+    fetch=_fetch,
+    sort_key=lambda r: r["ReservationId"],
+    requested=(describe.Requested("InstanceIds", lambda i: i["InstanceId"], lambda missing: EC2Error(
+        "InvalidInstanceID.NotFound", f"The instance ID '{', '.join(missing)}' does not exist"), kind=KIND,
+        with_max_results="instancesSet"),),
+    filters=_FILTERS,
+    group=_reservations,
+)
+
+
 @handler("DescribeInstances", not_found="InvalidInstanceID.NotFound")
 def describe_instances(ctx: Any, params: dict) -> dict:
     """Reservations of the caller's instances, by id and filter, paged by reservation."""
-    wanted = params.get("InstanceIds") or []
-    ids.require_well_formed(KIND, wanted)
-    if wanted and params.get("MaxResults") is not None:
-        raise EC2Error("InvalidParameterCombination",
-                       "The parameter instancesSet cannot be used with the parameter maxResults")
-    pairs = _all_instances(ctx, wanted)
-    pairs = only_requested(pairs, wanted, lambda pair: pair[1]["InstanceId"], lambda missing: EC2Error(
-        "InvalidInstanceID.NotFound", f"The instance ID '{', '.join(missing)}' does not exist"))
-    owner = ctx.account_id
-    for r, i in pairs:
-        i["_ReservationId"], i["_OwnerId"] = r, owner
-    kept = apply_filters("DescribeInstances", params.get("Filters"), [i for _, i in pairs], _FILTERS,
-                         tags_of=lambda i: i["Tags"])
-    groups: dict[str, list[dict]] = {}
-    for instance in kept:
-        groups.setdefault(instance.pop("_ReservationId"), []).append(instance)
-        instance.pop("_OwnerId")
-    reservations = [{"ReservationId": r, "OwnerId": owner, "Groups": [],
-                     "Instances": sorted(members, key=lambda i: (i["AmiLaunchIndex"], i["InstanceId"]))}
-                    for r, members in groups.items()]
-    result = pagination.page(ctx, params, "DescribeInstances", "Reservations", reservations,
-                             key=lambda r: r["ReservationId"])
-    for r in result["Reservations"]:
-        for i in r["Instances"]:
-            if not i["Tags"]:
-                del i["Tags"]
-    return result
+    return describe.run(ctx, params, DESCRIBE)
 
 
 def _apply_pending_volume_tags(ctx: Any, servers: list[Any], lookups: view.Lookups) -> None:
