@@ -10,6 +10,7 @@ import importlib
 import pkgutil
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from ec2api_runtime import honours
@@ -32,7 +33,7 @@ class Handler:
     honours: frozenset[str] = frozenset()   # top-level input members honoured whatever their value
     partly: Mapping[str, Spec] = field(default_factory=dict)   # members honoured for some values only
 
-    @property
+    @cached_property
     def accepted(self) -> frozenset[str]:
         """Every member a caller may send: the declared ones and those the runtime itself handles."""
         return self.honours | set(self.partly) | runtime_members(self.operation)
