@@ -182,6 +182,7 @@ def generate(model_path: str | Path, out_dir: str | Path, package: str | None = 
     files["__init__.py"] = env.get_template("package_init.py.jinja").render(**common)
     files["metadata.py"] = env.get_template("metadata.py.jinja").render(
         idempotency=idempotency, paginators=_paginators(model, paginators_raw), filters=filters,
+        input_members={op.name: op.member_names for op in model.operations},
         waiters=_waiters(waiters_raw), **common)
     shapes = sorted(model.shapes.values(), key=lambda s: s.name)
     for s in shapes:

@@ -1,8 +1,8 @@
 """The Falcon WSGI application: the EC2 query protocol on ``/``, a health check on ``/healthz``.
 
 Request flow (data flows one way):
-fields (query + form body) -> auth -> Action -> generated parse/validate -> DryRun -> idempotency ->
-handler -> generated serialize.
+fields (query + form body) -> auth -> Action -> generated parse/validate -> members the handler does
+not honour refused -> DryRun -> idempotency -> handler -> generated serialize.
 """
 
 from __future__ import annotations
@@ -121,6 +121,8 @@ class EC2Resource:
         handler = self.service.handlers.get(action)
         if handler is None:
             raise EC2Error("UnsupportedOperation", f"The operation {action} is not supported by this service.")
+        # Before DryRun: a request this cloud would not carry out whole would not have succeeded.
+        handler.refuse_unhonoured(params)
         if params.get("DryRun"):
             raise EC2Error("DryRunOperation", "Request would have succeeded, but DryRun flag is set.", 412)
         ctx = RequestContext(request_id, action, caller, self.service.config, self.service.db)

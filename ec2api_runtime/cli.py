@@ -82,12 +82,18 @@ def db_rotate_secret(name: str, config_path: str | None, cloud_json: str | None)
 
 
 @main.command()
-def coverage() -> None:
+@click.option("--list", "as_list", is_flag=True,
+              help="Each operation per area: its handler, the input members it honours; the ones not implemented.")
+def coverage(as_list: bool) -> None:
     """Implemented operations per area, out of the model's total."""
-    from ec2api_runtime.coverage import report
+    from ec2api_runtime.coverage import listing, report
     from ec2api_runtime.dispatch import load_handlers
 
-    implemented = set(load_handlers())
+    handlers = load_handlers()
+    if as_list:
+        click.echo("\n".join(listing(handlers)))
+        return
+    implemented = set(handlers)
     for area, done, total in report(implemented):
         click.echo(f"{area:<20} {done:>4} / {total:<4}")
 

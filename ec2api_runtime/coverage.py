@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import re
+import textwrap
+from collections.abc import Mapping
+from typing import Any
 
 from generated.ec2 import OPERATIONS
+from generated.ec2.metadata import INPUT_MEMBERS
 
 # Area -> the resource nouns whose operations belong to it (matched against the operation name).
+# An operation belongs to the area of the longest noun it starts with (InstanceTypes before Instance).
 AREAS: dict[str, tuple[str, ...]] = {
     "instances": ("Instance", "ConsoleOutput", "PasswordData", "ConsoleScreenshot"),
+    "instance_types": ("InstanceType", "InstanceCreditSpecification", "DefaultCreditSpecification"),
     "images": ("Image",),
     "key_pairs": ("KeyPair",),
     "security_groups": ("SecurityGroup",),
@@ -29,10 +35,8 @@ AREAS: dict[str, tuple[str, ...]] = {
 def area_of(operation: str) -> str:
     """The area an operation belongs to (``other`` when none of the nouns matches)."""
     verbless = re.sub(r"^[A-Z][a-z]+", "", operation)
-    for area, nouns in AREAS.items():
-        if any(verbless.startswith(n) or verbless.startswith(n + "s") for n in nouns):
-            return area
-    return "other"
+    matches = [(len(n), area) for area, nouns in AREAS.items() for n in nouns if verbless.startswith(n)]
+    return max(matches)[1] if matches else "other"
 
 
 def report(implemented: set[str]) -> list[tuple[str, int, int]]:
@@ -45,3 +49,26 @@ def report(implemented: set[str]) -> list[tuple[str, int, int]]:
     rows = [(area, done, total) for area, (done, total) in totals.items()]
     rows.append(("total", sum(r[1] for r in rows), len(OPERATIONS)))
     return rows
+
+
+def listing(handlers: Mapping[str, Any], width: int = 100) -> list[str]:
+    """``ec2api coverage --list``: per area, each implemented operation with its ``module:function``
+    and how many of the model's input members it honours (the rest are the runtime's or refused),
+    then the operations not implemented."""
+    lines = []
+    for area, done, total in report(set(handlers))[:-1]:
+        lines.append(f"{area}: {done} / {total} operations")
+        names = sorted(n for n in OPERATIONS if area_of(n) == area)
+        for name in (n for n in names if n in handlers):
+            h = handlers[name]
+            members = INPUT_MEMBERS[name]
+            honoured = len(h.honours) + len(h.partly)
+            runtime = len(h.accepted) - honoured
+            lines.append(f"  {name} -> {h.fn.__module__}:{h.fn.__name__}: members honoured {honoured} / "
+                         f"{len(members)}" + (f" ({len(h.partly)} partly)" if h.partly else "")
+                         + f", by the runtime {runtime}, refused {len(members) - honoured - runtime}")
+        missing = [n for n in names if n not in handlers]
+        if missing:
+            lines += textwrap.wrap(f"not implemented ({len(missing)}): " + ", ".join(missing), width,
+                                   initial_indent="  ", subsequent_indent="    ", break_on_hyphens=False)
+    return lines

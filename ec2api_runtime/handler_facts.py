@@ -1,7 +1,8 @@
 """What each handler reads, refuses, fills and filters, found by reading ``handlers/`` source (no imports).
 
-Handlers carry no declaration of the members they honour yet, so these facts come from static
-analysis of their code (``ast``), following what the handler function reaches:
+These facts come from static analysis of the handlers' code (``ast``), following what the handler
+function reaches; where a handler declares the members it honours (``declared_facts``), its
+declaration replaces the reads and refusals found (``merge``):
 
 * **reads**: ``params["X"]``, ``params.get("X")`` and ``"X" in params`` on the handler's params dict,
   also where it is passed on to another function (``_network_spec(ctx, params)``, ``pagination.page``)
@@ -23,8 +24,8 @@ into a differently named variable and then read, are not seen; functions reached
 ``getattr`` are not followed. In ``ec2api_runtime`` only functions the params dict is passed to, and
 those a handler calls directly, are read. ``tests/unit/test_handler_facts.py`` pins known reads.
 
-The handler-kit declarations (issue 10) plug in through ``merge``: a declared fact replaces the
-static one for that operation and field, so the reports need no other change.
+The declarations (``@handler(..., honours=..., partly=...)``, issue 10) plug in through ``merge``:
+a declared fact replaces the static one for that operation and field.
 """
 
 from __future__ import annotations
@@ -56,6 +57,10 @@ class OperationFacts:
     filters: frozenset[str] = frozenset()          # filter names implemented
     pages: bool = False
     source: str = "static analysis"
+    # Declared (``@handler(..., honours=, partly=)``): every input member not in ``reads`` is refused
+    # by the runtime, including members a newer model adds.
+    declared: bool = False
+    partly: frozenset[str] = frozenset()           # ... of ``reads``, honoured for some values only
 
     @property
     def honoured(self) -> frozenset[str]:
@@ -463,6 +468,36 @@ def _handler_operation(fn: ast.FunctionDef, mod: _Module) -> str | None:
                 and mod.imports.get("handler", ("", None))[0] == "ec2api_runtime.dispatch":
             return _str(deco.args[0]) if deco.args else None
     return None
+
+
+def _declaration(fn: ast.FunctionDef, mod: _Module) -> dict[str, Iterable[str] | bool] | None:
+    """The members an ``@handler(..., honours=..., partly=...)`` declares, as ``merge`` takes them.
+
+    Read from the source like the rest (a literal, or a module constant ``_names_of`` follows).
+    """
+    for deco in fn.decorator_list:
+        if isinstance(deco, ast.Call) and _handler_operation(fn, mod) is not None:
+            kw = {k.arg: k.value for k in deco.keywords}
+            if "honours" not in kw:
+                return None
+            partly = _names_of(mod, kw.get("partly"))
+            return {"reads": _names_of(mod, kw["honours"]) | partly, "partly": partly,
+                    "refused": (), "declared": True}
+    return None
+
+
+def declared_facts(root: str | Path) -> dict[str, dict[str, Iterable[str] | bool]]:
+    """``{operation: declared fields}`` for every ``@handler`` in ``root/handlers`` that declares."""
+    project = Project(root)
+    out = {}
+    for path in sorted((Path(root) / "handlers").glob("*.py")):
+        mod = project.module(f"handlers.{path.stem}")
+        for fn in mod.tree.body if mod and not path.name.startswith("_") else []:
+            if isinstance(fn, ast.FunctionDef) and (op := _handler_operation(fn, mod)) is not None:
+                declared = _declaration(fn, mod)
+                if declared is not None:
+                    out[op] = declared
+    return out
 
 
 def static_facts(root: str | Path) -> dict[str, OperationFacts]:

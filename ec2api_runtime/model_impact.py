@@ -81,6 +81,8 @@ def classify(change: md.Change, facts: OperationFacts, new: ModelFiles) -> tuple
             return INFO, "new member, already read by the handler"
         if change.required:
             return BREAKING, "new required member the handler does not read"
+        if facts.declared and "." not in path and "[" not in path and "{" not in path:
+            return INFO, "new member, refused by the runtime: the handler's declaration does not honour it"
         return GAP, "new member neither honoured nor refused: the parser accepts it and the handler ignores it"
     if k == md.MEMBER_ADDED:
         return (INFO, "new output member, already filled") if filled else (

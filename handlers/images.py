@@ -64,6 +64,7 @@ from ec2api_runtime.codec import ts_iso8601
 from ec2api_runtime.db import accounts, ids, tags
 from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error
+from ec2api_runtime.honours import ANY
 from ec2api_runtime.tagging import tags_from_specs
 from ec2api_runtime.timeutil import parse_os_time
 from handlers import _bulk as bulk
@@ -471,7 +472,10 @@ DESCRIBE = describe.Describe(
 )
 
 
-@handler("DescribeImages", not_found=NOT_FOUND)
+# IncludeDeprecated: no image is deprecated here, so both values are one answer.
+@handler("DescribeImages", not_found=NOT_FOUND,
+         honours=("ImageIds", "Owners", "ExecutableUsers", "Filters", "IncludeDeprecated", "IncludeDisabled",
+                  "MaxResults", "NextToken"))
 def describe_images(ctx: Any, params: dict) -> dict:
     """Images the caller may launch, by id, owner, launch permission and filter."""
     return describe.run(ctx, params, DESCRIBE)
@@ -545,7 +549,7 @@ def _launch_permissions(ctx: Any, image: dict, image_id: str) -> list[dict]:
 _MODIFIABLE = {a.lower(): a for a in ("description", "launchPermission", "productCodes", "imdsSupport")}
 
 
-@handler("DescribeImageAttribute", not_found=NOT_FOUND)
+@handler("DescribeImageAttribute", not_found=NOT_FOUND, honours=("ImageId", "Attribute"))
 def describe_image_attribute(ctx: Any, params: dict) -> dict:
     """One attribute of an image; only its owner may read its launch permissions."""
     image_id = params["ImageId"]
@@ -647,7 +651,10 @@ def _patch(ctx: Any, glance_id: str, ops: list[dict]) -> dict:
     return _check(resp).json()
 
 
-@handler("ModifyImageAttribute", not_found=NOT_FOUND)
+@handler("ModifyImageAttribute", not_found=NOT_FOUND,
+         honours=("ImageId", "Attribute", "Description", "Value", "OperationType", "UserIds", "UserGroups"),
+         partly={"LaunchPermission": {"Add": {"UserId": ANY, "Group": ANY},
+                                      "Remove": {"UserId": ANY, "Group": ANY}}})
 def modify_image_attribute(ctx: Any, params: dict) -> None:
     """Launch permissions (accounts, ``all``) and the description; only the owner may."""
     image_id = params["ImageId"]
@@ -703,7 +710,8 @@ def _current_grants(ctx: Any, image: dict, image_id: str) -> dict[str, str]:
     return {a: p for a, p in pairs.items() if p}
 
 
-@handler("ResetImageAttribute", not_found=NOT_FOUND)
+# Attribute: launchPermission is the only value the model allows.
+@handler("ResetImageAttribute", not_found=NOT_FOUND, honours=("ImageId", "Attribute"))
 def reset_image_attribute(ctx: Any, params: dict) -> None:
     """launchPermission: private, no members."""
     image_id = params["ImageId"]
@@ -743,7 +751,10 @@ def _register(ctx: Any, glance_id: str, new_tags: list[dict], data: dict | None 
     return image_id
 
 
-@handler("CreateImage", not_found="InvalidInstanceID.NotFound")
+# NoReboot: Nova snapshots without rebooting the guest (quiescing it where it can), whatever the value.
+@handler("CreateImage", not_found="InvalidInstanceID.NotFound",
+         honours=("InstanceId", "Name", "Description", "NoReboot", "TagSpecifications"),
+         partly={"SnapshotLocation": ("regional",)})
 def create_image(ctx: Any, params: dict) -> dict:
     """A snapshot of an instance through Nova's createImage (pending until Nova has uploaded it)."""
     instance_id = params["InstanceId"]
@@ -869,7 +880,14 @@ def _upload(ctx: Any, glance_id: str, data: Any) -> None:
                             headers={"Content-Type": "application/octet-stream"}))
 
 
-@handler("RegisterImage", not_found=NOT_FOUND)
+@handler("RegisterImage", not_found=NOT_FOUND,
+         honours=("Name", "Description", "ImageLocation", "Architecture", "BootMode", "RootDeviceName",
+                  "KernelId", "RamdiskId", "TagSpecifications"),
+         partly={"BlockDeviceMappings": {"DeviceName": ANY, "Ebs": {
+                     "SnapshotId": ANY, "VolumeSize": ANY, "VolumeType": ANY, "DeleteOnTermination": ANY,
+                     "Encrypted": (False,)}},
+                 # What DescribeImages reports for every image here.
+                 "VirtualizationType": ("hvm",), "EnaSupport": (True,)})
 def register_image(ctx: Any, params: dict) -> dict:
     """From EBS snapshots (a volume-backed Glance image, as Nova makes them), or from an http(s)
     ImageLocation that Glance imports itself (``web-download``)."""
@@ -922,7 +940,7 @@ def register_image(ctx: Any, params: dict) -> dict:
     return {"ImageId": _register(ctx, image["id"], new_tags)}
 
 
-@handler("DeregisterImage", not_found=NOT_FOUND)
+@handler("DeregisterImage", not_found=NOT_FOUND, honours=("ImageId", "DeleteAssociatedSnapshots"))
 def deregister_image(ctx: Any, params: dict) -> dict:
     """Delete the Glance image (owner only); its id and every project's tags on it go too."""
     image_id = params["ImageId"]
@@ -971,7 +989,9 @@ _COPIED_PROPERTIES = ("architecture", "os_distro", "os_version", "os_type", "hw_
                       "min_disk", "min_ram")
 
 
-@handler("CopyImage", not_found=NOT_FOUND)
+@handler("CopyImage", not_found=NOT_FOUND,
+         honours=("SourceImageId", "SourceRegion", "Name", "Description", "CopyImageTags", "TagSpecifications"),
+         partly={"Encrypted": (False,)})
 def copy_image(ctx: Any, params: dict) -> dict:
     """A new image with the source's data and facts, in this region (the only one here)."""
     if params["SourceRegion"] != ctx.region:

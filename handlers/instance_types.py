@@ -223,13 +223,15 @@ DESCRIBE_TYPES = describe.Describe(
 )
 
 
-@handler("DescribeInstanceTypes")
+# IncludeUnsupportedInRegion: every type here is a flavor this region offers, so both values are one answer.
+@handler("DescribeInstanceTypes",
+         honours=("InstanceTypes", "Filters", "MaxResults", "NextToken", "IncludeUnsupportedInRegion"))
 def describe_instance_types(ctx: Any, params: dict) -> dict:
     """The EC2 instance types this cloud offers (one Nova call)."""
     return describe.run(ctx, params, DESCRIBE_TYPES)
 
 
-@handler("DescribeInstanceTypeOfferings")
+@handler("DescribeInstanceTypeOfferings", honours=("LocationType", "Filters", "MaxResults", "NextToken"))
 def describe_instance_type_offerings(ctx: Any, params: dict) -> dict:
     """Every instance type in the region, or in every Nova availability zone (by name or zone id)."""
     location_type = params.get("LocationType") or "region"
@@ -253,7 +255,8 @@ def describe_instance_type_offerings(ctx: Any, params: dict) -> dict:
     return result
 
 
-@handler("DescribeInstanceCreditSpecifications", not_found="InvalidInstanceID.NotFound")
+@handler("DescribeInstanceCreditSpecifications", not_found="InvalidInstanceID.NotFound",
+         honours=("InstanceIds", "Filters", "MaxResults", "NextToken"))
 def describe_instance_credit_specifications(ctx: Any, params: dict) -> dict:
     """``standard`` credits for the caller's burstable instances (one Nova call).
 

@@ -26,6 +26,7 @@ from ec2api_runtime.db import ids, tags
 from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error
 from ec2api_runtime.filters import apply_filters
+from ec2api_runtime.honours import ANY, Spec, unsupported
 from ec2api_runtime.tagging import tags_from_specs
 from ec2api_runtime.timeutil import parse_os_time
 from handlers import _bulk as bulk
@@ -340,7 +341,9 @@ DESCRIBE = describe.Describe(
 )
 
 
-@handler("DescribeInstances", not_found="InvalidInstanceID.NotFound")
+# IncludeManagedResources: no instance here is managed by another service, so both values are one answer.
+@handler("DescribeInstances", not_found="InvalidInstanceID.NotFound",
+         honours=("InstanceIds", "Filters", "MaxResults", "NextToken", "IncludeManagedResources"))
 def describe_instances(ctx: Any, params: dict) -> dict:
     """Reservations of the caller's instances, by id and filter, paged by reservation."""
     return describe.run(ctx, params, DESCRIBE)
@@ -482,7 +485,41 @@ def _block_device_mappings(ctx: Any, params: dict, image: dict) -> list[dict] | 
     return out
 
 
-@handler("RunInstances", not_found="InvalidParameterValue", limit_exceeded="InstanceLimitExceeded")
+# Members RunInstances honours for some sub-members or values only (``ec2api_runtime.honours``). The
+# values accepted are the ones this cloud gives every instance, and what DescribeInstances shows:
+# monitoring disabled, standard credits, no hibernation, IMDS as Nova serves it, and so on.
+_RUN_PARTLY: dict[str, Spec] = {
+    "BlockDeviceMappings": {"DeviceName": ANY, "Ebs": {
+        "DeleteOnTermination": ANY, "SnapshotId": ANY, "VolumeSize": ANY, "Encrypted": (False,),
+        # Cinder's default type serves every volume; DescribeVolumes reports it as gp3 (3000 IOPS, 125 MB/s).
+        "VolumeType": ("gp3",), "Iops": (3000,), "Throughput": (125,)}},
+    "NetworkInterfaces": {"DeviceIndex": (0,), "SubnetId": ANY, "Groups": ANY, "PrivateIpAddress": ANY,
+                          # Nova deletes the ports it made with the server; no public address at launch.
+                          "DeleteOnTermination": (True,), "AssociatePublicIpAddress": (False,)},
+    "Placement": {"AvailabilityZone": ANY, "Tenancy": ("default",), "GroupName": ("",)},
+    "Monitoring": {"Enabled": (False,)},
+    "CreditSpecification": {"CpuCredits": ("standard",)},
+    "HibernationOptions": {"Configured": (False,)},
+    "CapacityReservationSpecification": {"CapacityReservationPreference": ("open",)},
+    "MetadataOptions": {"HttpTokens": ("optional",), "HttpPutResponseHopLimit": (1,), "HttpEndpoint": ("enabled",),
+                        "HttpProtocolIpv6": ("disabled",), "InstanceMetadataTags": ("disabled",)},
+    "EnclaveOptions": {"Enabled": (False,)},
+    "PrivateDnsNameOptions": {"HostnameType": ("ip-name",), "EnableResourceNameDnsARecord": (False,),
+                              "EnableResourceNameDnsAAAARecord": (False,)},
+    "MaintenanceOptions": {"AutoRecovery": ("default",)},
+    "DisableApiStop": (False,),
+    "EbsOptimized": (False,),
+    "EnablePrimaryIpv6": (False,),
+    # A guest that shuts itself down stays stopped (Nova SHUTOFF): nothing here would terminate it.
+    "InstanceInitiatedShutdownBehavior": ("stop",),
+}
+
+
+@handler("RunInstances", not_found="InvalidParameterValue", limit_exceeded="InstanceLimitExceeded",
+         honours=("ImageId", "InstanceType", "KeyName", "MinCount", "MaxCount", "SecurityGroupIds",
+                  "SecurityGroups", "SubnetId", "PrivateIpAddress", "UserData", "TagSpecifications",
+                  "DisableApiTermination"),
+         partly=_RUN_PARTLY)
 def run_instances(ctx: Any, params: dict) -> dict:
     """Launch MinCount..MaxCount instances as one reservation (one Nova create call)."""
     min_count, max_count = params["MinCount"], params["MaxCount"]
@@ -617,7 +654,8 @@ def _transitions(ctx: Any, params: dict, action: Any, allowed: set[str] | None =
     return out
 
 
-@handler("StopInstances", not_found="InvalidInstanceID.NotFound")
+@handler("StopInstances", not_found="InvalidInstanceID.NotFound", honours=("InstanceIds",),
+         partly={"Hibernate": (False,), "Force": (False,), "SkipOsShutdown": (False,)})
 def stop_instances(ctx: Any, params: dict) -> dict:
     """Stop (Nova stop); stopping a stopped instance is a no-op, as on AWS."""
     def stop(instance_id: str, srv: Any, before: str) -> str:
@@ -629,7 +667,7 @@ def stop_instances(ctx: Any, params: dict) -> dict:
                                               target="stopped")}
 
 
-@handler("StartInstances", not_found="InvalidInstanceID.NotFound")
+@handler("StartInstances", not_found="InvalidInstanceID.NotFound", honours=("InstanceIds",))
 def start_instances(ctx: Any, params: dict) -> dict:
     """Start (Nova start); a terminated instance cannot be started."""
     def start(instance_id: str, srv: Any, before: str) -> str:
@@ -644,7 +682,7 @@ def start_instances(ctx: Any, params: dict) -> dict:
                                               target="running")}
 
 
-@handler("RebootInstances", not_found="InvalidInstanceID.NotFound")
+@handler("RebootInstances", not_found="InvalidInstanceID.NotFound", honours=("InstanceIds",))
 def reboot_instances(ctx: Any, params: dict) -> None:
     """Soft reboot; AWS answers only success."""
     def reboot(instance_id: str, srv: Any, before: str) -> str:
@@ -653,7 +691,8 @@ def reboot_instances(ctx: Any, params: dict) -> None:
     _transitions(ctx, params, reboot, {"running"}, target="running")
 
 
-@handler("TerminateInstances", not_found="InvalidInstanceID.NotFound")
+@handler("TerminateInstances", not_found="InvalidInstanceID.NotFound", honours=("InstanceIds",),
+         partly={"Force": (False,), "SkipOsShutdown": (False,)})
 def terminate_instances(ctx: Any, params: dict) -> dict:
     """Delete the Nova servers; each stays visible as terminated for a while."""
     wanted = _resolve(ctx, params["InstanceIds"])
@@ -685,7 +724,9 @@ def terminate_instances(ctx: Any, params: dict) -> dict:
 # ------------------------------------------------------------------------------------------------
 # Status, attributes, console
 
-@handler("DescribeInstanceStatus", not_found="InvalidInstanceID.NotFound")
+@handler("DescribeInstanceStatus", not_found="InvalidInstanceID.NotFound",
+         honours=("InstanceIds", "Filters", "MaxResults", "NextToken", "IncludeAllInstances",
+                  "IncludeManagedResources"))
 def describe_instance_status(ctx: Any, params: dict) -> dict:
     """Status checks: running instances pass (no data plane here to check anything deeper).
 
@@ -743,7 +784,7 @@ _STORED_ATTRIBUTES = frozenset({"userData", "disableApiTermination", "disableApi
                                 "ebsOptimized", "sriovNetSupport", "enaSupport", "enclaveOptions"})
 
 
-@handler("DescribeInstanceAttribute", not_found="InvalidInstanceID.NotFound")
+@handler("DescribeInstanceAttribute", not_found="InvalidInstanceID.NotFound", honours=("InstanceId", "Attribute"))
 def describe_instance_attribute(ctx: Any, params: dict) -> dict:
     """One attribute of an instance, as AWS names them (instanceType, userData, groupSet, ...)."""
     attribute = params["Attribute"]
@@ -784,7 +825,15 @@ def describe_instance_attribute(ctx: Any, params: dict) -> dict:
     return out
 
 
-@handler("ModifyInstanceAttribute", not_found="InvalidInstanceID.NotFound")
+# The values accepted for EnclaveOptions, DisableApiStop, EbsOptimized and EnaSupport are the ones every
+# instance has here (a no-op, truthfully); the handler refuses the plain Value of the others itself.
+@handler("ModifyInstanceAttribute", not_found="InvalidInstanceID.NotFound",
+         honours=("InstanceId", "Value", "InstanceType", "DisableApiTermination", "UserData", "Groups"),
+         partly={"Attribute": ("instanceType", "disableApiTermination", "instanceInitiatedShutdownBehavior",
+                               "userData", "groupSet", "sourceDestCheck"),
+                 "InstanceInitiatedShutdownBehavior": {"Value": ("stop",)}, "SourceDestCheck": {"Value": (True,)},
+                 "EnclaveOptions": {"Enabled": (False,)}, "DisableApiStop": {"Value": (False,)},
+                 "EbsOptimized": {"Value": (False,)}, "EnaSupport": {"Value": (True,)}})
 def modify_instance_attribute(ctx: Any, params: dict) -> None:
     """instanceType (stopped instances: a Nova resize), userData (stopped), termination protection,
     shutdown behaviour, security groups."""
@@ -817,6 +866,8 @@ def modify_instance_attribute(ctx: Any, params: dict) -> None:
         if behaviour not in ("stop", "terminate"):
             raise EC2Error("InvalidParameterValue", f"Value ({behaviour}) for parameter "
                            "instanceInitiatedShutdownBehavior is invalid.")
+        if behaviour == "terminate":   # the Attribute/Value spelling; a guest that shuts down stays stopped
+            raise unsupported("InstanceInitiatedShutdownBehavior", behaviour)
         _update_data(ctx, instance_id, shutdown_behavior=behaviour)
     user_data = params.get("UserData")
     if user_data is not None:
@@ -886,7 +937,7 @@ def _wait_for_confirm(ctx: Any, server_id: str, timeout: float = 30) -> None:
         time.sleep(0.5)
 
 
-@handler("ResetInstanceAttribute", not_found="InvalidInstanceID.NotFound")
+@handler("ResetInstanceAttribute", not_found="InvalidInstanceID.NotFound", honours=("InstanceId", "Attribute"))
 def reset_instance_attribute(ctx: Any, params: dict) -> None:
     """kernel, ramdisk (nothing to reset on this cloud) and sourceDestCheck (always on here)."""
     _one_instance(ctx, params["InstanceId"])
@@ -894,7 +945,8 @@ def reset_instance_attribute(ctx: Any, params: dict) -> None:
         raise EC2Error("InvalidParameterValue", f"Value ({params['Attribute']}) for parameter attribute is invalid.")
 
 
-@handler("GetConsoleOutput", not_found="InvalidInstanceID.NotFound")
+# Latest: Nova's console log is always the latest output, so both values are honoured.
+@handler("GetConsoleOutput", not_found="InvalidInstanceID.NotFound", honours=("InstanceId", "Latest"))
 def get_console_output(ctx: Any, params: dict) -> dict:
     """Nova's console log, base64-encoded as AWS sends it."""
     instance_id = params["InstanceId"]
@@ -907,7 +959,7 @@ def get_console_output(ctx: Any, params: dict) -> dict:
             "Output": base64.b64encode(text.encode("utf-8", "replace")).decode()}
 
 
-@handler("GetPasswordData", not_found="InvalidInstanceID.NotFound")
+@handler("GetPasswordData", not_found="InvalidInstanceID.NotFound", honours=("InstanceId",))
 def get_password_data(ctx: Any, params: dict) -> dict:
     """Windows password data: none here (no Windows images report one); empty, as AWS answers."""
     instance_id = params["InstanceId"]

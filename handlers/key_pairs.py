@@ -54,7 +54,7 @@ def _store(ctx: Any, name: str, public_key: str, fingerprint: str, params: dict)
     return key_id, new_tags
 
 
-@handler("CreateKeyPair")
+@handler("CreateKeyPair", honours=("KeyName", "KeyType", "KeyFormat", "TagSpecifications"))
 def create_key_pair(ctx: Any, params: dict) -> dict:
     """Generate a key pair (RSA 2048 or ED25519; PEM or PPK); Nova keeps its public half."""
     name = params["KeyName"]
@@ -70,7 +70,7 @@ def create_key_pair(ctx: Any, params: dict) -> dict:
     return result
 
 
-@handler("ImportKeyPair")
+@handler("ImportKeyPair", honours=("KeyName", "PublicKeyMaterial", "TagSpecifications"))
 def import_key_pair(ctx: Any, params: dict) -> dict:
     """Import a public key (OpenSSH, PEM or DER; RSA or ED25519)."""
     name = params["KeyName"]
@@ -87,7 +87,7 @@ def import_key_pair(ctx: Any, params: dict) -> dict:
     return result
 
 
-@handler("DeleteKeyPair")
+@handler("DeleteKeyPair", honours=("KeyName", "KeyPairId"))
 def delete_key_pair(ctx: Any, params: dict) -> dict:
     """Delete by name or id; like AWS, deleting a key that does not exist succeeds."""
     name = params.get("KeyName")
@@ -163,7 +163,7 @@ DESCRIBE = describe.Describe(
 )
 
 
-@handler("DescribeKeyPairs")
+@handler("DescribeKeyPairs", honours=("KeyNames", "KeyPairIds", "Filters", "IncludePublicKey"))
 def describe_key_pairs(ctx: Any, params: dict) -> dict:
     """Key pairs of the caller, by name, id and filter (one Nova call, one query per table)."""
     return describe.run(ctx, params, DESCRIBE)

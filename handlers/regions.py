@@ -12,7 +12,8 @@ from ec2api_runtime.filters import apply_filters
 OPT_IN = "opt-in-not-required"
 
 
-@handler("DescribeRegions")
+# AllRegions: the one region is always enabled, so both values are one answer.
+@handler("DescribeRegions", honours=("RegionNames", "Filters", "AllRegions"))
 def describe_regions(ctx: Any, params: dict) -> dict:
     """The one region this service fronts (its Keystone region)."""
     region = {"RegionName": ctx.region, "Endpoint": f"{ctx.config.host}:{ctx.config.port}", "OptInStatus": OPT_IN}
@@ -33,7 +34,8 @@ def zone_id(region: str, index: int) -> str:
     return f"{region.lower()}-az{index + 1}"
 
 
-@handler("DescribeAvailabilityZones")
+# AllAvailabilityZones: no zone here needs opting in to, so both values are one answer.
+@handler("DescribeAvailabilityZones", honours=("ZoneNames", "ZoneIds", "Filters", "AllAvailabilityZones"))
 def describe_availability_zones(ctx: Any, params: dict) -> dict:
     """Nova's availability zones that hold compute hosts (one Nova call)."""
     names = sorted({z.name for z in ctx.os.compute.availability_zones()})
@@ -74,7 +76,7 @@ _STATIC = {
 }
 
 
-@handler("DescribeAccountAttributes")
+@handler("DescribeAccountAttributes", honours=("AttributeNames",))
 def describe_account_attributes(ctx: Any, params: dict) -> dict:
     """supported-platforms, default-vpc, and limits from Nova's and Neutron's quotas."""
     wanted = params.get("AttributeNames") or ["supported-platforms", "default-vpc", "max-instances",

@@ -17,7 +17,7 @@ def _check_images_visible(ctx: Any, resource_ids: list[str]) -> None:
     images.resolve_many(ctx, [rid for rid in resource_ids if ids.kind_of(rid) == "ami"])
 
 
-@handler("CreateTags")
+@handler("CreateTags", honours=("Resources", "Tags"))
 def create_tags(ctx: Any, params: dict) -> None:
     """Add or overwrite tags on resources; all or nothing."""
     _check_images_visible(ctx, params["Resources"])
@@ -26,7 +26,7 @@ def create_tags(ctx: Any, params: dict) -> None:
                       [{"Key": t["Key"], "Value": t.get("Value", "")} for t in params["Tags"]])
 
 
-@handler("DeleteTags")
+@handler("DeleteTags", honours=("Resources", "Tags"))
 def delete_tags(ctx: Any, params: dict) -> None:
     """Delete tags (by key, or key and value; all tags when none are named)."""
     _check_images_visible(ctx, params["Resources"])
@@ -42,7 +42,7 @@ _EXTRACTORS = {
 }
 
 
-@handler("DescribeTags")
+@handler("DescribeTags", honours=("Filters", "MaxResults", "NextToken"))
 def describe_tags(ctx: Any, params: dict) -> dict:
     """Tags of the project, filtered and paged; exact-match filters go to the database."""
     filters = params.get("Filters") or []

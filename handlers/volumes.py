@@ -109,7 +109,9 @@ DESCRIBE = describe.Describe(
 )
 
 
-@handler("DescribeVolumes", not_found="InvalidVolume.NotFound")
+# IncludeManagedResources: no volume here is managed by another service, so both values are one answer.
+@handler("DescribeVolumes", not_found="InvalidVolume.NotFound",
+         honours=("VolumeIds", "Filters", "MaxResults", "NextToken", "IncludeManagedResources"))
 def describe_volumes(ctx: Any, params: dict) -> dict:
     """The caller's Cinder volumes, by id and filter, paged by volume id."""
     return describe.run(ctx, params, DESCRIBE)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from click.testing import CliRunner
 
 from ec2api_runtime.cli import main
 from ec2api_runtime.config import Config
 from ec2api_runtime.coverage import area_of, report
 from ec2api_runtime.dispatch import load_handlers
+from generated.ec2 import OPERATIONS
 
 
 def test_coverage_reports_every_area_and_the_model_total():
@@ -18,6 +21,28 @@ def test_coverage_reports_every_area_and_the_model_total():
     implemented = int(rows["total"][1])
     assert implemented == len(load_handlers())
     assert int(rows["key_pairs"][1]) == 4          # Create, Import, Delete, Describe
+
+
+def test_coverage_list_names_each_handler_its_members_and_what_is_missing():
+    result = CliRunner().invoke(main, ["coverage", "--list"])
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert ("  RunInstances -> handlers.instances:run_instances: members honoured 27 / 44 (15 partly), "
+            "by the runtime 2, refused 15") in text
+    assert "  DescribeKeyPairs -> handlers.key_pairs:describe_key_pairs: members honoured 4 / 5," in text
+    assert "key_pairs: 4 / 4 operations" in text and "instance_types: 3 / 7 operations" in text
+    # Every operation of the model appears once: implemented with its handler, or named as missing.
+    handlers = load_handlers()
+    missing = re.findall(r"not implemented \(\d+\): ([^\n]*(?:\n    [^\n]*)*)", text)
+    named = {n.strip() for block in missing for n in block.replace("\n", " ").split(",")}
+    listed = set(re.findall(r"^  (\w+) -> ", text, re.M))
+    assert listed == set(handlers)
+    assert named | listed == set(OPERATIONS) and not named & listed
+
+
+def test_coverage_areas_are_the_handler_modules():
+    for op, h in load_handlers().items():
+        assert area_of(op) == h.area, (op, area_of(op), h.area)
 
 
 def test_areas_by_operation_name():

@@ -7,7 +7,7 @@ from pathlib import Path
 from codegen import model_sources
 from ec2api_runtime import fidelity
 from ec2api_runtime.handler_facts import static_facts
-from ec2api_runtime.model_cli import fidelity_markdown
+from ec2api_runtime.model_cli import fidelity_markdown, project_facts
 from tests.unit import _model_pair as pair
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,7 +38,7 @@ def test_markdown_has_a_row_per_area_and_a_total(tmp_path):
     root = pair.write_project(tmp_path / "project")
     text = fidelity.markdown(model_sources.load(str(new)), "9.9.9", static_facts(root))
     # ListB: 2 inputs honoured, 2 output paths; it lost its paginator in this model.
-    assert "| things | 2 | 8 / 14 | 1 | 1 | 4 | 7 / 9 | 1 / 2 | 1 / 1 | 1 / 2 |" in text
+    assert "| things | 2 | 8 / 14 | 0 | 1 | 1 | 4 | 7 / 9 | 1 / 2 | 1 / 1 | 1 / 2 |" in text
     assert "| **total** | 2 |" in text
     assert "botocore 9.9.9" in text and "### DescribeThings" in text
 
@@ -46,3 +46,12 @@ def test_markdown_has_a_row_per_area_and_a_total(tmp_path):
 def test_the_report_in_the_tree_is_current():
     assert (ROOT / "docs" / "fidelity.md").read_text(encoding="utf-8") == fidelity_markdown(ROOT), \
         "docs/fidelity.md is stale: run 'make fidelity'"
+
+
+def test_no_member_of_the_tree_s_handlers_is_ignored():
+    # Every handler declares its members: each input member is honoured, the runtime's, or refused.
+    models = ROOT / "service-models"
+    rows = fidelity.report(model_sources.from_path(models), project_facts(ROOT))
+    assert rows and all(not r.undeclared for r in rows), [(r.operation, r.undeclared) for r in rows if r.undeclared]
+    run = next(r for r in rows if r.operation == "RunInstances")
+    assert "CpuOptions" in run.refused and "Monitoring" in run.partly and "DryRun" in run.by_runtime

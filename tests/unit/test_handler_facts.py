@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ec2api_runtime.dispatch import load_handlers
-from ec2api_runtime.handler_facts import TAG_FILTERS, member_names, merge, static_facts
+from ec2api_runtime.handler_facts import TAG_FILTERS, declared_facts, member_names, merge, static_facts
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -72,3 +72,20 @@ def test_declarations_replace_static_facts(facts):
     assert merged["RunInstances"].filters == facts["RunInstances"].filters    # not declared: kept
     assert merged["DescribeThings"].reads == {"X"}
     assert merged["DescribeVolumes"] is facts["DescribeVolumes"]
+
+
+def test_declarations_read_from_source_are_the_registry_s():
+    # The fidelity report reads declarations without importing handlers; it must see what the runtime enforces.
+    declared = declared_facts(ROOT)
+    registry = load_handlers()
+    assert set(declared) == set(registry)
+    for op, h in registry.items():
+        assert set(declared[op]["reads"]) == h.honours | set(h.partly), op
+        assert set(declared[op]["partly"]) == set(h.partly), op
+
+
+def test_declared_facts_refuse_what_they_do_not_honour():
+    merged = merge(static_facts(ROOT), declared_facts(ROOT))
+    run = merged["RunInstances"]
+    assert run.declared and run.source == "declared"
+    assert "CpuOptions" not in run.reads and "Monitoring" in run.partly and not run.refused

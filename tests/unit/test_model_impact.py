@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from codegen import model_sources
 from codegen import modeldiff as md
-from ec2api_runtime.handler_facts import static_facts
+from ec2api_runtime.handler_facts import merge, static_facts
 from ec2api_runtime.model_cli import model
 from ec2api_runtime.model_impact import BREAKING, GAP, assess
 from tests.unit import _model_pair as pair
@@ -83,3 +83,16 @@ def test_gaps_alone_fail_only_with_fail_on_gap(tmp_path):
     args = ["diff", str(a), str(b), "--root", str(root)]
     assert runner.invoke(model, [*args, "--fail-on", "breaking"]).exit_code == 0
     assert runner.invoke(model, [*args, "--fail-on", "gap"]).exit_code == 1
+
+
+def test_a_new_member_of_a_declaring_handler_is_refused_not_a_gap(setup):
+    old, new, root = setup
+    new_model = model_sources.load(str(new))
+    facts = merge(static_facts(root), {"DescribeThings": {"reads": ["Opt", "Mode"], "refused": (), "declared": True}})
+    impacts = assess(md.diff(model_sources.load(str(old)), new_model), facts, new_model)
+    reason = {(i.change.kind, i.change.path): (i.level, i.reason) for i in impacts
+              if i.change.operation == "DescribeThings"}
+    assert reason[("member-added", "New")] == (
+        "info", "new member, refused by the runtime: the handler's declaration does not honour it")
+    # A new required member is still breaking: every request would now be refused.
+    assert reason[("member-added", "NewReq")][0] == BREAKING
