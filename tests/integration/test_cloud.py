@@ -10,6 +10,7 @@ and project isolation (alt cannot see demo's server).
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 import uuid
 
@@ -220,3 +221,149 @@ def test_flavors_and_image(demo_conn):
     assert {"t3.nano", "t3.micro", "t3.small", "t3.medium", "m5.large"} <= names
     image = demo_conn.image.find_image(IMAGE)
     assert image is not None and image.status == "active" and image.visibility == "public"
+
+
+# ---- storage that holds data: the test cloud's own Cinder file driver and compute driver
+# (tests/cloud/drivers).  Against the cloud as `make cloud-up` starts it these use its defaults.
+# To run them against extra service processes beside a running cloud (how the drivers were tried
+# before they became the defaults), point them there:
+#   EC2API_CLOUD_TEST_VOLUME_TYPE   the Cinder volume type of the data-holding backend
+#   EC2API_CLOUD_TEST_COMPUTE_HOST  boot on this nova-compute host (as admin: AZ "nova:HOST")
+#   EC2API_CLOUD_TEST_FLAVOR        flavor of those servers (default t3.micro)
+
+GiB = 1024 ** 3
+# ASCII lines: a raw image Glance accepts (no MBR signature 0x55AA) that no blank disk holds.
+PAYLOAD = b"".join(b"ec2api test cloud payload %08d\n" % i for i in range(32768))[:1024 * 1024]
+
+
+def _sha256_padded(payload: bytes, size: int) -> str:
+    """sha256 of payload followed by zeros up to size: a raw disk written with it."""
+    h = hashlib.sha256(payload)
+    zeros = bytes(1024 * 1024)
+    left = size - len(payload)
+    while left > 0:
+        h.update(zeros[:min(left, len(zeros))])
+        left -= len(zeros)
+    return h.hexdigest()
+
+
+def _download_sha256(conn, image) -> str:
+    h = hashlib.sha256()
+    for chunk in conn.image.download_image(image, stream=True).iter_content(1024 * 1024):
+        h.update(chunk)
+    return h.hexdigest()
+
+
+def _wait_image(conn, image_id, timeout=180):
+    return wait_until(f"image {image_id} active",
+                      lambda: (im := conn.image.get_image(image_id)).status == "active" and im, timeout)
+
+
+@pytest.fixture(scope="module")
+def storage(admin_conn, demo_conn):
+    """Who creates the storage tests' resources, where, and a private image holding PAYLOAD."""
+    host = os.environ.get("EC2API_CLOUD_TEST_COMPUTE_HOST")
+    conn = admin_conn if host else demo_conn
+    vtype = os.environ.get("EC2API_CLOUD_TEST_VOLUME_TYPE")
+    flavor = conn.compute.find_flavor(os.environ.get("EC2API_CLOUD_TEST_FLAVOR", "t3.micro"))
+    tag = uuid.uuid4().hex[:8]
+    image = conn.image.create_image(name=f"storage-src-{tag}", disk_format="raw", container_format="bare",
+                                    visibility="private", data=PAYLOAD)
+    image = _wait_image(conn, image.id)
+    assert image.size == len(PAYLOAD)
+    try:
+        yield {"conn": conn, "tag": tag, "image": image, "flavor": flavor,
+               "volume_type": {"volume_type": vtype} if vtype else {},
+               "server": {"availability_zone": f"nova:{host}"} if host else {}}
+    finally:
+        conn.image.delete_image(image, ignore_missing=True)
+
+
+def test_volume_from_image_and_snapshot_hold_the_bytes(storage):
+    """image -> volume -> snapshot -> volume -> image: the last image is the first one's bytes on a 1 GiB disk."""
+    conn, tag, bs = storage["conn"], storage["tag"], storage["conn"].block_storage
+    made = []
+    try:
+        t0 = time.monotonic()
+        vol = bs.create_volume(size=1, image_id=storage["image"].id, name=f"storage-a-{tag}",
+                               **storage["volume_type"])
+        made.append(("volume", vol))
+        vol = bs.wait_for_status(vol, status="available", failures=["error"], wait=180, interval=0.5)
+        t_image = time.monotonic() - t0
+        assert vol.is_bootable
+        snap = bs.create_snapshot(volume_id=vol.id, name=f"storage-s-{tag}")
+        made.append(("snapshot", snap))
+        bs.wait_for_status(snap, status="available", failures=["error"], wait=180, interval=0.5)
+        vol_b = bs.create_volume(size=1, snapshot_id=snap.id, name=f"storage-b-{tag}", **storage["volume_type"])
+        made.append(("volume", vol_b))
+        bs.wait_for_status(vol_b, status="available", failures=["error"], wait=180, interval=0.5)
+
+        t0 = time.monotonic()
+        r = bs.post(f"/volumes/{vol_b.id}/action", json={"os-volume_upload_image": {
+            "image_name": f"storage-up-{tag}", "disk_format": "raw", "container_format": "bare"}})
+        assert r.status_code == 202, r.text
+        image_id = r.json()["os-volume_upload_image"]["image_id"]
+        made.append(("image", image_id))
+        up = _wait_image(conn, image_id, timeout=300)
+        t_upload = time.monotonic() - t0
+        assert up.size == GiB
+        assert _download_sha256(conn, up) == _sha256_padded(PAYLOAD, GiB)
+        bs.wait_for_status(vol_b, status="available", failures=["error"], wait=60, interval=0.5)
+
+        bs.extend_volume(vol_b, 2)
+        wait_until("extended", lambda: bs.get_volume(vol_b.id).size == 2)
+        print(f"volume from image {t_image:.1f}s; 1 GiB volume uploaded to Glance in {t_upload:.1f}s")
+    finally:
+        for kind, res in reversed(made):
+            if kind == "image":
+                conn.image.delete_image(res, ignore_missing=True)
+            elif kind == "snapshot":
+                bs.delete_snapshot(res, ignore_missing=True)
+                bs.wait_for_delete(res, wait=120)
+            else:
+                bs.delete_volume(res, ignore_missing=True)
+                bs.wait_for_delete(res, wait=120)
+
+
+def test_boot_from_image_volume(storage):
+    conn, tag = storage["conn"], storage["tag"]
+    bdm = {"boot_index": 0, "uuid": storage["image"].id, "source_type": "image", "destination_type": "volume",
+           "volume_size": 1, "delete_on_termination": True, **storage["volume_type"]}
+    server = conn.compute.create_server(name=f"storage-bfv-{tag}", flavor_id=storage["flavor"].id,
+                                        block_device_mapping=[bdm], networks="none", **storage["server"])
+    try:
+        t0 = time.monotonic()
+        server = conn.compute.wait_for_server(server, status="ACTIVE", wait=300, interval=0.5)
+        print(f"boot from an image volume: ACTIVE after {time.monotonic() - t0:.1f}s")
+        attached = list(conn.compute.volume_attachments(server))
+        assert len(attached) == 1
+        root = conn.block_storage.get_volume(attached[0].volume_id)
+        assert root.status == "in-use" and root.is_bootable
+        assert root.volume_image_metadata["image_id"] == storage["image"].id
+    finally:
+        conn.compute.delete_server(server, ignore_missing=True)
+        conn.compute.wait_for_delete(server, wait=180)
+    # delete_on_termination: the root volume goes with the server
+    wait_until("root volume deleted", lambda: conn.block_storage.find_volume(root.id) is None)
+
+
+def test_instance_snapshot_uploads_the_root_disk(storage):
+    conn, tag = storage["conn"], storage["tag"]
+    server = conn.compute.create_server(name=f"storage-snap-{tag}", flavor_id=storage["flavor"].id,
+                                        image_id=storage["image"].id, networks="none", **storage["server"])
+    image_id = None
+    try:
+        server = conn.compute.wait_for_server(server, status="ACTIVE", wait=300, interval=0.5)
+        t0 = time.monotonic()
+        image_id = conn.compute.create_server_image(server, name=f"storage-snapshot-{tag}").id
+        image = _wait_image(conn, image_id)
+        print(f"instance snapshot active in Glance after {time.monotonic() - t0:.1f}s")
+        assert image.size == len(PAYLOAD) and image.disk_format == "raw"
+        assert _download_sha256(conn, image) == hashlib.sha256(PAYLOAD).hexdigest()
+        assert (image.properties or {}).get("image_type") == "snapshot"
+        wait_until("task state cleared", lambda: conn.compute.get_server(server.id).task_state is None)
+    finally:
+        if image_id:
+            conn.image.delete_image(image_id, ignore_missing=True)
+        conn.compute.delete_server(server, ignore_missing=True)
+        conn.compute.wait_for_delete(server, wait=180)
