@@ -38,6 +38,9 @@ ETC = STATE / "etc"
 LOGS = STATE / "logs"
 RUN = STATE / "run"
 DATA = STATE / "data"
+# The test cloud's own drivers (a file-backed Cinder backend, a fake compute driver whose snapshots
+# upload): loaded by the cloud's Python from here, nothing is written into the venv.
+DRIVERS = HERE / "drivers"
 
 HOST = "127.0.0.1"
 REGION = "RegionOne"
@@ -426,7 +429,7 @@ def uwsgi_ini(name: str, module: str, port: int, processes: int, env: dict, extr
 
 def write_configs() -> None:
     for d in (ETC, LOGS, RUN, DATA, DATA / "locks", DATA / "nova" / "instances", DATA / "neutron",
-              DATA / "cinder" / "volumes", DATA / "glance" / "images", DATA / "glance" / "staging",
+              DATA / "cinder" / "volumes", DATA / "cinder" / "file-volumes", DATA / "glance" / "images", DATA / "glance" / "staging",
               DATA / "glance" / "tasks", DATA / "keystone"):
         d.mkdir(parents=True, exist_ok=True)
     lock = {"lock_path": str(DATA / "locks")}
@@ -482,7 +485,8 @@ def write_configs() -> None:
         "DEFAULT": {
             "debug": False, "transport_url": TRANSPORT, "host": COMPUTE_HOST, "my_ip": HOST,
             "state_path": DATA / "nova", "instances_path": DATA / "nova" / "instances",
-            "compute_driver": "fake.FakeDriverWithoutFakeNodes",
+            # Nova's fake driver with snapshots that upload (tests/cloud/drivers/nova_fake_snapshots.py).
+            "compute_driver": "nova_fake_snapshots.FakeSnapshotDriver",
             "cpu_allocation_ratio": 16.0, "ram_allocation_ratio": 16.0, "disk_allocation_ratio": 16.0,
             "reserved_host_memory_mb": 0, "reserved_host_disk_mb": 0,
             # With one compute host, resizing (ModifyInstanceAttribute instanceType) must stay on it.
@@ -584,7 +588,10 @@ def write_configs() -> None:
     write(ETC / "glance" / "uwsgi.ini", uwsgi_ini(
         "glance", "glance.wsgi.api:application", PORTS["glance"], 1,
         {"OS_GLANCE_CONFIG_DIR": ETC / "glance"},
-        {"http-chunked-input": True, "http-raw-body": True, "http-auto-chunked": True}, threads=2))
+        # glanceclient (Nova's snapshots, Cinder's upload-to-image) sends 1 MiB chunks: above uWSGI's
+        # default chunked-input-limit, which fails them with "unable to receive chunked part".
+        {"http-chunked-input": True, "http-raw-body": True, "http-auto-chunked": True,
+         "chunked-input-limit": 16 * 1024 * 1024}, threads=2))
 
     # ---- Cinder
     write(ETC / "cinder" / "cinder.conf", ini({
@@ -592,13 +599,14 @@ def write_configs() -> None:
             "debug": False, "transport_url": TRANSPORT, "auth_strategy": "keystone", "my_ip": HOST,
             "host": COMPUTE_HOST, "state_path": DATA / "cinder", "volumes_dir": DATA / "cinder" / "volumes",
             "api_paste_config": ETC / "cinder" / "api-paste.ini",
-            "enabled_backends": "fake", "default_volume_type": "__DEFAULT__",
+            "enabled_backends": "file", "default_volume_type": "__DEFAULT__",
             "osapi_volume_workers": 1, "graceful_shutdown_timeout": 5,
             "quota_volumes": 10000, "quota_snapshots": 10000, "quota_gigabytes": 10000000,
             "quota_backups": 10000, "quota_backup_gigabytes": 10000000, "quota_groups": 1000,
         },
-        "fake": {"volume_driver": "cinder.tests.fake_driver.FakeLoggingVolumeDriver",
-                 "volume_backend_name": "fake", "target_helper": "fake"},
+        # Volumes and snapshots as sparse files (tests/cloud/drivers/cinder_file.py): no LVM here.
+        "file": {"volume_driver": "cinder_file.FileVolumeDriver", "volume_backend_name": "file",
+                 "file_volumes_dir": DATA / "cinder" / "file-volumes"},
         "database": {"connection": db_url("cinder"), "max_pool_size": 10},
         "keystone_authtoken": authtoken("cinder"),
         "nova": {**service_auth("cinder"), "interface": "public"},
@@ -1243,13 +1251,14 @@ def cmd_up() -> int:
         # nova-compute pings the conductor once at start and, with no answer, waits 10 s to retry.
         wait_for("nova-conductor", conductor_listening, 120, "nova-conductor", procs=["nova-conductor"])
         for host in COMPUTE_HOSTS:
-            start(compute_process(host), [b("nova-compute")] + nova_conf(host))
+            # nova_compute.py is nova-compute with the test cloud's compute driver importable.
+            start(compute_process(host), [b("python"), str(DRIVERS / "nova_compute.py")] + nova_conf(host))
 
     def cinder_daemons():
         sync_cinder(first)
         gate(rabbit_ready)
         start("cinder-scheduler", [b("cinder-scheduler")] + cinder_conf())
-        start("cinder-volume", [b("cinder-volume")] + cinder_conf())
+        start("cinder-volume", [b("cinder-volume")] + cinder_conf(), {"PYTHONPATH": str(DRIVERS)})
 
     try:
         start_mariadb()
