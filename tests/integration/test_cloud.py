@@ -4,7 +4,8 @@ Through openstacksdk as `demo`: key pair, network, subnet, router with the publi
 security group and rule, port, floating IP; a t3.micro server from the image to ACTIVE,
 stopped and started, a volume attached and detached; everything deleted.  Then EC2
 (SigV4) signature validation through Keystone's /v3/ec2tokens as the ec2api service user,
-and project isolation (alt cannot see demo's server).
+and project isolation (alt cannot see demo's server).  Last, storage that holds data: volumes
+from an image and a snapshot carry the image's bytes, boot from an image volume, instance snapshots.
 """
 
 from __future__ import annotations
