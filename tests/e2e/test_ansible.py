@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -19,3 +21,32 @@ def test_key_pairs(ansible):
     keys = {"public_key_a": _public_key(), "public_key_b": _public_key()}
     for phase in ("create", "change", "absent"):
         ansible.converge("keys.yml", phase=phase, **keys)
+
+
+def test_ami_lookup(ansible):
+    ansible.converge("ami_info.yml", phase="lookup")
+
+
+def _run_instances(ec2, run_id: str) -> list[dict]:
+    pages = ec2.get_paginator("describe_instances").paginate(Filters=[{"Name": "tag:run", "Values": [run_id]}])
+    return [i for page in pages for r in page["Reservations"] for i in r["Instances"]]
+
+
+def test_instances(ansible, ec2_demo, run_id, subnet_id):
+    user_data = f"#!/bin/sh\necho {run_id}\n"
+    common = {"subnet_id": subnet_id, "user_data": user_data}
+    try:
+        ansible.converge("instances.yml", phase="launch", **common)
+        # What the playbook cannot see through amazon.aws: the user data the instance got.
+        (instance,) = _run_instances(ec2_demo, run_id)
+        attr = ec2_demo.describe_instance_attribute(InstanceId=instance["InstanceId"], Attribute="userData")
+        assert base64.b64decode(attr["UserData"]["Value"]).decode() == user_data
+        for phase in ("stop", "start"):
+            ansible.converge("instances.yml", phase=phase, **common)
+        # state: restarted stops and starts the instance on every run, by design: run once.
+        ansible.playbook("instances.yml", phase="restart", **common)
+        for phase in ("protect", "count", "shrink"):
+            ansible.converge("instances.yml", phase=phase, **common)
+    finally:
+        ansible.converge("instances.yml", phase="absent", **common)
+    assert {i["State"]["Name"] for i in _run_instances(ec2_demo, run_id)} == {"terminated"}
