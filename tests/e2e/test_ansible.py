@@ -50,3 +50,11 @@ def test_instances(ansible, ec2_demo, run_id, subnet_id):
     finally:
         ansible.converge("instances.yml", phase="absent", **common)
     assert {i["State"]["Name"] for i in _run_instances(ec2_demo, run_id)} == {"terminated"}
+
+
+def test_ami(ansible, subnet_id):
+    try:
+        for phase in ("create", "update", "share", "private"):
+            ansible.converge("ami.yml", phase=phase, subnet_id=subnet_id)
+    finally:
+        ansible.converge("ami.yml", phase="absent", subnet_id=subnet_id)
