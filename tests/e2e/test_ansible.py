@@ -50,7 +50,10 @@ def test_instances(ansible, ec2_demo, run_id, subnet_id):
             ansible.converge("instances.yml", phase=phase, **common)
     finally:
         ansible.converge("instances.yml", phase="absent", **common)
-    assert {i["State"]["Name"] for i in _run_instances(ec2_demo, run_id)} == {"terminated"}
+    # Both instances the run launched (exact_count made the second) end terminated.
+    launched = [i["InstanceId"] for i in _run_instances(ec2_demo, run_id)]
+    assert len(launched) == 2
+    ec2_demo.get_waiter("instance_terminated").wait(InstanceIds=launched, WaiterConfig={"Delay": 2, "MaxAttempts": 60})
 
 
 def test_ami(ansible, subnet_id):
