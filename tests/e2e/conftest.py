@@ -25,6 +25,7 @@ from tests.integration.conftest import cloud_info, ec2_alt, ec2_demo, ec2api_url
 HERE = Path(__file__).resolve().parent
 PLAYBOOKS = HERE / "playbooks"
 BIN = Path(sys.executable).parent
+RUNS: list[Run] = []     # every ansible-playbook run of the session, for the summary
 # The installed ``ansible`` package keeps its collections (amazon.aws among them) beside itself.
 SITE = Path(__import__("ansible_collections").__path__[0]).parent
 
@@ -52,8 +53,8 @@ def _failure_text(task: str, result: dict) -> str:
         parts.append(f"[{error['code']}: {error.get('message', '')}]")
     if result.get("assertion"):
         parts.append(f"assertion: {result['assertion']}")
-    if result.get("exception") and not result.get("msg"):
-        parts.append(result["exception"].strip().splitlines()[-1])
+    if result.get("module_stderr"):     # the module crashed: its last words
+        parts.append(result["module_stderr"].strip().splitlines()[-1])
     return f"{task}: " + " ".join(p for p in parts if p)
 
 
@@ -76,22 +77,34 @@ class Ansible:
             # No AWS settings of the developer's own may leak in: the playbooks name everything.
             AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull, AWS_MAX_ATTEMPTS="1",
         )
+        # What the inventory configuration playbooks/e2e.aws_ec2.yml reads (inventory plugins do
+        # not see extra vars).
+        self.env.update(E2E_EC2_ENDPOINT=extra_vars["ec2_endpoint"], E2E_EC2_REGION=extra_vars["ec2_region"],
+                        E2E_EC2_ACCESS_KEY=extra_vars["ec2_access_key"],
+                        E2E_EC2_SECRET_KEY=extra_vars["ec2_secret_key"], E2E_RUN_ID=extra_vars["run_id"])
         for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
                     "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL"):
             self.env.pop(key, None)
-        self.runs: list[Run] = []
 
     def playbook(self, name: str, *, inventory: str = "localhost,", check: bool = True, **variables) -> Run:
-        """Run ``playbooks/<name>`` once; with ``check``, fail the test on any failed task."""
+        """Run ``playbooks/<name>`` once; with ``check``, fail the test on any failed task.
+
+        ``inventory`` names a file of playbooks/ (an inventory plugin's configuration) or is a
+        host list."""
+        if (PLAYBOOKS / inventory).is_file():
+            inventory = str(PLAYBOOKS / inventory)
         cmd = [str(BIN / "ansible-playbook"), "-i", inventory, "-e", f"@{self.vars_file}",
                "-e", json.dumps(variables), str(PLAYBOOKS / name)]
-        label = f"{name} {' '.join(f'{k}={str(v)[:40]}' for k, v in variables.items())}".strip()
+        label = f"{name} {' '.join(f'{k}={str(v)[:40]!r}' for k, v in variables.items())}".strip()
         started = time.monotonic()
         proc = subprocess.run(cmd, capture_output=True, text=True, env=self.env, cwd=self.workdir, timeout=900)
         run = self._report(label, proc)
         run.seconds = time.monotonic() - started
-        self.runs.append(run)
-        if check and (proc.returncode != 0 or run.failures):
+        RUNS.append(run)
+        # Failures of tasks with ignore_errors or rescued by a block are not failures of the run
+        # (the stats count them apart), but their messages are shown when the run fails.
+        failed = any(st.get("failures") or st.get("unreachable") for st in run.stats.values())
+        if check and (proc.returncode != 0 or failed or not run.stats):
             pytest.fail(f"ansible-playbook {label} failed (exit {proc.returncode}):\n  "
                         + "\n  ".join(run.failures or [proc.stderr[-3000:] or proc.stdout[-3000:]]),
                         pytrace=False)
@@ -107,9 +120,9 @@ class Ansible:
                 f"second run of {first.command} changed {second.changed}: {second.changed_tasks}")
         return first
 
-    def inventory(self, config: Path) -> dict:
-        """``ansible-inventory --list`` of an inventory plugin configuration."""
-        proc = subprocess.run([str(BIN / "ansible-inventory"), "-i", str(config), "--list"],
+    def inventory(self, config: str) -> dict:
+        """``ansible-inventory --list`` of an inventory plugin configuration in playbooks/."""
+        proc = subprocess.run([str(BIN / "ansible-inventory"), "-i", str(PLAYBOOKS / config), "--list"],
                               capture_output=True, text=True, env=self.env, cwd=self.workdir, timeout=300)
         assert proc.returncode == 0, proc.stderr[-3000:]
         return json.loads(proc.stdout)
@@ -127,7 +140,7 @@ class Ansible:
                 for result in (task.get("hosts") or {}).values():
                     if result.get("changed"):
                         run.changed_tasks.append(name)
-                    if (result.get("failed") or result.get("unreachable")) and not result.get("_ansible_ignore_errors"):
+                    if result.get("failed") or result.get("unreachable"):
                         run.failures.append(_failure_text(name, result))
         return run
 
@@ -139,12 +152,17 @@ def run_id() -> str:
 
 
 @pytest.fixture(scope="session")
-def subnet_id(ec2_demo, cloud_info) -> str:  # noqa: F811
+def test_image_id(ec2_demo, cloud_info) -> str:  # noqa: F811
+    """The ``ami-`` id of the test cloud's public image."""
+    return ec2_demo.describe_images(
+        Filters=[{"Name": "name", "Values": [cloud_info["image"]["name"]]}])["Images"][0]["ImageId"]
+
+
+@pytest.fixture(scope="session")
+def subnet_id(ec2_demo, test_image_id) -> str:  # noqa: F811
     """The ``subnet-`` id of the demo project's default network, as a user learns it: from an
     instance's description (DescribeSubnets is not implemented yet: issue 11)."""
-    image = ec2_demo.describe_images(
-        Filters=[{"Name": "name", "Values": [cloud_info["image"]["name"]]}])["Images"][0]["ImageId"]
-    instance = ec2_demo.run_instances(ImageId=image, InstanceType="t3.nano", MinCount=1,
+    instance = ec2_demo.run_instances(ImageId=test_image_id, InstanceType="t3.nano", MinCount=1,
                                       MaxCount=1)["Instances"][0]["InstanceId"]
     try:
         deadline = time.monotonic() + 120
@@ -159,12 +177,22 @@ def subnet_id(ec2_demo, cloud_info) -> str:  # noqa: F811
 
 
 @pytest.fixture(scope="session")
-def ansible(ec2api_url, cloud_info, run_id, tmp_path_factory) -> Ansible:  # noqa: F811
+def ansible(ec2api_url, cloud_info, run_id, test_image_id, tmp_path_factory) -> Ansible:  # noqa: F811
     """The runner, with the variables every playbook's ``module_defaults`` use."""
     demo = cloud_info["ec2_credentials"]["demo"]
     workdir = tmp_path_factory.mktemp("ansible")
     return Ansible(workdir, {"work_dir": str(workdir),
         "ec2_endpoint": ec2api_url, "ec2_region": cloud_info["region"],
         "ec2_access_key": demo["access"], "ec2_secret_key": demo["secret"],
-        "run_id": run_id, "test_image_name": cloud_info["image"]["name"],
+        "run_id": run_id, "test_image_name": cloud_info["image"]["name"], "test_image_id": test_image_id,
     })
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """How long the playbooks took: the tier's cost, phase by phase."""
+    if not RUNS:
+        return
+    terminalreporter.section("ansible-playbook runs")
+    for run in RUNS:
+        terminalreporter.write_line(f"{run.seconds:6.1f}s  changed={run.changed:<3d} {run.command}")
+    terminalreporter.write_line(f"{sum(r.seconds for r in RUNS):6.1f}s  in {len(RUNS)} runs")
