@@ -58,6 +58,18 @@ def _pytype(shape: Shape) -> str:
     return _PY_TYPES[shape.type]
 
 
+def _result_ref(shape: Shape) -> object:
+    """What a result value of ``shape`` holds, for the strict result check (``codec.check_result``):
+    None for a scalar, the id of a structure, ``("list", ref)`` or ``("map", ref)`` for its items."""
+    if shape.type == "structure":
+        return shape.id
+    if shape.type == "list":
+        return ("list", _result_ref(shape.member.shape))
+    if shape.type == "map":
+        return ("map", _result_ref(shape.value.shape))
+    return None
+
+
 def _list_item(shape: Shape) -> Member:
     """The member written for each item of a wrapped list: named by its locationName, else ``member``."""
     return shape.member
@@ -81,7 +93,7 @@ def _environment() -> jinja2.Environment:
         autoescape=False,
     )
     env.filters.update(pyrepr=_pyrepr, in_parser=_in_parser, scalar_parser=_scalar_parser,
-                       enum_literal=_enum_literal, pytype=_pytype)
+                       enum_literal=_enum_literal, pytype=_pytype, result_ref=_result_ref)
     env.globals.update(list_item=_list_item, flat_item=_flat_item)
     return env
 
@@ -189,6 +201,7 @@ def generate(model_path: str | Path, out_dir: str | Path, package: str | None = 
         if s.type == "structure" and any(keyword.iskeyword(m.name) or not m.name.isidentifier() for m in s.members):
             raise ValueError(f"shape {s.name}: member names that are not Python identifiers")
     files["types.py"] = env.get_template("types.py.jinja").render(shapes=shapes, **common)
+    files["enums.py"] = env.get_template("enums.py.jinja").render(shapes=shapes, **common)
 
     if out_dir.exists():
         shutil.rmtree(out_dir)

@@ -12,6 +12,7 @@ import base64
 import binascii
 import importlib
 import math
+import os
 import re
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
@@ -373,6 +374,47 @@ def b64(value: bytes | str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# Strict results (tests)
+
+# The serializer writes the members an output shape has and skips every other key, so a misspelt
+# result key would vanish from the XML in silence. In strict mode (the test suites set
+# EC2API_STRICT_RESULTS=1, for the in-process tests and the servers they start) such a key, and a
+# private ``_key`` a handler forgot to strip, fail the request instead.
+STRICT_RESULTS = os.environ.get("EC2API_STRICT_RESULTS", "") not in ("", "0")
+
+
+class ResultShapeError(ValueError):
+    """A handler's result has a key its output shape does not have (strict mode only)."""
+
+
+def check_result(operation: str, members: Mapping[str, Mapping[str, Any]], ref: Any, value: Any,
+                 path: str = "") -> None:
+    """Raise ``ResultShapeError`` for the first key of ``value`` that the model's shape ``ref`` lacks.
+
+    ``members`` and ``ref`` are the generated ``RESULT_MEMBERS`` / ``RESULT_ROOT`` of the operation's
+    module: a structure's id, ``("list", ref)``, ``("map", ref)``, or None for a scalar.
+    """
+    if ref is None or value is None:
+        return
+    if isinstance(ref, str):
+        if not isinstance(value, Mapping):
+            raise ResultShapeError(f"{operation} result{path}: a {ref} must be a dict, not {type(value).__name__}")
+        shape = members[ref]
+        for key, child in value.items():
+            if key not in shape:
+                raise ResultShapeError(f"{operation} result{path}: {key!r} is not a member of {ref}")
+            check_result(operation, members, shape[key], child, f"{path}.{key}")
+    elif ref[0] == "list":
+        if not isinstance(value, (list, tuple)):
+            raise ResultShapeError(f"{operation} result{path}: a list expected, not {type(value).__name__}")
+        for index, item in enumerate(value):
+            check_result(operation, members, ref[1], item, f"{path}[{index}]")
+    else:
+        for key, item in value.items():
+            check_result(operation, members, ref[1], item, f"{path}[{key!r}]")
+
+
+# ---------------------------------------------------------------------------------------------
 # The operation registry
 
 class Operation:
@@ -389,7 +431,7 @@ class Operation:
         self.output_shape = output_shape
         self.idempotency_token = idempotency_token
         self.dry_run = dry_run
-        self._module = None
+        self._module: Any = None
 
     @property
     def module(self) -> Any:
@@ -403,9 +445,23 @@ class Operation:
         """Parse and validate the operation's own form fields into botocore-style params."""
         return self.module.parse(form)
 
-    def serialize(self, result: Mapping[str, Any] | None, request_id: str) -> bytes:
-        """Serialise a botocore-style result into the operation's XML response body."""
+    def serialize(self, result: Mapping[str, Any] | None, request_id: str, *, strict: bool | None = None) -> bytes:
+        """Serialise a botocore-style result into the operation's XML response body.
+
+        ``strict`` (default ``STRICT_RESULTS``): refuse result keys the output shape does not have.
+        """
+        if STRICT_RESULTS if strict is None else strict:
+            self.check(result)
         return self.module.serialize(result, request_id)
+
+    def check(self, result: Mapping[str, Any] | None) -> None:
+        """Raise ``ResultShapeError`` if ``result`` has a key (at any depth) the output shape lacks."""
+        if self.output_shape is None:
+            if result:
+                raise ResultShapeError(f"{self.name} has no output shape, but its result is {sorted(result)}")
+            return
+        module = self.module
+        check_result(self.name, module.RESULT_MEMBERS, module.RESULT_ROOT, result)
 
     def __repr__(self) -> str:
         return f"<Operation {self.name}>"

@@ -23,13 +23,13 @@ from ec2api_runtime.db import ids
 from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error
 from ec2api_runtime.filters import apply_filters, only_requested
-from generated.ec2.api_op_describe_instance_types import _ENUM_InstanceType
+from generated.ec2 import enums
 from handlers import _bulk
 from handlers._instance_view import instance_type
 from handlers.regions import zone_id
 
 # The model's InstanceType enum: the names a flavor may carry to be an EC2 instance type.
-EC2_INSTANCE_TYPES: frozenset[str] = frozenset(_ENUM_InstanceType)
+EC2_INSTANCE_TYPES: frozenset[str] = frozenset(enums.InstanceType)
 
 # Families AWS lists as previous generation (CurrentGeneration false).
 _PREVIOUS_GENERATION = frozenset({

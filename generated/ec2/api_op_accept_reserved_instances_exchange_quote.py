@@ -89,3 +89,10 @@ _IN_FIELDS_TargetConfigurationRequest = {
     'InstanceCount': ('InstanceCount', _c.integer),
     'OfferingId': ('OfferingId', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'AcceptReservedInstancesExchangeQuoteResult'
+RESULT_MEMBERS = {
+    'AcceptReservedInstancesExchangeQuoteResult': {'ExchangeId': None},
+}

@@ -95,3 +95,12 @@ _IN_FIELDS_AcceptTransitGatewayMulticastDomainAssociationsRequest = {
     'SubnetIds': ('SubnetIds', _in_ValueStringList),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'AcceptTransitGatewayMulticastDomainAssociationsResult'
+RESULT_MEMBERS = {
+    'AcceptTransitGatewayMulticastDomainAssociationsResult': {'Associations': 'TransitGatewayMulticastDomainAssociations'},
+    'SubnetAssociation': {'SubnetId': None, 'State': None},
+    'TransitGatewayMulticastDomainAssociations': {'TransitGatewayMulticastDomainId': None, 'TransitGatewayAttachmentId': None, 'ResourceId': None, 'ResourceType': None, 'ResourceOwnerId': None, 'Subnets': ('list', 'SubnetAssociation')},
+}

@@ -188,6 +188,13 @@ _IN_FIELDS_TagSpecification = {
     'Tag': ('Tags', _in_TagList),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'AllocateHostsResult'
+RESULT_MEMBERS = {
+    'AllocateHostsResult': {'HostIds': ('list', None)},
+}
+
 _ENUM_AmdSevSnp = ('enabled', 'disabled')
 _ENUM_AutoPlacement = ('on', 'off')
 _ENUM_HostMaintenance = ('on', 'off')

@@ -67,3 +67,10 @@ _IN_FIELDS_ApplySecurityGroupsToClientVpnTargetNetworkRequest = {
     'SecurityGroupId': ('SecurityGroupIds', _in_ClientVpnSecurityGroupIdSet),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ApplySecurityGroupsToClientVpnTargetNetworkResult'
+RESULT_MEMBERS = {
+    'ApplySecurityGroupsToClientVpnTargetNetworkResult': {'SecurityGroupIds': ('list', None)},
+}

@@ -84,3 +84,10 @@ _IN_FIELDS_AssignIpv6AddressesRequest = {
     'Ipv6Addresses': ('Ipv6Addresses', _in_Ipv6AddressList),
     'Ipv6AddressCount': ('Ipv6AddressCount', _c.integer),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'AssignIpv6AddressesResult'
+RESULT_MEMBERS = {
+    'AssignIpv6AddressesResult': {'AssignedIpv6Addresses': ('list', None), 'AssignedIpv6Prefixes': ('list', None), 'NetworkInterfaceId': None},
+}

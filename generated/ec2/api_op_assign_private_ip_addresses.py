@@ -101,3 +101,12 @@ _IN_FIELDS_AssignPrivateIpAddressesRequest = {
     'SecondaryPrivateIpAddressCount': ('SecondaryPrivateIpAddressCount', _c.integer),
     'AllowReassignment': ('AllowReassignment', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'AssignPrivateIpAddressesResult'
+RESULT_MEMBERS = {
+    'AssignPrivateIpAddressesResult': {'NetworkInterfaceId': None, 'AssignedPrivateIpAddresses': ('list', 'AssignedPrivateIpAddress'), 'AssignedIpv4Prefixes': ('list', 'Ipv4PrefixSpecification')},
+    'AssignedPrivateIpAddress': {'PrivateIpAddress': None},
+    'Ipv4PrefixSpecification': {'Ipv4Prefix': None},
+}

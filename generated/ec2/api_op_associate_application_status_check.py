@@ -137,3 +137,12 @@ _IN_FIELDS_CustomTagKeyValueRequestPair = {
     'Key': ('Key', _c.string),
     'Value': ('Value', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'AssociateApplicationStatusCheckResult'
+RESULT_MEMBERS = {
+    'AssociateApplicationStatusCheckResult': {'SuccessfulResults': ('list', 'SuccessfulAssociationResponseObject'), 'UnsuccessfulResults': ('list', 'UnsuccessfulAssociationResponseObject')},
+    'SuccessfulAssociationResponseObject': {'ApplicationStatusCheckId': None, 'AssociationType': None, 'AssociationValue': None},
+    'UnsuccessfulAssociationResponseObject': {'ApplicationStatusCheckId': None, 'AssociationType': None, 'AssociationValue': None, 'Reason': None},
+}

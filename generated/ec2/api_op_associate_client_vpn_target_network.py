@@ -65,3 +65,11 @@ _IN_FIELDS_AssociateClientVpnTargetNetworkRequest = {
     'AvailabilityZone': ('AvailabilityZone', _c.string),
     'AvailabilityZoneId': ('AvailabilityZoneId', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'AssociateClientVpnTargetNetworkResult'
+RESULT_MEMBERS = {
+    'AssociateClientVpnTargetNetworkResult': {'AssociationId': None, 'Status': 'AssociationStatus'},
+    'AssociationStatus': {'Code': None, 'Message': None},
+}

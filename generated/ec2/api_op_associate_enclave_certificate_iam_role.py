@@ -56,3 +56,10 @@ _IN_FIELDS_AssociateEnclaveCertificateIamRoleRequest = {
     'RoleArn': ('RoleArn', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'AssociateEnclaveCertificateIamRoleResult'
+RESULT_MEMBERS = {
+    'AssociateEnclaveCertificateIamRoleResult': {'CertificateS3BucketName': None, 'CertificateS3ObjectKey': None, 'EncryptionKmsKeyId': None},
+}

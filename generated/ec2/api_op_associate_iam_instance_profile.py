@@ -99,3 +99,12 @@ _IN_FIELDS_IamInstanceProfileSpecification = {
     'Arn': ('Arn', _c.string),
     'Name': ('Name', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'AssociateIamInstanceProfileResult'
+RESULT_MEMBERS = {
+    'AssociateIamInstanceProfileResult': {'IamInstanceProfileAssociation': 'IamInstanceProfileAssociation'},
+    'IamInstanceProfile': {'Arn': None, 'Id': None},
+    'IamInstanceProfileAssociation': {'AssociationId': None, 'InstanceId': None, 'IamInstanceProfile': 'IamInstanceProfile', 'State': None, 'Timestamp': None},
+}

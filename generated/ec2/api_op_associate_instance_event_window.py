@@ -214,3 +214,14 @@ _IN_FIELDS_Tag = {
     'Key': ('Key', _c.string),
     'Value': ('Value', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'AssociateInstanceEventWindowResult'
+RESULT_MEMBERS = {
+    'AssociateInstanceEventWindowResult': {'InstanceEventWindow': 'InstanceEventWindow'},
+    'InstanceEventWindow': {'InstanceEventWindowId': None, 'TimeRanges': ('list', 'InstanceEventWindowTimeRange'), 'Name': None, 'CronExpression': None, 'AssociationTarget': 'InstanceEventWindowAssociationTarget', 'State': None, 'Tags': ('list', 'Tag')},
+    'InstanceEventWindowAssociationTarget': {'InstanceIds': ('list', None), 'Tags': ('list', 'Tag'), 'DedicatedHostIds': ('list', None)},
+    'InstanceEventWindowTimeRange': {'StartWeekDay': None, 'StartHour': None, 'EndWeekDay': None, 'EndHour': None},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -67,3 +67,11 @@ _IN_FIELDS_AssociateIpamByoasnRequest = {
     'Asn': ('Asn', _c.string),
     'Cidr': ('Cidr', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'AssociateIpamByoasnResult'
+RESULT_MEMBERS = {
+    'AsnAssociation': {'Asn': None, 'Cidr': None, 'StatusMessage': None, 'State': None},
+    'AssociateIpamByoasnResult': {'AsnAssociation': 'AsnAssociation'},
+}

@@ -112,3 +112,11 @@ _IN_FIELDS_AssociateNatGatewayAddressRequest = {
     'AvailabilityZone': ('AvailabilityZone', _c.string),
     'AvailabilityZoneId': ('AvailabilityZoneId', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'AssociateNatGatewayAddressResult'
+RESULT_MEMBERS = {
+    'AssociateNatGatewayAddressResult': {'NatGatewayId': None, 'NatGatewayAddresses': ('list', 'NatGatewayAddress')},
+    'NatGatewayAddress': {'AllocationId': None, 'NetworkInterfaceId': None, 'PrivateIp': None, 'PublicIp': None, 'AssociationId': None, 'IsPrimary': None, 'FailureMessage': None, 'Status': None, 'AvailabilityZone': None, 'AvailabilityZoneId': None},
+}

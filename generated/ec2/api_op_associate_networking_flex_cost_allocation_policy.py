@@ -166,4 +166,13 @@ _IN_FIELDS_FlexCostAllocationNetworkResourceScope = {
     'ResourceIds': ('ResourceIds', _in_FlexCostAllocationNetworkResourceScopeIdList),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'AssociateNetworkingFlexCostAllocationPolicyResult'
+RESULT_MEMBERS = {
+    'AssociateNetworkingFlexCostAllocationPolicyResult': {'FcaPolicyAssociations': ('list', 'FlexCostAllocationPolicyAssociationDescription'), 'FcaPolicyAssociationFailures': ('list', 'FlexCostAllocationOperationFailure')},
+    'FlexCostAllocationOperationFailure': {'ResourceId': None, 'FailureCode': None, 'FailureReason': None},
+    'FlexCostAllocationPolicyAssociationDescription': {'FcaPolicyAssociationId': None, 'FcaPolicyId': None, 'NetworkResourceId': None, 'OwnerAccount': None, 'AssociatedAt': None, 'ExpectedEffectiveAt': None, 'AssociationMode': None, 'ManagedBy': None},
+}
+
 _ENUM_FlexCostAllocationNetworkResourceScopeType = ('account', 'vpc', 'subnet')

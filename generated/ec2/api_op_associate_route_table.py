@@ -64,3 +64,11 @@ _IN_FIELDS_AssociateRouteTableRequest = {
     'SubnetId': ('SubnetId', _c.string),
     'RouteTableId': ('RouteTableId', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'AssociateRouteTableResult'
+RESULT_MEMBERS = {
+    'AssociateRouteTableResult': {'AssociationId': None, 'AssociationState': 'RouteTableAssociationState'},
+    'RouteTableAssociationState': {'State': None, 'StatusMessage': None},
+}

@@ -83,3 +83,12 @@ _IN_FIELDS_AssociateSubnetCidrBlockRequest = {
     'SubnetId': ('SubnetId', _c.string),
     'Ipv6CidrBlock': ('Ipv6CidrBlock', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'AssociateSubnetCidrBlockResult'
+RESULT_MEMBERS = {
+    'AssociateSubnetCidrBlockResult': {'Ipv6CidrBlockAssociation': 'SubnetIpv6CidrBlockAssociation', 'SubnetId': None},
+    'SubnetCidrBlockState': {'State': None, 'StatusMessage': None},
+    'SubnetIpv6CidrBlockAssociation': {'AssociationId': None, 'Ipv6CidrBlock': None, 'Ipv6CidrBlockState': 'SubnetCidrBlockState', 'Ipv6AddressAttribute': None, 'IpSource': None},
+}

@@ -100,3 +100,12 @@ _IN_FIELDS_AssociateTrunkInterfaceRequest = {
     'ClientToken': ('ClientToken', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'AssociateTrunkInterfaceResult'
+RESULT_MEMBERS = {
+    'AssociateTrunkInterfaceResult': {'InterfaceAssociation': 'TrunkInterfaceAssociation', 'ClientToken': None},
+    'Tag': {'Key': None, 'Value': None},
+    'TrunkInterfaceAssociation': {'AssociationId': None, 'BranchInterfaceId': None, 'TrunkInterfaceId': None, 'InterfaceProtocol': None, 'VlanId': None, 'GreKey': None, 'Tags': ('list', 'Tag')},
+}

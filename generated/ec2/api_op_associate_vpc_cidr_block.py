@@ -114,3 +114,13 @@ _IN_FIELDS_AssociateVpcCidrBlockRequest = {
     'VpcId': ('VpcId', _c.string),
     'AmazonProvidedIpv6CidrBlock': ('AmazonProvidedIpv6CidrBlock', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'AssociateVpcCidrBlockResult'
+RESULT_MEMBERS = {
+    'AssociateVpcCidrBlockResult': {'Ipv6CidrBlockAssociation': 'VpcIpv6CidrBlockAssociation', 'CidrBlockAssociation': 'VpcCidrBlockAssociation', 'VpcId': None},
+    'VpcCidrBlockAssociation': {'AssociationId': None, 'CidrBlock': None, 'CidrBlockState': 'VpcCidrBlockState'},
+    'VpcCidrBlockState': {'State': None, 'StatusMessage': None},
+    'VpcIpv6CidrBlockAssociation': {'AssociationId': None, 'Ipv6CidrBlock': None, 'Ipv6CidrBlockState': 'VpcCidrBlockState', 'NetworkBorderGroup': None, 'Ipv6Pool': None, 'Ipv6AddressAttribute': None, 'IpSource': None},
+}

@@ -60,3 +60,10 @@ _IN_FIELDS_AttachClassicLinkVpcRequest = {
     'VpcId': ('VpcId', _c.string),
     'SecurityGroupId': ('Groups', _in_GroupIdStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'AttachClassicLinkVpcResult'
+RESULT_MEMBERS = {
+    'AttachClassicLinkVpcResult': {'Return': None},
+}

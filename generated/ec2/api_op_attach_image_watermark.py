@@ -57,3 +57,10 @@ _IN_FIELDS_AttachImageWatermarkRequest = {
     'WatermarkName': ('WatermarkName', _in_ImageWatermarkNameRequest),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'AttachImageWatermarkResult'
+RESULT_MEMBERS = {
+    'AttachImageWatermarkResult': {'WatermarkKey': None},
+}

@@ -96,3 +96,10 @@ _IN_FIELDS_EnaSrdSpecification = {
 _IN_FIELDS_EnaSrdUdpSpecification = {
     'EnaSrdUdpEnabled': ('EnaSrdUdpEnabled', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'AttachNetworkInterfaceResult'
+RESULT_MEMBERS = {
+    'AttachNetworkInterfaceResult': {'AttachmentId': None, 'NetworkCardIndex': None},
+}

@@ -61,3 +61,11 @@ _IN_FIELDS_AttachVpnGatewayRequest = {
     'VpnGatewayId': ('VpnGatewayId', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'AttachVpnGatewayResult'
+RESULT_MEMBERS = {
+    'AttachVpnGatewayResult': {'VpcAttachment': 'VpcAttachment'},
+    'VpcAttachment': {'VpcId': None, 'State': None},
+}

@@ -65,3 +65,11 @@ _IN_FIELDS_AuthorizeClientVpnIngressRequest = {
     'ClientToken': ('ClientToken', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'AuthorizeClientVpnIngressResult'
+RESULT_MEMBERS = {
+    'AuthorizeClientVpnIngressResult': {'Status': 'ClientVpnAuthorizationRuleStatus'},
+    'ClientVpnAuthorizationRuleStatus': {'Code': None, 'Message': None},
+}

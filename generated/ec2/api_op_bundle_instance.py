@@ -158,3 +158,14 @@ _IN_FIELDS_S3Storage = {
 _IN_FIELDS_Storage = {
     'S3': ('S3', _in_S3Storage),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'BundleInstanceResult'
+RESULT_MEMBERS = {
+    'BundleInstanceResult': {'BundleTask': 'BundleTask'},
+    'BundleTask': {'InstanceId': None, 'BundleId': None, 'State': None, 'StartTime': None, 'UpdateTime': None, 'Storage': 'Storage', 'Progress': None, 'BundleTaskError': 'BundleTaskError'},
+    'BundleTaskError': {'Code': None, 'Message': None},
+    'S3Storage': {'AWSAccessKeyId': None, 'Bucket': None, 'Prefix': None, 'UploadPolicy': None, 'UploadPolicySignature': None},
+    'Storage': {'S3': 'S3Storage'},
+}

@@ -57,4 +57,11 @@ _IN_FIELDS_CancelCapacityReservationRequest = {
     'QuoteId': ('QuoteId', _c.string),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'CancelCapacityReservationResult'
+RESULT_MEMBERS = {
+    'CancelCapacityReservationResult': {'Return': None},
+}
+
 _ENUM_ApplyCancellationCharges = ('commitment-wind-down',)

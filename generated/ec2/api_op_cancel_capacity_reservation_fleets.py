@@ -107,3 +107,13 @@ _IN_FIELDS_CancelCapacityReservationFleetsRequest = {
     'DryRun': ('DryRun', _c.boolean),
     'CapacityReservationFleetId': ('CapacityReservationFleetIds', _in_CapacityReservationFleetIdSet),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'CancelCapacityReservationFleetsResult'
+RESULT_MEMBERS = {
+    'CancelCapacityReservationFleetError': {'Code': None, 'Message': None},
+    'CancelCapacityReservationFleetsResult': {'SuccessfulFleetCancellations': ('list', 'CapacityReservationFleetCancellationState'), 'FailedFleetCancellations': ('list', 'FailedCapacityReservationFleetCancellationResult')},
+    'CapacityReservationFleetCancellationState': {'CurrentFleetState': None, 'PreviousFleetState': None, 'CapacityReservationFleetId': None},
+    'FailedCapacityReservationFleetCancellationResult': {'CapacityReservationFleetId': None, 'CancelCapacityReservationFleetError': 'CancelCapacityReservationFleetError'},
+}

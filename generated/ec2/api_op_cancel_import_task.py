@@ -52,3 +52,10 @@ _IN_FIELDS_CancelImportTaskRequest = {
     'DryRun': ('DryRun', _c.boolean),
     'ImportTaskId': ('ImportTaskId', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'CancelImportTaskResult'
+RESULT_MEMBERS = {
+    'CancelImportTaskResult': {'ImportTaskId': None, 'PreviousState': None, 'State': None},
+}

@@ -148,3 +148,14 @@ def _out_TagList(out, v):
 _IN_FIELDS_CancelReservedInstancesListingRequest = {
     'ReservedInstancesListingId': ('ReservedInstancesListingId', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'CancelReservedInstancesListingResult'
+RESULT_MEMBERS = {
+    'CancelReservedInstancesListingResult': {'ReservedInstancesListings': ('list', 'ReservedInstancesListing')},
+    'InstanceCount': {'InstanceCount': None, 'State': None},
+    'PriceSchedule': {'Active': None, 'CurrencyCode': None, 'Price': None, 'Term': None},
+    'ReservedInstancesListing': {'ClientToken': None, 'CreateDate': None, 'InstanceCounts': ('list', 'InstanceCount'), 'PriceSchedules': ('list', 'PriceSchedule'), 'ReservedInstancesId': None, 'ReservedInstancesListingId': None, 'Status': None, 'StatusMessage': None, 'Tags': ('list', 'Tag'), 'UpdateDate': None},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -110,3 +110,13 @@ _IN_FIELDS_CancelSpotFleetRequestsRequest = {
     'SpotFleetRequestId': ('SpotFleetRequestIds', _in_SpotFleetRequestIdList),
     'TerminateInstances': ('TerminateInstances', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'CancelSpotFleetRequestsResponse'
+RESULT_MEMBERS = {
+    'CancelSpotFleetRequestsError': {'Code': None, 'Message': None},
+    'CancelSpotFleetRequestsErrorItem': {'Error': 'CancelSpotFleetRequestsError', 'SpotFleetRequestId': None},
+    'CancelSpotFleetRequestsResponse': {'SuccessfulFleetRequests': ('list', 'CancelSpotFleetRequestsSuccessItem'), 'UnsuccessfulFleetRequests': ('list', 'CancelSpotFleetRequestsErrorItem')},
+    'CancelSpotFleetRequestsSuccessItem': {'CurrentSpotFleetRequestState': None, 'PreviousSpotFleetRequestState': None, 'SpotFleetRequestId': None},
+}

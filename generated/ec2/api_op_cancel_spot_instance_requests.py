@@ -72,3 +72,11 @@ _IN_FIELDS_CancelSpotInstanceRequestsRequest = {
     'DryRun': ('DryRun', _c.boolean),
     'SpotInstanceRequestId': ('SpotInstanceRequestIds', _in_SpotInstanceRequestIdList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'CancelSpotInstanceRequestsResult'
+RESULT_MEMBERS = {
+    'CancelSpotInstanceRequestsResult': {'CancelledSpotInstanceRequests': ('list', 'CancelledSpotInstanceRequest')},
+    'CancelledSpotInstanceRequest': {'SpotInstanceRequestId': None, 'State': None},
+}

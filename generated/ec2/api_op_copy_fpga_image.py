@@ -53,3 +53,10 @@ _IN_FIELDS_CopyFpgaImageRequest = {
     'SourceRegion': ('SourceRegion', _c.string),
     'ClientToken': ('ClientToken', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'CopyFpgaImageResult'
+RESULT_MEMBERS = {
+    'CopyFpgaImageResult': {'FpgaImageId': None},
+}

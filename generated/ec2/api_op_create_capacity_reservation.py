@@ -420,6 +420,21 @@ _IN_FIELDS_TagSpecification = {
     'Tag': ('Tags', _in_TagList),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'CreateCapacityReservationResult'
+RESULT_MEMBERS = {
+    'CapacityAllocation': {'AllocationType': None, 'Count': None, 'AllocationMetadata': ('list', 'CapacityAllocationMetadataEntry')},
+    'CapacityAllocationMetadataEntry': {'Key': None, 'Value': None},
+    'CapacityReservation': {'CapacityReservationId': None, 'OwnerId': None, 'CapacityReservationArn': None, 'AvailabilityZoneId': None, 'InstanceType': None, 'InstancePlatform': None, 'AvailabilityZone': None, 'Tenancy': None, 'TotalInstanceCount': None, 'AvailableInstanceCount': None, 'EbsOptimized': None, 'EphemeralStorage': None, 'State': None, 'StartDate': None, 'EndDate': None, 'EndDateType': None, 'InstanceMatchCriteria': None, 'CreateDate': None, 'Tags': ('list', 'Tag'), 'OutpostArn': None, 'CapacityReservationFleetId': None, 'PlacementGroupArn': None, 'CapacityAllocations': ('list', 'CapacityAllocation'), 'ReservationType': None, 'UnusedReservationBillingOwnerId': None, 'CommitmentInfo': 'CapacityReservationCommitmentInfo', 'DeliveryPreference': None, 'CapacityBlockId': None, 'Interruptible': None, 'InterruptibleCapacityAllocation': 'InterruptibleCapacityAllocation', 'InterruptionInfo': 'InterruptionInfo', 'AdjustmentStatus': None, 'AdjustmentDetails': 'CapacityReservationAdjustmentDetails', 'OriginalStartDate': None, 'ZeroSizePreference': None, 'LaunchStatus': None},
+    'CapacityReservationAdjustmentDetails': {'StartDate': None, 'EndDate': None, 'CommitmentEndDate': None, 'EndDateType': None, 'CommitmentDuration': None},
+    'CapacityReservationCommitmentInfo': {'CommittedInstanceCount': None, 'CommitmentEndDate': None, 'CommitmentDuration': None},
+    'CreateCapacityReservationResult': {'CapacityReservation': 'CapacityReservation'},
+    'InterruptibleCapacityAllocation': {'InstanceCount': None, 'TargetInstanceCount': None, 'Status': None, 'InterruptibleCapacityReservationId': None, 'InterruptionType': None, 'ZeroSizePreference': None},
+    'InterruptionInfo': {'SourceCapacityReservationId': None, 'InterruptionType': None},
+    'Tag': {'Key': None, 'Value': None},
+}
+
 _ENUM_CapacityReservationDeliveryPreference = ('fixed', 'incremental')
 _ENUM_CapacityReservationInstancePlatform = ('Linux/UNIX', 'Red Hat Enterprise Linux', 'SUSE Linux', 'Windows', 'Windows with SQL Server', 'Windows with SQL Server Enterprise', 'Windows with SQL Server Standard', 'Windows with SQL Server Web', 'Linux with SQL Server Standard', 'Linux with SQL Server Web', 'Linux with SQL Server Enterprise', 'RHEL with SQL Server Standard', 'RHEL with SQL Server Enterprise', 'RHEL with SQL Server Web', 'RHEL with HA', 'RHEL with HA and SQL Server Standard', 'RHEL with HA and SQL Server Enterprise', 'Ubuntu Pro')
 _ENUM_CapacityReservationTenancy = ('default', 'dedicated')

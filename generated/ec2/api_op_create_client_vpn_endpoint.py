@@ -470,6 +470,14 @@ _IN_FIELDS_TransitGatewayConfigurationInputStructure = {
     'AvailabilityZoneId': ('AvailabilityZoneIds', _in_ClientVpnAvailabilityZoneIdSet),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'CreateClientVpnEndpointResult'
+RESULT_MEMBERS = {
+    'ClientVpnEndpointStatus': {'Code': None, 'Message': None},
+    'CreateClientVpnEndpointResult': {'ClientVpnEndpointId': None, 'Status': 'ClientVpnEndpointStatus', 'DnsName': None},
+}
+
 _ENUM_ClientVpnAuthenticationType = ('certificate-authentication', 'directory-service-authentication', 'federated-authentication')
 _ENUM_ClientVpnDeviceTrustProviderType = ('crowdstrike', 'jamf', 'jumpcloud')
 _ENUM_EndpointIpAddressType = ('ipv4', 'ipv6', 'dual-stack')

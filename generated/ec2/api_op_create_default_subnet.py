@@ -199,3 +199,16 @@ _IN_FIELDS_CreateDefaultSubnetRequest = {
     'Ipv6Native': ('Ipv6Native', _c.boolean),
     'AvailabilityZoneId': ('AvailabilityZoneId', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'CreateDefaultSubnetResult'
+RESULT_MEMBERS = {
+    'BlockPublicAccessStates': {'InternetGatewayBlockMode': None},
+    'CreateDefaultSubnetResult': {'Subnet': 'Subnet'},
+    'PrivateDnsNameOptionsOnLaunch': {'HostnameType': None, 'EnableResourceNameDnsARecord': None, 'EnableResourceNameDnsAAAARecord': None},
+    'Subnet': {'AvailabilityZoneId': None, 'EnableLniAtDeviceIndex': None, 'MapCustomerOwnedIpOnLaunch': None, 'CustomerOwnedIpv4Pool': None, 'OwnerId': None, 'AssignIpv6AddressOnCreation': None, 'Ipv6CidrBlockAssociationSet': ('list', 'SubnetIpv6CidrBlockAssociation'), 'Tags': ('list', 'Tag'), 'SubnetArn': None, 'OutpostArn': None, 'EnableDns64': None, 'Ipv6Native': None, 'PrivateDnsNameOptionsOnLaunch': 'PrivateDnsNameOptionsOnLaunch', 'BlockPublicAccessStates': 'BlockPublicAccessStates', 'Type': None, 'SubnetId': None, 'State': None, 'VpcId': None, 'CidrBlock': None, 'AvailableIpAddressCount': None, 'AvailabilityZone': None, 'DefaultForAz': None, 'MapPublicIpOnLaunch': None},
+    'SubnetCidrBlockState': {'State': None, 'StatusMessage': None},
+    'SubnetIpv6CidrBlockAssociation': {'AssociationId': None, 'Ipv6CidrBlock': None, 'Ipv6CidrBlockState': 'SubnetCidrBlockState', 'Ipv6AddressAttribute': None, 'IpSource': None},
+    'Tag': {'Key': None, 'Value': None},
+}

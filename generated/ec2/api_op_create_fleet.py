@@ -1591,6 +1591,34 @@ _IN_FIELDS_VCpuCountRangeRequest = {
     'Max': ('Max', _c.integer),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'CreateFleetResult'
+RESULT_MEMBERS = {
+    'AcceleratorCount': {'Min': None, 'Max': None},
+    'AcceleratorTotalMemoryMiB': {'Min': None, 'Max': None},
+    'BaselineEbsBandwidthMbps': {'Min': None, 'Max': None},
+    'BaselinePerformanceFactors': {'Cpu': 'CpuPerformanceFactor'},
+    'BlockDeviceMappingResponse': {'DeviceName': None, 'VirtualName': None, 'Ebs': 'EbsBlockDeviceResponse', 'NoDevice': None},
+    'CpuPerformanceFactor': {'References': ('list', 'PerformanceFactorReference')},
+    'CreateFleetError': {'LaunchTemplateAndOverrides': 'LaunchTemplateAndOverridesResponse', 'Lifecycle': None, 'ErrorCode': None, 'ErrorMessage': None},
+    'CreateFleetInstance': {'LaunchTemplateAndOverrides': 'LaunchTemplateAndOverridesResponse', 'Lifecycle': None, 'InstanceIds': ('list', None), 'InstanceType': None, 'Platform': None, 'AvailabilityZoneId': None, 'AvailabilityZone': None, 'SubnetId': None},
+    'CreateFleetResult': {'FleetId': None, 'Errors': ('list', 'CreateFleetError'), 'Instances': ('list', 'CreateFleetInstance')},
+    'EbsBlockDeviceResponse': {'Encrypted': None, 'DeleteOnTermination': None, 'Iops': None, 'Throughput': None, 'KmsKeyId': None, 'SnapshotId': None, 'VolumeSize': None, 'VolumeType': None},
+    'FleetLaunchTemplateOverrides': {'InstanceType': None, 'MaxPrice': None, 'SubnetId': None, 'AvailabilityZone': None, 'WeightedCapacity': None, 'Priority': None, 'Placement': 'PlacementResponse', 'InstanceRequirements': 'InstanceRequirements', 'ImageId': None, 'BlockDeviceMappings': ('list', 'BlockDeviceMappingResponse'), 'AvailabilityZoneId': None},
+    'FleetLaunchTemplateSpecification': {'LaunchTemplateId': None, 'LaunchTemplateName': None, 'Version': None},
+    'InstanceRequirements': {'VCpuCount': 'VCpuCountRange', 'MemoryMiB': 'MemoryMiB', 'CpuManufacturers': ('list', None), 'MemoryGiBPerVCpu': 'MemoryGiBPerVCpu', 'ExcludedInstanceTypes': ('list', None), 'InstanceGenerations': ('list', None), 'SpotMaxPricePercentageOverLowestPrice': None, 'OnDemandMaxPricePercentageOverLowestPrice': None, 'BareMetal': None, 'BurstablePerformance': None, 'RequireHibernateSupport': None, 'NetworkInterfaceCount': 'NetworkInterfaceCount', 'LocalStorage': None, 'LocalStorageTypes': ('list', None), 'TotalLocalStorageGB': 'TotalLocalStorageGB', 'BaselineEbsBandwidthMbps': 'BaselineEbsBandwidthMbps', 'AcceleratorTypes': ('list', None), 'AcceleratorCount': 'AcceleratorCount', 'AcceleratorManufacturers': ('list', None), 'AcceleratorNames': ('list', None), 'AcceleratorTotalMemoryMiB': 'AcceleratorTotalMemoryMiB', 'NetworkBandwidthGbps': 'NetworkBandwidthGbps', 'AllowedInstanceTypes': ('list', None), 'MaxSpotPriceAsPercentageOfOptimalOnDemandPrice': None, 'BaselinePerformanceFactors': 'BaselinePerformanceFactors', 'RequireEncryptionInTransit': None},
+    'LaunchTemplateAndOverridesResponse': {'LaunchTemplateSpecification': 'FleetLaunchTemplateSpecification', 'Overrides': 'FleetLaunchTemplateOverrides'},
+    'MemoryGiBPerVCpu': {'Min': None, 'Max': None},
+    'MemoryMiB': {'Min': None, 'Max': None},
+    'NetworkBandwidthGbps': {'Min': None, 'Max': None},
+    'NetworkInterfaceCount': {'Min': None, 'Max': None},
+    'PerformanceFactorReference': {'InstanceFamily': None},
+    'PlacementResponse': {'GroupName': None},
+    'TotalLocalStorageGB': {'Min': None, 'Max': None},
+    'VCpuCountRange': {'Min': None, 'Max': None},
+}
+
 _ENUM_AcceleratorManufacturer = ('amazon-web-services', 'amd', 'nvidia', 'xilinx', 'habana')
 _ENUM_AcceleratorName = ('a100', 'inferentia', 'k520', 'k80', 'm60', 'radeon-pro-v520', 't4', 'vu9p', 'v100', 'a10g', 'h100', 't4g', 'l40s', 'l4', 'gaudi-hl-205', 'inferentia2', 'trainium', 'trainium2', 'u30')
 _ENUM_AcceleratorType = ('gpu', 'fpga', 'inference', 'media')

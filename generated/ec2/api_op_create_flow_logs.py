@@ -288,6 +288,15 @@ _IN_FIELDS_TagSpecification = {
     'Tag': ('Tags', _in_TagList),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'CreateFlowLogsResult'
+RESULT_MEMBERS = {
+    'CreateFlowLogsResult': {'ClientToken': None, 'FlowLogIds': ('list', None), 'Unsuccessful': ('list', 'UnsuccessfulItem')},
+    'UnsuccessfulItem': {'Error': 'UnsuccessfulItemError', 'ResourceId': None},
+    'UnsuccessfulItemError': {'Code': None, 'Message': None},
+}
+
 _ENUM_DestinationFileFormat = ('plain-text', 'parquet')
 _ENUM_FlowLogsResourceType = ('VPC', 'Subnet', 'NetworkInterface', 'TransitGateway', 'TransitGatewayAttachment', 'RegionalNatGateway', 'CoreNetwork', 'CoreNetworkEdge', 'CoreNetworkAttachment')
 _ENUM_LogDestinationType = ('cloud-watch-logs', 's3', 'kinesis-data-firehose')

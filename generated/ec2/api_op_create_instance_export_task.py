@@ -240,6 +240,17 @@ _IN_FIELDS_TagSpecification = {
     'Tag': ('Tags', _in_TagList),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'CreateInstanceExportTaskResult'
+RESULT_MEMBERS = {
+    'CreateInstanceExportTaskResult': {'ExportTask': 'ExportTask'},
+    'ExportTask': {'Description': None, 'ExportTaskId': None, 'ExportToS3Task': 'ExportToS3Task', 'InstanceExportDetails': 'InstanceExportDetails', 'State': None, 'StatusMessage': None, 'Tags': ('list', 'Tag')},
+    'ExportToS3Task': {'ContainerFormat': None, 'DiskImageFormat': None, 'S3Bucket': None, 'S3Key': None},
+    'InstanceExportDetails': {'InstanceId': None, 'TargetEnvironment': None},
+    'Tag': {'Key': None, 'Value': None},
+}
+
 _ENUM_ContainerFormat = ('ova',)
 _ENUM_DiskImageFormat = ('VMDK', 'RAW', 'VHD')
 _ENUM_ExportEnvironment = ('citrix', 'vmware', 'microsoft')

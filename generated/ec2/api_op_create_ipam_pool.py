@@ -354,6 +354,17 @@ _IN_FIELDS_TagSpecification = {
     'Tag': ('Tags', _in_TagList),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'CreateIpamPoolResult'
+RESULT_MEMBERS = {
+    'CreateIpamPoolResult': {'IpamPool': 'IpamPool'},
+    'IpamPool': {'OwnerId': None, 'IpamPoolId': None, 'SourceIpamPoolId': None, 'IpamPoolArn': None, 'IpamScopeArn': None, 'IpamScopeType': None, 'IpamArn': None, 'IpamRegion': None, 'Locale': None, 'PoolDepth': None, 'State': None, 'StateMessage': None, 'Description': None, 'AutoImport': None, 'PubliclyAdvertisable': None, 'AddressFamily': None, 'AllocationMinNetmaskLength': None, 'AllocationMaxNetmaskLength': None, 'AllocationDefaultNetmaskLength': None, 'AllocationResourceTags': ('list', 'IpamResourceTag'), 'Tags': ('list', 'Tag'), 'AwsService': None, 'PublicIpSource': None, 'SourceResource': 'IpamPoolSourceResource'},
+    'IpamPoolSourceResource': {'ResourceId': None, 'ResourceType': None, 'ResourceRegion': None, 'ResourceOwner': None},
+    'IpamResourceTag': {'Key': None, 'Value': None},
+    'Tag': {'Key': None, 'Value': None},
+}
+
 _ENUM_AddressFamily = ('ipv4', 'ipv6')
 _ENUM_IpamPoolAwsService = ('ec2', 'global-services')
 _ENUM_IpamPoolPublicIpSource = ('amazon', 'byoip')

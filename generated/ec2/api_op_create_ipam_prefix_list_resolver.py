@@ -305,6 +305,15 @@ _IN_FIELDS_TagSpecification = {
     'Tag': ('Tags', _in_TagList),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'CreateIpamPrefixListResolverResult'
+RESULT_MEMBERS = {
+    'CreateIpamPrefixListResolverResult': {'IpamPrefixListResolver': 'IpamPrefixListResolver'},
+    'IpamPrefixListResolver': {'OwnerId': None, 'IpamPrefixListResolverId': None, 'IpamPrefixListResolverArn': None, 'IpamArn': None, 'IpamRegion': None, 'Description': None, 'AddressFamily': None, 'State': None, 'Tags': ('list', 'Tag'), 'LastVersionCreationStatus': None, 'LastVersionCreationStatusMessage': None},
+    'Tag': {'Key': None, 'Value': None},
+}
+
 _ENUM_AddressFamily = ('ipv4', 'ipv6')
 _ENUM_IpamPrefixListResolverRuleConditionOperation = ('equals', 'not-equals', 'subnet-of')
 _ENUM_IpamPrefixListResolverRuleType = ('static-cidr', 'ipam-resource-cidr', 'ipam-pool-cidr')

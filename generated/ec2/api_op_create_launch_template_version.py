@@ -2600,6 +2600,63 @@ _IN_FIELDS_VCpuCountRangeRequest = {
     'Max': ('Max', _c.integer),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'CreateLaunchTemplateVersionResult'
+RESULT_MEMBERS = {
+    'AcceleratorCount': {'Min': None, 'Max': None},
+    'AcceleratorTotalMemoryMiB': {'Min': None, 'Max': None},
+    'BaselineEbsBandwidthMbps': {'Min': None, 'Max': None},
+    'BaselinePerformanceFactors': {'Cpu': 'CpuPerformanceFactor'},
+    'CapacityReservationTargetResponse': {'CapacityReservationId': None, 'CapacityReservationResourceGroupArn': None},
+    'ConnectionTrackingSpecification': {'TcpEstablishedTimeout': None, 'UdpTimeout': None, 'UdpStreamTimeout': None},
+    'CpuPerformanceFactor': {'References': ('list', 'PerformanceFactorReference')},
+    'CreateLaunchTemplateVersionResult': {'LaunchTemplateVersion': 'LaunchTemplateVersion', 'Warning': 'ValidationWarning'},
+    'CreditSpecification': {'CpuCredits': None},
+    'ElasticGpuSpecificationResponse': {'Type': None},
+    'InstanceIpv6Address': {'Ipv6Address': None, 'IsPrimaryIpv6': None},
+    'InstanceRequirements': {'VCpuCount': 'VCpuCountRange', 'MemoryMiB': 'MemoryMiB', 'CpuManufacturers': ('list', None), 'MemoryGiBPerVCpu': 'MemoryGiBPerVCpu', 'ExcludedInstanceTypes': ('list', None), 'InstanceGenerations': ('list', None), 'SpotMaxPricePercentageOverLowestPrice': None, 'OnDemandMaxPricePercentageOverLowestPrice': None, 'BareMetal': None, 'BurstablePerformance': None, 'RequireHibernateSupport': None, 'NetworkInterfaceCount': 'NetworkInterfaceCount', 'LocalStorage': None, 'LocalStorageTypes': ('list', None), 'TotalLocalStorageGB': 'TotalLocalStorageGB', 'BaselineEbsBandwidthMbps': 'BaselineEbsBandwidthMbps', 'AcceleratorTypes': ('list', None), 'AcceleratorCount': 'AcceleratorCount', 'AcceleratorManufacturers': ('list', None), 'AcceleratorNames': ('list', None), 'AcceleratorTotalMemoryMiB': 'AcceleratorTotalMemoryMiB', 'NetworkBandwidthGbps': 'NetworkBandwidthGbps', 'AllowedInstanceTypes': ('list', None), 'MaxSpotPriceAsPercentageOfOptimalOnDemandPrice': None, 'BaselinePerformanceFactors': 'BaselinePerformanceFactors', 'RequireEncryptionInTransit': None},
+    'Ipv4PrefixSpecificationResponse': {'Ipv4Prefix': None},
+    'Ipv6PrefixSpecificationResponse': {'Ipv6Prefix': None},
+    'LaunchTemplateBlockDeviceMapping': {'DeviceName': None, 'VirtualName': None, 'Ebs': 'LaunchTemplateEbsBlockDevice', 'NoDevice': None},
+    'LaunchTemplateCapacityReservationSpecificationResponse': {'CapacityReservationPreference': None, 'CapacityReservationTarget': 'CapacityReservationTargetResponse'},
+    'LaunchTemplateCpuOptions': {'CoreCount': None, 'ThreadsPerCore': None, 'AmdSevSnp': None, 'NestedVirtualization': None},
+    'LaunchTemplateEbsBlockDevice': {'Encrypted': None, 'DeleteOnTermination': None, 'Iops': None, 'KmsKeyId': None, 'SnapshotId': None, 'VolumeSize': None, 'VolumeType': None, 'Throughput': None, 'VolumeInitializationRate': None, 'EbsCardIndex': None},
+    'LaunchTemplateElasticInferenceAcceleratorResponse': {'Type': None, 'Count': None},
+    'LaunchTemplateEnaSrdSpecification': {'EnaSrdEnabled': None, 'EnaSrdUdpSpecification': 'LaunchTemplateEnaSrdUdpSpecification'},
+    'LaunchTemplateEnaSrdUdpSpecification': {'EnaSrdUdpEnabled': None},
+    'LaunchTemplateEnclaveOptions': {'Enabled': None},
+    'LaunchTemplateHibernationOptions': {'Configured': None},
+    'LaunchTemplateIamInstanceProfileSpecification': {'Arn': None, 'Name': None},
+    'LaunchTemplateInstanceMaintenanceOptions': {'AutoRecovery': None},
+    'LaunchTemplateInstanceMarketOptions': {'MarketType': None, 'SpotOptions': 'LaunchTemplateSpotMarketOptions'},
+    'LaunchTemplateInstanceMetadataOptions': {'State': None, 'HttpTokens': None, 'HttpPutResponseHopLimit': None, 'HttpEndpoint': None, 'HttpProtocolIpv6': None, 'InstanceMetadataTags': None},
+    'LaunchTemplateInstanceNetworkInterfaceSpecification': {'AssociateCarrierIpAddress': None, 'AssociatePublicIpAddress': None, 'DeleteOnTermination': None, 'Description': None, 'DeviceIndex': None, 'Groups': ('list', None), 'InterfaceType': None, 'Ipv6AddressCount': None, 'Ipv6Addresses': ('list', 'InstanceIpv6Address'), 'NetworkInterfaceId': None, 'PrivateIpAddress': None, 'PrivateIpAddresses': ('list', 'PrivateIpAddressSpecification'), 'SecondaryPrivateIpAddressCount': None, 'SubnetId': None, 'NetworkCardIndex': None, 'Ipv4Prefixes': ('list', 'Ipv4PrefixSpecificationResponse'), 'Ipv4PrefixCount': None, 'Ipv6Prefixes': ('list', 'Ipv6PrefixSpecificationResponse'), 'Ipv6PrefixCount': None, 'PrimaryIpv6': None, 'EnaSrdSpecification': 'LaunchTemplateEnaSrdSpecification', 'ConnectionTrackingSpecification': 'ConnectionTrackingSpecification', 'EnaQueueCount': None},
+    'LaunchTemplateInstanceSecondaryInterfaceSpecification': {'DeleteOnTermination': None, 'DeviceIndex': None, 'PrivateIpAddresses': ('list', 'SecondaryInterfacePrivateIpAddressSpecification'), 'PrivateIpAddressCount': None, 'SecondarySubnetId': None, 'InterfaceType': None, 'NetworkCardIndex': None},
+    'LaunchTemplateLicenseConfiguration': {'LicenseConfigurationArn': None},
+    'LaunchTemplateNetworkPerformanceOptions': {'BandwidthWeighting': None},
+    'LaunchTemplatePlacement': {'AvailabilityZone': None, 'AvailabilityZoneId': None, 'Affinity': None, 'GroupName': None, 'HostId': None, 'Tenancy': None, 'SpreadDomain': None, 'HostResourceGroupArn': None, 'PartitionNumber': None, 'GroupId': None},
+    'LaunchTemplatePrivateDnsNameOptions': {'HostnameType': None, 'EnableResourceNameDnsARecord': None, 'EnableResourceNameDnsAAAARecord': None},
+    'LaunchTemplateSpotMarketOptions': {'MaxPrice': None, 'SpotInstanceType': None, 'BlockDurationMinutes': None, 'ValidUntil': None, 'InstanceInterruptionBehavior': None},
+    'LaunchTemplateTagSpecification': {'ResourceType': None, 'Tags': ('list', 'Tag')},
+    'LaunchTemplateVersion': {'LaunchTemplateId': None, 'LaunchTemplateName': None, 'VersionNumber': None, 'VersionDescription': None, 'CreateTime': None, 'CreatedBy': None, 'DefaultVersion': None, 'LaunchTemplateData': 'ResponseLaunchTemplateData', 'Operator': 'OperatorResponse'},
+    'LaunchTemplatesMonitoring': {'Enabled': None, 'MetricCategoryIds': ('list', None)},
+    'MemoryGiBPerVCpu': {'Min': None, 'Max': None},
+    'MemoryMiB': {'Min': None, 'Max': None},
+    'NetworkBandwidthGbps': {'Min': None, 'Max': None},
+    'NetworkInterfaceCount': {'Min': None, 'Max': None},
+    'OperatorResponse': {'Managed': None, 'Principal': None, 'HiddenByDefault': None},
+    'PerformanceFactorReference': {'InstanceFamily': None},
+    'PrivateIpAddressSpecification': {'Primary': None, 'PrivateIpAddress': None},
+    'ResponseLaunchTemplateData': {'KernelId': None, 'EbsOptimized': None, 'IamInstanceProfile': 'LaunchTemplateIamInstanceProfileSpecification', 'BlockDeviceMappings': ('list', 'LaunchTemplateBlockDeviceMapping'), 'NetworkInterfaces': ('list', 'LaunchTemplateInstanceNetworkInterfaceSpecification'), 'ImageId': None, 'InstanceType': None, 'KeyName': None, 'Monitoring': 'LaunchTemplatesMonitoring', 'Placement': 'LaunchTemplatePlacement', 'RamDiskId': None, 'DisableApiTermination': None, 'InstanceInitiatedShutdownBehavior': None, 'UserData': None, 'TagSpecifications': ('list', 'LaunchTemplateTagSpecification'), 'ElasticGpuSpecifications': ('list', 'ElasticGpuSpecificationResponse'), 'ElasticInferenceAccelerators': ('list', 'LaunchTemplateElasticInferenceAcceleratorResponse'), 'SecurityGroupIds': ('list', None), 'SecurityGroups': ('list', None), 'InstanceMarketOptions': 'LaunchTemplateInstanceMarketOptions', 'CreditSpecification': 'CreditSpecification', 'CpuOptions': 'LaunchTemplateCpuOptions', 'CapacityReservationSpecification': 'LaunchTemplateCapacityReservationSpecificationResponse', 'LicenseSpecifications': ('list', 'LaunchTemplateLicenseConfiguration'), 'HibernationOptions': 'LaunchTemplateHibernationOptions', 'MetadataOptions': 'LaunchTemplateInstanceMetadataOptions', 'EnclaveOptions': 'LaunchTemplateEnclaveOptions', 'InstanceRequirements': 'InstanceRequirements', 'PrivateDnsNameOptions': 'LaunchTemplatePrivateDnsNameOptions', 'MaintenanceOptions': 'LaunchTemplateInstanceMaintenanceOptions', 'DisableApiStop': None, 'Operator': 'OperatorResponse', 'NetworkPerformanceOptions': 'LaunchTemplateNetworkPerformanceOptions', 'SecondaryInterfaces': ('list', 'LaunchTemplateInstanceSecondaryInterfaceSpecification')},
+    'SecondaryInterfacePrivateIpAddressSpecification': {'PrivateIpAddress': None},
+    'Tag': {'Key': None, 'Value': None},
+    'TotalLocalStorageGB': {'Min': None, 'Max': None},
+    'VCpuCountRange': {'Min': None, 'Max': None},
+    'ValidationError': {'Code': None, 'Message': None},
+    'ValidationWarning': {'Errors': ('list', 'ValidationError')},
+}
+
 _ENUM_AcceleratorManufacturer = ('amazon-web-services', 'amd', 'nvidia', 'xilinx', 'habana')
 _ENUM_AcceleratorName = ('a100', 'inferentia', 'k520', 'k80', 'm60', 'radeon-pro-v520', 't4', 'vu9p', 'v100', 'a10g', 'h100', 't4g', 'l40s', 'l4', 'gaudi-hl-205', 'inferentia2', 'trainium', 'trainium2', 'u30')
 _ENUM_AcceleratorType = ('gpu', 'fpga', 'inference', 'media')

@@ -89,3 +89,11 @@ _IN_FIELDS_CreateLocalGatewayRouteRequest = {
     'NetworkInterfaceId': ('NetworkInterfaceId', _c.string),
     'DestinationPrefixListId': ('DestinationPrefixListId', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'CreateLocalGatewayRouteResult'
+RESULT_MEMBERS = {
+    'CreateLocalGatewayRouteResult': {'Route': 'LocalGatewayRoute'},
+    'LocalGatewayRoute': {'DestinationCidrBlock': None, 'LocalGatewayVirtualInterfaceGroupId': None, 'Type': None, 'State': None, 'LocalGatewayRouteTableId': None, 'LocalGatewayRouteTableArn': None, 'OwnerId': None, 'SubnetId': None, 'CoipPoolId': None, 'NetworkInterfaceId': None, 'DestinationPrefixListId': None},
+}

@@ -94,4 +94,13 @@ _IN_FIELDS_CreateNetworkInterfacePermissionRequest = {
     'DryRun': ('DryRun', _c.boolean),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'CreateNetworkInterfacePermissionResult'
+RESULT_MEMBERS = {
+    'CreateNetworkInterfacePermissionResult': {'InterfacePermission': 'NetworkInterfacePermission'},
+    'NetworkInterfacePermission': {'NetworkInterfacePermissionId': None, 'NetworkInterfaceId': None, 'AwsAccountId': None, 'AwsService': None, 'Permission': None, 'PermissionState': 'NetworkInterfacePermissionState'},
+    'NetworkInterfacePermissionState': {'State': None, 'StatusMessage': None},
+}
+
 _ENUM_InterfacePermissionType = ('INSTANCE-ATTACH', 'EIP-ASSOCIATE')

@@ -328,6 +328,13 @@ _IN_FIELDS_TagSpecification = {
     'Tag': ('Tags', _in_TagList),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'CreateNetworkingFlexCostAllocationPolicyResult'
+RESULT_MEMBERS = {
+    'CreateNetworkingFlexCostAllocationPolicyResult': {'FcaPolicyId': None, 'FcaPolicyArn': None, 'CreatedAt': None, 'ExpectedEffectiveAt': None},
+}
+
 _ENUM_FlexCostAllocationCostDimension = ('data-transfer', 'data-processing')
 _ENUM_FlexCostAllocationNetworkResourceType = ('natgw', 'pcx', 'ec2')
 _ENUM_FlexCostAllocationReportingGranularity = ('eni', 'ec2', 'subnet', 'vpc', 'account', 'peering-id', 'cidr')

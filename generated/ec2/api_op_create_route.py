@@ -62,3 +62,10 @@ _IN_FIELDS_CreateRouteRequest = {
     'VpcPeeringConnectionId': ('VpcPeeringConnectionId', _c.string),
     'NatGatewayId': ('NatGatewayId', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'CreateRouteResult'
+RESULT_MEMBERS = {
+    'CreateRouteResult': {'Return': None},
+}

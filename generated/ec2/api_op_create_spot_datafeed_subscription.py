@@ -79,3 +79,12 @@ _IN_FIELDS_CreateSpotDatafeedSubscriptionRequest = {
     'Bucket': ('Bucket', _c.string),
     'Prefix': ('Prefix', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'CreateSpotDatafeedSubscriptionResult'
+RESULT_MEMBERS = {
+    'CreateSpotDatafeedSubscriptionResult': {'SpotDatafeedSubscription': 'SpotDatafeedSubscription'},
+    'SpotDatafeedSubscription': {'Bucket': None, 'Fault': 'SpotInstanceStateFault', 'OwnerId': None, 'Prefix': None, 'State': None},
+    'SpotInstanceStateFault': {'Code': None, 'Message': None},
+}

@@ -83,3 +83,10 @@ _IN_FIELDS_S3ObjectTag = {
     'Key': ('Key', _c.string),
     'Value': ('Value', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'CreateStoreImageTaskResult'
+RESULT_MEMBERS = {
+    'CreateStoreImageTaskResult': {'ObjectKey': None},
+}

@@ -132,5 +132,14 @@ _IN_FIELDS_CreateTransitGatewayMeteringPolicyEntryRequest = {
     'DryRun': ('DryRun', _c.boolean),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'CreateTransitGatewayMeteringPolicyEntryResult'
+RESULT_MEMBERS = {
+    'CreateTransitGatewayMeteringPolicyEntryResult': {'TransitGatewayMeteringPolicyEntry': 'TransitGatewayMeteringPolicyEntry'},
+    'TransitGatewayMeteringPolicyEntry': {'PolicyRuleNumber': None, 'MeteredAccount': None, 'State': None, 'UpdatedAt': None, 'UpdateEffectiveAt': None, 'MeteringPolicyRule': 'TransitGatewayMeteringPolicyRule'},
+    'TransitGatewayMeteringPolicyRule': {'SourceTransitGatewayAttachmentId': None, 'SourceTransitGatewayAttachmentType': None, 'SourceCidrBlock': None, 'SourcePortRange': None, 'DestinationTransitGatewayAttachmentId': None, 'DestinationTransitGatewayAttachmentType': None, 'DestinationCidrBlock': None, 'DestinationPortRange': None, 'Protocol': None},
+}
+
 _ENUM_TransitGatewayAttachmentResourceType = ('vpc', 'vpn', 'vpn-concentrator', 'direct-connect-gateway', 'connect', 'peering', 'tgw-peering', 'network-function', 'client-vpn')
 _ENUM_TransitGatewayMeteringPayerType = ('source-attachment-owner', 'destination-attachment-owner', 'transit-gateway-owner')

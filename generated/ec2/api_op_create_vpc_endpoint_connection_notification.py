@@ -99,3 +99,11 @@ _IN_FIELDS_CreateVpcEndpointConnectionNotificationRequest = {
     'ConnectionEvents': ('ConnectionEvents', _in_ValueStringList),
     'ClientToken': ('ClientToken', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'CreateVpcEndpointConnectionNotificationResult'
+RESULT_MEMBERS = {
+    'ConnectionNotification': {'ConnectionNotificationId': None, 'ServiceId': None, 'VpcEndpointId': None, 'ConnectionNotificationType': None, 'ConnectionNotificationArn': None, 'ConnectionEvents': ('list', None), 'ConnectionNotificationState': None, 'ServiceRegion': None},
+    'CreateVpcEndpointConnectionNotificationResult': {'ConnectionNotification': 'ConnectionNotification', 'ClientToken': None},
+}

@@ -199,3 +199,16 @@ _IN_FIELDS_DeleteApplicationStatusCheckRequest = {
     'ClientToken': ('ClientToken', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteApplicationStatusCheckResult'
+RESULT_MEMBERS = {
+    'ApplicationStatusCheckResponseObject': {'ApplicationStatusCheckId': None, 'Aggregation': None, 'HealthCheckPaths': ('list', 'HealthCheckPathResponseObject'), 'Protocol': None, 'Port': None, 'Path': None, 'DeviceIndex': None, 'IpVersion': None, 'IpScope': None, 'Interval': None, 'Timeout': None, 'FailureThreshold': None, 'SuccessThreshold': None, 'StatusCodeMatcher': None, 'InitializationGracePeriodSeconds': None, 'LastUpdatedAt': None, 'TargetTagAssociations': ('list', 'CustomTagKeyValueResponsePair'), 'Tags': ('list', 'Tag'), 'CreationTime': None, 'ModifyTime': None, 'DeletionTime': None},
+    'CustomTagKeyValueResponsePair': {'Key': None, 'Value': None},
+    'DeleteApplicationStatusCheckResult': {'ApplicationStatusCheck': 'ApplicationStatusCheckResponseObject'},
+    'HealthCheckPathDestinationResponseObject': {'SubnetId': None, 'SecurityGroupId': None},
+    'HealthCheckPathResponseObject': {'Source': 'HealthCheckPathSourceResponseObject', 'Destinations': ('list', 'HealthCheckPathDestinationResponseObject')},
+    'HealthCheckPathSourceResponseObject': {'SubnetId': None, 'SecurityGroupId': None},
+    'Tag': {'Key': None, 'Value': None},
+}

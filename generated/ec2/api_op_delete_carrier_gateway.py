@@ -85,3 +85,12 @@ _IN_FIELDS_DeleteCarrierGatewayRequest = {
     'CarrierGatewayId': ('CarrierGatewayId', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteCarrierGatewayResult'
+RESULT_MEMBERS = {
+    'CarrierGateway': {'CarrierGatewayId': None, 'VpcId': None, 'State': None, 'OwnerId': None, 'Tags': ('list', 'Tag')},
+    'DeleteCarrierGatewayResult': {'CarrierGateway': 'CarrierGateway'},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -62,3 +62,11 @@ _IN_FIELDS_DeleteClientVpnRouteRequest = {
     'DestinationCidrBlock': ('DestinationCidrBlock', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteClientVpnRouteResult'
+RESULT_MEMBERS = {
+    'ClientVpnRouteStatus': {'Code': None, 'Message': None},
+    'DeleteClientVpnRouteResult': {'Status': 'ClientVpnRouteStatus'},
+}

@@ -64,3 +64,11 @@ _IN_FIELDS_DeleteCoipCidrRequest = {
     'CoipPoolId': ('CoipPoolId', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteCoipCidrResult'
+RESULT_MEMBERS = {
+    'CoipCidr': {'Cidr': None, 'CoipPoolId': None, 'LocalGatewayRouteTableId': None},
+    'DeleteCoipCidrResult': {'CoipCidr': 'CoipCidr'},
+}

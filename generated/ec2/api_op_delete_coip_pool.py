@@ -92,3 +92,12 @@ _IN_FIELDS_DeleteCoipPoolRequest = {
     'CoipPoolId': ('CoipPoolId', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteCoipPoolResult'
+RESULT_MEMBERS = {
+    'CoipPool': {'PoolId': None, 'PoolCidrs': ('list', None), 'LocalGatewayRouteTableId': None, 'Tags': ('list', 'Tag'), 'PoolArn': None},
+    'DeleteCoipPoolResult': {'CoipPool': 'CoipPool'},
+    'Tag': {'Key': None, 'Value': None},
+}

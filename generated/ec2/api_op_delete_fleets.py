@@ -110,3 +110,13 @@ _IN_FIELDS_DeleteFleetsRequest = {
     'FleetId': ('FleetIds', _in_FleetIdSet),
     'TerminateInstances': ('TerminateInstances', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteFleetsResult'
+RESULT_MEMBERS = {
+    'DeleteFleetError': {'Code': None, 'Message': None},
+    'DeleteFleetErrorItem': {'Error': 'DeleteFleetError', 'FleetId': None},
+    'DeleteFleetSuccessItem': {'CurrentFleetState': None, 'PreviousFleetState': None, 'FleetId': None},
+    'DeleteFleetsResult': {'SuccessfulFleetDeletions': ('list', 'DeleteFleetSuccessItem'), 'UnsuccessfulFleetDeletions': ('list', 'DeleteFleetErrorItem')},
+}

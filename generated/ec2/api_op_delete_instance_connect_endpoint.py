@@ -162,3 +162,14 @@ _IN_FIELDS_DeleteInstanceConnectEndpointRequest = {
     'DryRun': ('DryRun', _c.boolean),
     'InstanceConnectEndpointId': ('InstanceConnectEndpointId', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteInstanceConnectEndpointResult'
+RESULT_MEMBERS = {
+    'DeleteInstanceConnectEndpointResult': {'InstanceConnectEndpoint': 'Ec2InstanceConnectEndpoint'},
+    'Ec2InstanceConnectEndpoint': {'OwnerId': None, 'InstanceConnectEndpointId': None, 'InstanceConnectEndpointArn': None, 'State': None, 'StateMessage': None, 'DnsName': None, 'FipsDnsName': None, 'NetworkInterfaceIds': ('list', None), 'VpcId': None, 'AvailabilityZone': None, 'CreatedAt': None, 'SubnetId': None, 'PreserveClientIp': None, 'SecurityGroupIds': ('list', None), 'Tags': ('list', 'Tag'), 'IpAddressType': None, 'PublicDnsNames': 'InstanceConnectEndpointPublicDnsNames', 'AvailabilityZoneId': None},
+    'InstanceConnectEndpointDnsNames': {'DnsName': None, 'FipsDnsName': None},
+    'InstanceConnectEndpointPublicDnsNames': {'Ipv4': 'InstanceConnectEndpointDnsNames', 'Dualstack': 'InstanceConnectEndpointDnsNames'},
+    'Tag': {'Key': None, 'Value': None},
+}

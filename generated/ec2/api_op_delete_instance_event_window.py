@@ -59,3 +59,11 @@ _IN_FIELDS_DeleteInstanceEventWindowRequest = {
     'ForceDelete': ('ForceDelete', _c.boolean),
     'InstanceEventWindowId': ('InstanceEventWindowId', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteInstanceEventWindowResult'
+RESULT_MEMBERS = {
+    'DeleteInstanceEventWindowResult': {'InstanceEventWindowState': 'InstanceEventWindowStateChange'},
+    'InstanceEventWindowStateChange': {'InstanceEventWindowId': None, 'State': None},
+}

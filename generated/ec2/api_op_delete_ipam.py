@@ -140,3 +140,13 @@ _IN_FIELDS_DeleteIpamRequest = {
     'IpamId': ('IpamId', _c.string),
     'Cascade': ('Cascade', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteIpamResult'
+RESULT_MEMBERS = {
+    'DeleteIpamResult': {'Ipam': 'Ipam'},
+    'Ipam': {'OwnerId': None, 'IpamId': None, 'IpamArn': None, 'IpamRegion': None, 'PublicDefaultScopeId': None, 'PrivateDefaultScopeId': None, 'ScopeCount': None, 'Description': None, 'OperatingRegions': ('list', 'IpamOperatingRegion'), 'State': None, 'Tags': ('list', 'Tag'), 'DefaultResourceDiscoveryId': None, 'DefaultResourceDiscoveryAssociationId': None, 'ResourceDiscoveryAssociationCount': None, 'StateMessage': None, 'Tier': None, 'EnablePrivateGua': None, 'MeteredAccount': None},
+    'IpamOperatingRegion': {'RegionName': None},
+    'Tag': {'Key': None, 'Value': None},
+}

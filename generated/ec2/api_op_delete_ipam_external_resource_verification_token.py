@@ -103,3 +103,12 @@ _IN_FIELDS_DeleteIpamExternalResourceVerificationTokenRequest = {
     'DryRun': ('DryRun', _c.boolean),
     'IpamExternalResourceVerificationTokenId': ('IpamExternalResourceVerificationTokenId', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteIpamExternalResourceVerificationTokenResult'
+RESULT_MEMBERS = {
+    'DeleteIpamExternalResourceVerificationTokenResult': {'IpamExternalResourceVerificationToken': 'IpamExternalResourceVerificationToken'},
+    'IpamExternalResourceVerificationToken': {'IpamExternalResourceVerificationTokenId': None, 'IpamExternalResourceVerificationTokenArn': None, 'IpamId': None, 'IpamArn': None, 'IpamRegion': None, 'TokenValue': None, 'TokenName': None, 'NotAfter': None, 'Status': None, 'Tags': ('list', 'Tag'), 'State': None},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -94,3 +94,12 @@ _IN_FIELDS_DeleteIpamPolicyRequest = {
     'DryRun': ('DryRun', _c.boolean),
     'IpamPolicyId': ('IpamPolicyId', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteIpamPolicyResult'
+RESULT_MEMBERS = {
+    'DeleteIpamPolicyResult': {'IpamPolicy': 'IpamPolicy'},
+    'IpamPolicy': {'OwnerId': None, 'IpamPolicyId': None, 'IpamPolicyArn': None, 'IpamPolicyRegion': None, 'State': None, 'StateMessage': None, 'Tags': ('list', 'Tag'), 'IpamId': None},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -103,3 +103,12 @@ _IN_FIELDS_DeleteIpamPrefixListResolverRequest = {
     'DryRun': ('DryRun', _c.boolean),
     'IpamPrefixListResolverId': ('IpamPrefixListResolverId', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteIpamPrefixListResolverResult'
+RESULT_MEMBERS = {
+    'DeleteIpamPrefixListResolverResult': {'IpamPrefixListResolver': 'IpamPrefixListResolver'},
+    'IpamPrefixListResolver': {'OwnerId': None, 'IpamPrefixListResolverId': None, 'IpamPrefixListResolverArn': None, 'IpamArn': None, 'IpamRegion': None, 'Description': None, 'AddressFamily': None, 'State': None, 'Tags': ('list', 'Tag'), 'LastVersionCreationStatus': None, 'LastVersionCreationStatusMessage': None},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -106,3 +106,12 @@ _IN_FIELDS_DeleteIpamPrefixListResolverTargetRequest = {
     'DryRun': ('DryRun', _c.boolean),
     'IpamPrefixListResolverTargetId': ('IpamPrefixListResolverTargetId', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteIpamPrefixListResolverTargetResult'
+RESULT_MEMBERS = {
+    'DeleteIpamPrefixListResolverTargetResult': {'IpamPrefixListResolverTarget': 'IpamPrefixListResolverTarget'},
+    'IpamPrefixListResolverTarget': {'IpamPrefixListResolverTargetId': None, 'IpamPrefixListResolverTargetArn': None, 'IpamPrefixListResolverId': None, 'OwnerId': None, 'PrefixListId': None, 'PrefixListRegion': None, 'DesiredVersion': None, 'LastSyncedVersion': None, 'TrackLatestVersion': None, 'StateMessage': None, 'State': None, 'Tags': ('list', 'Tag')},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -130,3 +130,14 @@ _IN_FIELDS_DeleteIpamResourceDiscoveryRequest = {
     'DryRun': ('DryRun', _c.boolean),
     'IpamResourceDiscoveryId': ('IpamResourceDiscoveryId', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteIpamResourceDiscoveryResult'
+RESULT_MEMBERS = {
+    'DeleteIpamResourceDiscoveryResult': {'IpamResourceDiscovery': 'IpamResourceDiscovery'},
+    'IpamOperatingRegion': {'RegionName': None},
+    'IpamOrganizationalUnitExclusion': {'OrganizationsEntityPath': None},
+    'IpamResourceDiscovery': {'OwnerId': None, 'IpamResourceDiscoveryId': None, 'IpamResourceDiscoveryArn': None, 'IpamResourceDiscoveryRegion': None, 'Description': None, 'OperatingRegions': ('list', 'IpamOperatingRegion'), 'IsDefault': None, 'State': None, 'Tags': ('list', 'Tag'), 'OrganizationalUnitExclusions': ('list', 'IpamOrganizationalUnitExclusion')},
+    'Tag': {'Key': None, 'Value': None},
+}

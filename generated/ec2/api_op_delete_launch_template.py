@@ -114,3 +114,13 @@ _IN_FIELDS_DeleteLaunchTemplateRequest = {
     'LaunchTemplateId': ('LaunchTemplateId', _c.string),
     'LaunchTemplateName': ('LaunchTemplateName', _in_LaunchTemplateName),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteLaunchTemplateResult'
+RESULT_MEMBERS = {
+    'DeleteLaunchTemplateResult': {'LaunchTemplate': 'LaunchTemplate'},
+    'LaunchTemplate': {'LaunchTemplateId': None, 'LaunchTemplateName': None, 'CreateTime': None, 'CreatedBy': None, 'DefaultVersionNumber': None, 'LatestVersionNumber': None, 'Tags': ('list', 'Tag'), 'Operator': 'OperatorResponse'},
+    'OperatorResponse': {'Managed': None, 'Principal': None, 'HiddenByDefault': None},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -122,3 +122,13 @@ _IN_FIELDS_DeleteLaunchTemplateVersionsRequest = {
     'LaunchTemplateName': ('LaunchTemplateName', _in_LaunchTemplateName),
     'LaunchTemplateVersion': ('Versions', _in_VersionStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteLaunchTemplateVersionsResult'
+RESULT_MEMBERS = {
+    'DeleteLaunchTemplateVersionsResponseErrorItem': {'LaunchTemplateId': None, 'LaunchTemplateName': None, 'VersionNumber': None, 'ResponseError': 'ResponseError'},
+    'DeleteLaunchTemplateVersionsResponseSuccessItem': {'LaunchTemplateId': None, 'LaunchTemplateName': None, 'VersionNumber': None},
+    'DeleteLaunchTemplateVersionsResult': {'SuccessfullyDeletedLaunchTemplateVersions': ('list', 'DeleteLaunchTemplateVersionsResponseSuccessItem'), 'UnsuccessfullyDeletedLaunchTemplateVersions': ('list', 'DeleteLaunchTemplateVersionsResponseErrorItem')},
+    'ResponseError': {'Code': None, 'Message': None},
+}

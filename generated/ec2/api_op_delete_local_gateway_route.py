@@ -87,3 +87,11 @@ _IN_FIELDS_DeleteLocalGatewayRouteRequest = {
     'DryRun': ('DryRun', _c.boolean),
     'DestinationPrefixListId': ('DestinationPrefixListId', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteLocalGatewayRouteResult'
+RESULT_MEMBERS = {
+    'DeleteLocalGatewayRouteResult': {'Route': 'LocalGatewayRoute'},
+    'LocalGatewayRoute': {'DestinationCidrBlock': None, 'LocalGatewayVirtualInterfaceGroupId': None, 'Type': None, 'State': None, 'LocalGatewayRouteTableId': None, 'LocalGatewayRouteTableArn': None, 'OwnerId': None, 'SubnetId': None, 'CoipPoolId': None, 'NetworkInterfaceId': None, 'DestinationPrefixListId': None},
+}

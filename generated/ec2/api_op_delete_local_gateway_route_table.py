@@ -108,3 +108,13 @@ _IN_FIELDS_DeleteLocalGatewayRouteTableRequest = {
     'LocalGatewayRouteTableId': ('LocalGatewayRouteTableId', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteLocalGatewayRouteTableResult'
+RESULT_MEMBERS = {
+    'DeleteLocalGatewayRouteTableResult': {'LocalGatewayRouteTable': 'LocalGatewayRouteTable'},
+    'LocalGatewayRouteTable': {'LocalGatewayRouteTableId': None, 'LocalGatewayRouteTableArn': None, 'LocalGatewayId': None, 'OutpostArn': None, 'OwnerId': None, 'State': None, 'Tags': ('list', 'Tag'), 'Mode': None, 'StateReason': 'StateReason'},
+    'StateReason': {'Code': None, 'Message': None},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -94,3 +94,12 @@ _IN_FIELDS_DeleteLocalGatewayRouteTableVirtualInterfaceGroupAssociationRequest =
     'LocalGatewayRouteTableVirtualInterfaceGroupAssociationId': ('LocalGatewayRouteTableVirtualInterfaceGroupAssociationId', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteLocalGatewayRouteTableVirtualInterfaceGroupAssociationResult'
+RESULT_MEMBERS = {
+    'DeleteLocalGatewayRouteTableVirtualInterfaceGroupAssociationResult': {'LocalGatewayRouteTableVirtualInterfaceGroupAssociation': 'LocalGatewayRouteTableVirtualInterfaceGroupAssociation'},
+    'LocalGatewayRouteTableVirtualInterfaceGroupAssociation': {'LocalGatewayRouteTableVirtualInterfaceGroupAssociationId': None, 'LocalGatewayVirtualInterfaceGroupId': None, 'LocalGatewayId': None, 'LocalGatewayRouteTableId': None, 'LocalGatewayRouteTableArn': None, 'OwnerId': None, 'State': None, 'Tags': ('list', 'Tag')},
+    'Tag': {'Key': None, 'Value': None},
+}

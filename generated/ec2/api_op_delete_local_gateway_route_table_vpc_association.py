@@ -94,3 +94,12 @@ _IN_FIELDS_DeleteLocalGatewayRouteTableVpcAssociationRequest = {
     'LocalGatewayRouteTableVpcAssociationId': ('LocalGatewayRouteTableVpcAssociationId', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteLocalGatewayRouteTableVpcAssociationResult'
+RESULT_MEMBERS = {
+    'DeleteLocalGatewayRouteTableVpcAssociationResult': {'LocalGatewayRouteTableVpcAssociation': 'LocalGatewayRouteTableVpcAssociation'},
+    'LocalGatewayRouteTableVpcAssociation': {'LocalGatewayRouteTableVpcAssociationId': None, 'LocalGatewayRouteTableId': None, 'LocalGatewayRouteTableArn': None, 'LocalGatewayId': None, 'VpcId': None, 'OwnerId': None, 'State': None, 'Tags': ('list', 'Tag')},
+    'Tag': {'Key': None, 'Value': None},
+}

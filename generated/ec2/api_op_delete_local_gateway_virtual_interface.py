@@ -112,3 +112,12 @@ _IN_FIELDS_DeleteLocalGatewayVirtualInterfaceRequest = {
     'LocalGatewayVirtualInterfaceId': ('LocalGatewayVirtualInterfaceId', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteLocalGatewayVirtualInterfaceResult'
+RESULT_MEMBERS = {
+    'DeleteLocalGatewayVirtualInterfaceResult': {'LocalGatewayVirtualInterface': 'LocalGatewayVirtualInterface'},
+    'LocalGatewayVirtualInterface': {'LocalGatewayVirtualInterfaceId': None, 'LocalGatewayId': None, 'LocalGatewayVirtualInterfaceGroupId': None, 'LocalGatewayVirtualInterfaceArn': None, 'OutpostLagId': None, 'Vlan': None, 'LocalAddress': None, 'PeerAddress': None, 'LocalBgpAsn': None, 'PeerBgpAsn': None, 'PeerBgpAsnExtended': None, 'OwnerId': None, 'Tags': ('list', 'Tag'), 'ConfigurationState': None},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -104,3 +104,12 @@ _IN_FIELDS_DeleteLocalGatewayVirtualInterfaceGroupRequest = {
     'LocalGatewayVirtualInterfaceGroupId': ('LocalGatewayVirtualInterfaceGroupId', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteLocalGatewayVirtualInterfaceGroupResult'
+RESULT_MEMBERS = {
+    'DeleteLocalGatewayVirtualInterfaceGroupResult': {'LocalGatewayVirtualInterfaceGroup': 'LocalGatewayVirtualInterfaceGroup'},
+    'LocalGatewayVirtualInterfaceGroup': {'LocalGatewayVirtualInterfaceGroupId': None, 'LocalGatewayVirtualInterfaceIds': ('list', None), 'LocalGatewayId': None, 'OwnerId': None, 'LocalBgpAsn': None, 'LocalBgpAsnExtended': None, 'LocalGatewayVirtualInterfaceGroupArn': None, 'Tags': ('list', 'Tag'), 'ConfigurationState': None},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -106,3 +106,12 @@ _IN_FIELDS_DeleteManagedPrefixListRequest = {
     'DryRun': ('DryRun', _c.boolean),
     'PrefixListId': ('PrefixListId', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteManagedPrefixListResult'
+RESULT_MEMBERS = {
+    'DeleteManagedPrefixListResult': {'PrefixList': 'ManagedPrefixList'},
+    'ManagedPrefixList': {'PrefixListId': None, 'AddressFamily': None, 'State': None, 'StateMessage': None, 'PrefixListArn': None, 'PrefixListName': None, 'MaxEntries': None, 'Version': None, 'Tags': ('list', 'Tag'), 'OwnerId': None, 'IpamPrefixListResolverTargetId': None, 'IpamPrefixListResolverSyncEnabled': None},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -48,3 +48,10 @@ _IN_FIELDS_DeleteNetworkInterfacePermissionRequest = {
     'Force': ('Force', _c.boolean),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteNetworkInterfacePermissionResult'
+RESULT_MEMBERS = {
+    'DeleteNetworkInterfacePermissionResult': {'Return': None},
+}

@@ -94,3 +94,11 @@ _IN_FIELDS_DeleteNetworkingFlexCostAllocationPoliciesRequest = {
     'FcaPolicyIds': ('FcaPolicyIds', _in_FlexCostAllocationPolicyIdList),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteNetworkingFlexCostAllocationPoliciesResult'
+RESULT_MEMBERS = {
+    'DeleteNetworkingFlexCostAllocationPoliciesResult': {'Successful': ('list', None), 'Failed': ('list', 'FlexCostAllocationOperationFailure')},
+    'FlexCostAllocationOperationFailure': {'ResourceId': None, 'FailureCode': None, 'FailureReason': None},
+}

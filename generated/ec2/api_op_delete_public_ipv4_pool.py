@@ -48,3 +48,10 @@ _IN_FIELDS_DeletePublicIpv4PoolRequest = {
     'PoolId': ('PoolId', _c.string),
     'NetworkBorderGroup': ('NetworkBorderGroup', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeletePublicIpv4PoolResult'
+RESULT_MEMBERS = {
+    'DeletePublicIpv4PoolResult': {'ReturnValue': None},
+}

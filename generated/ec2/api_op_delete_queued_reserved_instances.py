@@ -103,3 +103,13 @@ _IN_FIELDS_DeleteQueuedReservedInstancesRequest = {
     'DryRun': ('DryRun', _c.boolean),
     'ReservedInstancesId': ('ReservedInstancesIds', _in_DeleteQueuedReservedInstancesIdList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteQueuedReservedInstancesResult'
+RESULT_MEMBERS = {
+    'DeleteQueuedReservedInstancesError': {'Code': None, 'Message': None},
+    'DeleteQueuedReservedInstancesResult': {'SuccessfulQueuedPurchaseDeletions': ('list', 'SuccessfulQueuedPurchaseDeletion'), 'FailedQueuedPurchaseDeletions': ('list', 'FailedQueuedPurchaseDeletion')},
+    'FailedQueuedPurchaseDeletion': {'Error': 'DeleteQueuedReservedInstancesError', 'ReservedInstancesId': None},
+    'SuccessfulQueuedPurchaseDeletion': {'ReservedInstancesId': None},
+}

@@ -94,3 +94,12 @@ _IN_FIELDS_DeleteRouteServerRequest = {
     'RouteServerId': ('RouteServerId', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteRouteServerResult'
+RESULT_MEMBERS = {
+    'DeleteRouteServerResult': {'RouteServer': 'RouteServer'},
+    'RouteServer': {'RouteServerId': None, 'AmazonSideAsn': None, 'State': None, 'Tags': ('list', 'Tag'), 'PersistRoutesState': None, 'PersistRoutesDuration': None, 'SnsNotificationsEnabled': None, 'SnsTopicArn': None},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -97,3 +97,12 @@ _IN_FIELDS_DeleteRouteServerEndpointRequest = {
     'RouteServerEndpointId': ('RouteServerEndpointId', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteRouteServerEndpointResult'
+RESULT_MEMBERS = {
+    'DeleteRouteServerEndpointResult': {'RouteServerEndpoint': 'RouteServerEndpoint'},
+    'RouteServerEndpoint': {'RouteServerId': None, 'RouteServerEndpointId': None, 'VpcId': None, 'SubnetId': None, 'EniId': None, 'EniAddress': None, 'State': None, 'FailureReason': None, 'Tags': ('list', 'Tag')},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -139,3 +139,15 @@ _IN_FIELDS_DeleteRouteServerPeerRequest = {
     'RouteServerPeerId': ('RouteServerPeerId', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteRouteServerPeerResult'
+RESULT_MEMBERS = {
+    'DeleteRouteServerPeerResult': {'RouteServerPeer': 'RouteServerPeer'},
+    'RouteServerBfdStatus': {'Status': None},
+    'RouteServerBgpOptions': {'PeerAsn': None, 'PeerLivenessDetection': None},
+    'RouteServerBgpStatus': {'Status': None},
+    'RouteServerPeer': {'RouteServerPeerId': None, 'RouteServerEndpointId': None, 'RouteServerId': None, 'VpcId': None, 'SubnetId': None, 'State': None, 'FailureReason': None, 'EndpointEniId': None, 'EndpointEniAddress': None, 'PeerAddress': None, 'BgpOptions': 'RouteServerBgpOptions', 'BgpStatus': 'RouteServerBgpStatus', 'BfdStatus': 'RouteServerBfdStatus', 'Tags': ('list', 'Tag')},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -131,3 +131,13 @@ _IN_FIELDS_DeleteSecondarySubnetRequest = {
     'DryRun': ('DryRun', _c.boolean),
     'SecondarySubnetId': ('SecondarySubnetId', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteSecondarySubnetResult'
+RESULT_MEMBERS = {
+    'DeleteSecondarySubnetResult': {'SecondarySubnet': 'SecondarySubnet', 'ClientToken': None},
+    'SecondarySubnet': {'SecondarySubnetId': None, 'SecondarySubnetArn': None, 'SecondaryNetworkId': None, 'SecondaryNetworkType': None, 'OwnerId': None, 'AvailabilityZoneId': None, 'AvailabilityZone': None, 'Ipv4CidrBlockAssociations': ('list', 'SecondarySubnetIpv4CidrBlockAssociation'), 'State': None, 'StateReason': None, 'Tags': ('list', 'Tag')},
+    'SecondarySubnetIpv4CidrBlockAssociation': {'AssociationId': None, 'CidrBlock': None, 'State': None, 'StateReason': None},
+    'Tag': {'Key': None, 'Value': None},
+}

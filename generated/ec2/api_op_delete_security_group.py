@@ -49,3 +49,10 @@ _IN_FIELDS_DeleteSecurityGroupRequest = {
     'GroupName': ('GroupName', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteSecurityGroupResult'
+RESULT_MEMBERS = {
+    'DeleteSecurityGroupResult': {'Return': None, 'GroupId': None},
+}

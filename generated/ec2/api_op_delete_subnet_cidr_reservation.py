@@ -91,3 +91,12 @@ _IN_FIELDS_DeleteSubnetCidrReservationRequest = {
     'SubnetCidrReservationId': ('SubnetCidrReservationId', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteSubnetCidrReservationResult'
+RESULT_MEMBERS = {
+    'DeleteSubnetCidrReservationResult': {'DeletedSubnetCidrReservation': 'SubnetCidrReservation'},
+    'SubnetCidrReservation': {'SubnetCidrReservationId': None, 'SubnetId': None, 'Cidr': None, 'ReservationType': None, 'OwnerId': None, 'Description': None, 'Tags': ('list', 'Tag')},
+    'Tag': {'Key': None, 'Value': None},
+}

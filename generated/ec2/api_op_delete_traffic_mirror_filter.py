@@ -47,3 +47,10 @@ _IN_FIELDS_DeleteTrafficMirrorFilterRequest = {
     'TrafficMirrorFilterId': ('TrafficMirrorFilterId', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteTrafficMirrorFilterResult'
+RESULT_MEMBERS = {
+    'DeleteTrafficMirrorFilterResult': {'TrafficMirrorFilterId': None},
+}

@@ -153,3 +153,14 @@ _IN_FIELDS_DeleteTransitGatewayRequest = {
     'TransitGatewayId': ('TransitGatewayId', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteTransitGatewayResult'
+RESULT_MEMBERS = {
+    'DeleteTransitGatewayResult': {'TransitGateway': 'TransitGateway'},
+    'EncryptionSupport': {'EncryptionState': None, 'StateMessage': None},
+    'Tag': {'Key': None, 'Value': None},
+    'TransitGateway': {'TransitGatewayId': None, 'TransitGatewayArn': None, 'State': None, 'OwnerId': None, 'Description': None, 'CreationTime': None, 'Options': 'TransitGatewayOptions', 'Tags': ('list', 'Tag')},
+    'TransitGatewayOptions': {'AmazonSideAsn': None, 'TransitGatewayCidrBlocks': ('list', None), 'AutoAcceptSharedAttachments': None, 'DefaultRouteTableAssociation': None, 'AssociationDefaultRouteTableId': None, 'DefaultRouteTablePropagation': None, 'PropagationDefaultRouteTableId': None, 'VpnEcmpSupport': None, 'DnsSupport': None, 'SecurityGroupReferencingSupport': None, 'MulticastSupport': None, 'EncryptionSupport': 'EncryptionSupport'},
+}

@@ -99,3 +99,13 @@ _IN_FIELDS_DeleteTransitGatewayConnectRequest = {
     'TransitGatewayAttachmentId': ('TransitGatewayAttachmentId', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteTransitGatewayConnectResult'
+RESULT_MEMBERS = {
+    'DeleteTransitGatewayConnectResult': {'TransitGatewayConnect': 'TransitGatewayConnect'},
+    'Tag': {'Key': None, 'Value': None},
+    'TransitGatewayConnect': {'TransitGatewayAttachmentId': None, 'TransportTransitGatewayAttachmentId': None, 'TransitGatewayId': None, 'State': None, 'CreationTime': None, 'Options': 'TransitGatewayConnectOptions', 'Tags': ('list', 'Tag')},
+    'TransitGatewayConnectOptions': {'Protocol': None},
+}

@@ -95,3 +95,12 @@ _IN_FIELDS_DeleteTransitGatewayMeteringPolicyRequest = {
     'TransitGatewayMeteringPolicyId': ('TransitGatewayMeteringPolicyId', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteTransitGatewayMeteringPolicyResult'
+RESULT_MEMBERS = {
+    'DeleteTransitGatewayMeteringPolicyResult': {'TransitGatewayMeteringPolicy': 'TransitGatewayMeteringPolicy'},
+    'Tag': {'Key': None, 'Value': None},
+    'TransitGatewayMeteringPolicy': {'TransitGatewayMeteringPolicyId': None, 'TransitGatewayId': None, 'MiddleboxAttachmentIds': ('list', None), 'State': None, 'UpdateEffectiveAt': None, 'Tags': ('list', 'Tag')},
+}

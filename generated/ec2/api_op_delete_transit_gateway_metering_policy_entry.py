@@ -105,3 +105,12 @@ _IN_FIELDS_DeleteTransitGatewayMeteringPolicyEntryRequest = {
     'PolicyRuleNumber': ('PolicyRuleNumber', _c.integer),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteTransitGatewayMeteringPolicyEntryResult'
+RESULT_MEMBERS = {
+    'DeleteTransitGatewayMeteringPolicyEntryResult': {'TransitGatewayMeteringPolicyEntry': 'TransitGatewayMeteringPolicyEntry'},
+    'TransitGatewayMeteringPolicyEntry': {'PolicyRuleNumber': None, 'MeteredAccount': None, 'State': None, 'UpdatedAt': None, 'UpdateEffectiveAt': None, 'MeteringPolicyRule': 'TransitGatewayMeteringPolicyRule'},
+    'TransitGatewayMeteringPolicyRule': {'SourceTransitGatewayAttachmentId': None, 'SourceTransitGatewayAttachmentType': None, 'SourceCidrBlock': None, 'SourcePortRange': None, 'DestinationTransitGatewayAttachmentId': None, 'DestinationTransitGatewayAttachmentType': None, 'DestinationCidrBlock': None, 'DestinationPortRange': None, 'Protocol': None},
+}

@@ -108,3 +108,13 @@ _IN_FIELDS_DeleteTransitGatewayMulticastDomainRequest = {
     'TransitGatewayMulticastDomainId': ('TransitGatewayMulticastDomainId', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteTransitGatewayMulticastDomainResult'
+RESULT_MEMBERS = {
+    'DeleteTransitGatewayMulticastDomainResult': {'TransitGatewayMulticastDomain': 'TransitGatewayMulticastDomain'},
+    'Tag': {'Key': None, 'Value': None},
+    'TransitGatewayMulticastDomain': {'TransitGatewayMulticastDomainId': None, 'TransitGatewayId': None, 'TransitGatewayMulticastDomainArn': None, 'OwnerId': None, 'Options': 'TransitGatewayMulticastDomainOptions', 'State': None, 'CreationTime': None, 'Tags': ('list', 'Tag')},
+    'TransitGatewayMulticastDomainOptions': {'Igmpv2Support': None, 'StaticSourcesSupport': None, 'AutoAcceptSharedAssociations': None},
+}

@@ -85,3 +85,12 @@ _IN_FIELDS_DeleteTransitGatewayPolicyTableRequest = {
     'TransitGatewayPolicyTableId': ('TransitGatewayPolicyTableId', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteTransitGatewayPolicyTableResult'
+RESULT_MEMBERS = {
+    'DeleteTransitGatewayPolicyTableResult': {'TransitGatewayPolicyTable': 'TransitGatewayPolicyTable'},
+    'Tag': {'Key': None, 'Value': None},
+    'TransitGatewayPolicyTable': {'TransitGatewayPolicyTableId': None, 'TransitGatewayId': None, 'State': None, 'CreationTime': None, 'Tags': ('list', 'Tag')},
+}

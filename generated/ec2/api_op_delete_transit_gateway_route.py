@@ -94,3 +94,12 @@ _IN_FIELDS_DeleteTransitGatewayRouteRequest = {
     'DestinationCidrBlock': ('DestinationCidrBlock', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteTransitGatewayRouteResult'
+RESULT_MEMBERS = {
+    'DeleteTransitGatewayRouteResult': {'Route': 'TransitGatewayRoute'},
+    'TransitGatewayRoute': {'DestinationCidrBlock': None, 'PrefixListId': None, 'TransitGatewayRouteTableAnnouncementId': None, 'TransitGatewayAttachments': ('list', 'TransitGatewayRouteAttachment'), 'Type': None, 'State': None},
+    'TransitGatewayRouteAttachment': {'ResourceId': None, 'TransitGatewayAttachmentId': None, 'ResourceType': None},
+}

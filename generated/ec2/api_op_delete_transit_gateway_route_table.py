@@ -91,3 +91,12 @@ _IN_FIELDS_DeleteTransitGatewayRouteTableRequest = {
     'TransitGatewayRouteTableId': ('TransitGatewayRouteTableId', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteTransitGatewayRouteTableResult'
+RESULT_MEMBERS = {
+    'DeleteTransitGatewayRouteTableResult': {'TransitGatewayRouteTable': 'TransitGatewayRouteTable'},
+    'Tag': {'Key': None, 'Value': None},
+    'TransitGatewayRouteTable': {'TransitGatewayRouteTableId': None, 'TransitGatewayId': None, 'State': None, 'DefaultAssociationRouteTable': None, 'DefaultPropagationRouteTable': None, 'CreationTime': None, 'Tags': ('list', 'Tag')},
+}

@@ -103,3 +103,12 @@ _IN_FIELDS_DeleteTransitGatewayRouteTableAnnouncementRequest = {
     'TransitGatewayRouteTableAnnouncementId': ('TransitGatewayRouteTableAnnouncementId', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteTransitGatewayRouteTableAnnouncementResult'
+RESULT_MEMBERS = {
+    'DeleteTransitGatewayRouteTableAnnouncementResult': {'TransitGatewayRouteTableAnnouncement': 'TransitGatewayRouteTableAnnouncement'},
+    'Tag': {'Key': None, 'Value': None},
+    'TransitGatewayRouteTableAnnouncement': {'TransitGatewayRouteTableAnnouncementId': None, 'TransitGatewayId': None, 'CoreNetworkId': None, 'PeerTransitGatewayId': None, 'PeerCoreNetworkId': None, 'PeeringAttachmentId': None, 'AnnouncementDirection': None, 'TransitGatewayRouteTableId': None, 'State': None, 'CreationTime': None, 'Tags': ('list', 'Tag')},
+}

@@ -112,3 +112,13 @@ _IN_FIELDS_DeleteVerifiedAccessGroupRequest = {
     'ClientToken': ('ClientToken', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteVerifiedAccessGroupResult'
+RESULT_MEMBERS = {
+    'DeleteVerifiedAccessGroupResult': {'VerifiedAccessGroup': 'VerifiedAccessGroup'},
+    'Tag': {'Key': None, 'Value': None},
+    'VerifiedAccessGroup': {'VerifiedAccessGroupId': None, 'VerifiedAccessInstanceId': None, 'Description': None, 'Owner': None, 'VerifiedAccessGroupArn': None, 'CreationTime': None, 'LastUpdatedTime': None, 'DeletionTime': None, 'Tags': ('list', 'Tag'), 'SseSpecification': 'VerifiedAccessSseSpecificationResponse'},
+    'VerifiedAccessSseSpecificationResponse': {'CustomerManagedKeyEnabled': None, 'KmsKeyArn': None},
+}

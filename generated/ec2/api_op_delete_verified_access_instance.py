@@ -140,3 +140,14 @@ _IN_FIELDS_DeleteVerifiedAccessInstanceRequest = {
     'DryRun': ('DryRun', _c.boolean),
     'ClientToken': ('ClientToken', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteVerifiedAccessInstanceResult'
+RESULT_MEMBERS = {
+    'DeleteVerifiedAccessInstanceResult': {'VerifiedAccessInstance': 'VerifiedAccessInstance'},
+    'Tag': {'Key': None, 'Value': None},
+    'VerifiedAccessInstance': {'VerifiedAccessInstanceId': None, 'Description': None, 'VerifiedAccessTrustProviders': ('list', 'VerifiedAccessTrustProviderCondensed'), 'CreationTime': None, 'LastUpdatedTime': None, 'Tags': ('list', 'Tag'), 'FipsEnabled': None, 'CidrEndpointsCustomSubDomain': 'VerifiedAccessInstanceCustomSubDomain'},
+    'VerifiedAccessInstanceCustomSubDomain': {'SubDomain': None, 'Nameservers': ('list', None)},
+    'VerifiedAccessTrustProviderCondensed': {'VerifiedAccessTrustProviderId': None, 'Description': None, 'TrustProviderType': None, 'UserTrustProviderType': None, 'DeviceTrustProviderType': None},
+}

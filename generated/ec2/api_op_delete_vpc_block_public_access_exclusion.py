@@ -97,3 +97,12 @@ _IN_FIELDS_DeleteVpcBlockPublicAccessExclusionRequest = {
     'DryRun': ('DryRun', _c.boolean),
     'ExclusionId': ('ExclusionId', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteVpcBlockPublicAccessExclusionResult'
+RESULT_MEMBERS = {
+    'DeleteVpcBlockPublicAccessExclusionResult': {'VpcBlockPublicAccessExclusion': 'VpcBlockPublicAccessExclusion'},
+    'Tag': {'Key': None, 'Value': None},
+    'VpcBlockPublicAccessExclusion': {'ExclusionId': None, 'InternetGatewayExclusionMode': None, 'ResourceArn': None, 'State': None, 'Reason': None, 'CreationTimestamp': None, 'LastUpdateTimestamp': None, 'DeletionTimestamp': None, 'Tags': ('list', 'Tag')},
+}

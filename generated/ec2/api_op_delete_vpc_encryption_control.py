@@ -155,3 +155,14 @@ _IN_FIELDS_DeleteVpcEncryptionControlRequest = {
     'DryRun': ('DryRun', _c.boolean),
     'VpcEncryptionControlId': ('VpcEncryptionControlId', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteVpcEncryptionControlResult'
+RESULT_MEMBERS = {
+    'DeleteVpcEncryptionControlResult': {'VpcEncryptionControl': 'VpcEncryptionControl'},
+    'Tag': {'Key': None, 'Value': None},
+    'VpcEncryptionControl': {'VpcId': None, 'VpcEncryptionControlId': None, 'Mode': None, 'State': None, 'StateMessage': None, 'ResourceExclusions': 'VpcEncryptionControlExclusions', 'Tags': ('list', 'Tag')},
+    'VpcEncryptionControlExclusion': {'State': None, 'StateMessage': None},
+    'VpcEncryptionControlExclusions': {'InternetGateway': 'VpcEncryptionControlExclusion', 'EgressOnlyInternetGateway': 'VpcEncryptionControlExclusion', 'NatGateway': 'VpcEncryptionControlExclusion', 'VirtualPrivateGateway': 'VpcEncryptionControlExclusion', 'VpcPeering': 'VpcEncryptionControlExclusion', 'Lambda': 'VpcEncryptionControlExclusion', 'VpcLattice': 'VpcEncryptionControlExclusion', 'ElasticFileSystem': 'VpcEncryptionControlExclusion', 'GlobalAccelerator': 'VpcEncryptionControlExclusion', 'ApiGatewayV2': 'VpcEncryptionControlExclusion'},
+}

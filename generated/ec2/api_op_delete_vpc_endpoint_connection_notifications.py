@@ -83,3 +83,12 @@ _IN_FIELDS_DeleteVpcEndpointConnectionNotificationsRequest = {
     'DryRun': ('DryRun', _c.boolean),
     'ConnectionNotificationId': ('ConnectionNotificationIds', _in_ConnectionNotificationIdsList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteVpcEndpointConnectionNotificationsResult'
+RESULT_MEMBERS = {
+    'DeleteVpcEndpointConnectionNotificationsResult': {'Unsuccessful': ('list', 'UnsuccessfulItem')},
+    'UnsuccessfulItem': {'Error': 'UnsuccessfulItemError', 'ResourceId': None},
+    'UnsuccessfulItemError': {'Code': None, 'Message': None},
+}

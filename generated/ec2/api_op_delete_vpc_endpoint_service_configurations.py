@@ -83,3 +83,12 @@ _IN_FIELDS_DeleteVpcEndpointServiceConfigurationsRequest = {
     'DryRun': ('DryRun', _c.boolean),
     'ServiceId': ('ServiceIds', _in_VpcEndpointServiceIdList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteVpcEndpointServiceConfigurationsResult'
+RESULT_MEMBERS = {
+    'DeleteVpcEndpointServiceConfigurationsResult': {'Unsuccessful': ('list', 'UnsuccessfulItem')},
+    'UnsuccessfulItem': {'Error': 'UnsuccessfulItemError', 'ResourceId': None},
+    'UnsuccessfulItemError': {'Code': None, 'Message': None},
+}

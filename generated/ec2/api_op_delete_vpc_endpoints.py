@@ -83,3 +83,12 @@ _IN_FIELDS_DeleteVpcEndpointsRequest = {
     'DryRun': ('DryRun', _c.boolean),
     'VpcEndpointId': ('VpcEndpointIds', _in_VpcEndpointIdList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteVpcEndpointsResult'
+RESULT_MEMBERS = {
+    'DeleteVpcEndpointsResult': {'Unsuccessful': ('list', 'UnsuccessfulItem')},
+    'UnsuccessfulItem': {'Error': 'UnsuccessfulItemError', 'ResourceId': None},
+    'UnsuccessfulItemError': {'Code': None, 'Message': None},
+}

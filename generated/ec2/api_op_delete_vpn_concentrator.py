@@ -47,3 +47,10 @@ _IN_FIELDS_DeleteVpnConcentratorRequest = {
     'VpnConcentratorId': ('VpnConcentratorId', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeleteVpnConcentratorResult'
+RESULT_MEMBERS = {
+    'DeleteVpnConcentratorResult': {'Return': None},
+}

@@ -67,3 +67,11 @@ _IN_FIELDS_DeprovisionIpamByoasnRequest = {
     'IpamId': ('IpamId', _c.string),
     'Asn': ('Asn', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeprovisionIpamByoasnResult'
+RESULT_MEMBERS = {
+    'Byoasn': {'Asn': None, 'IpamId': None, 'StatusMessage': None, 'State': None},
+    'DeprovisionIpamByoasnResult': {'Byoasn': 'Byoasn'},
+}

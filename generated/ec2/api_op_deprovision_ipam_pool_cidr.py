@@ -79,3 +79,12 @@ _IN_FIELDS_DeprovisionIpamPoolCidrRequest = {
     'IpamPoolId': ('IpamPoolId', _c.string),
     'Cidr': ('Cidr', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeprovisionIpamPoolCidrResult'
+RESULT_MEMBERS = {
+    'DeprovisionIpamPoolCidrResult': {'IpamPoolCidr': 'IpamPoolCidr'},
+    'IpamPoolCidr': {'Cidr': None, 'State': None, 'FailureReason': 'IpamPoolCidrFailureReason', 'IpamPoolCidrId': None, 'NetmaskLength': None},
+    'IpamPoolCidrFailureReason': {'Code': None, 'Message': None},
+}

@@ -60,3 +60,10 @@ _IN_FIELDS_DeprovisionPublicIpv4PoolCidrRequest = {
     'PoolId': ('PoolId', _c.string),
     'Cidr': ('Cidr', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeprovisionPublicIpv4PoolCidrResult'
+RESULT_MEMBERS = {
+    'DeprovisionPublicIpv4PoolCidrResult': {'PoolId': None, 'DeprovisionedAddresses': ('list', None)},
+}

@@ -69,3 +69,11 @@ _IN_FIELDS_DeregisterImageRequest = {
     'DeleteAssociatedSnapshots': ('DeleteAssociatedSnapshots', _c.boolean),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeregisterImageResult'
+RESULT_MEMBERS = {
+    'DeleteSnapshotReturnCode': {'SnapshotId': None, 'ReturnCode': None},
+    'DeregisterImageResult': {'Return': None, 'DeleteSnapshotResults': ('list', 'DeleteSnapshotReturnCode')},
+}

@@ -75,3 +75,11 @@ _IN_FIELDS_DeregisterTransitGatewayMulticastGroupSourcesRequest = {
     'NetworkInterfaceIds': ('NetworkInterfaceIds', _in_TransitGatewayNetworkInterfaceIdList),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DeregisterTransitGatewayMulticastGroupSourcesResult'
+RESULT_MEMBERS = {
+    'DeregisterTransitGatewayMulticastGroupSourcesResult': {'DeregisteredMulticastGroupSources': 'TransitGatewayMulticastDeregisteredGroupSources'},
+    'TransitGatewayMulticastDeregisteredGroupSources': {'TransitGatewayMulticastDomainId': None, 'DeregisteredNetworkInterfaceIds': ('list', None), 'GroupIpAddress': None},
+}

@@ -93,4 +93,13 @@ _IN_FIELDS_DescribeAccountAttributesRequest = {
     'AttributeName': ('AttributeNames', _in_AccountAttributeNameStringList),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeAccountAttributesResult'
+RESULT_MEMBERS = {
+    'AccountAttribute': {'AttributeName': None, 'AttributeValues': ('list', 'AccountAttributeValue')},
+    'AccountAttributeValue': {'AttributeValue': None},
+    'DescribeAccountAttributesResult': {'AccountAttributes': ('list', 'AccountAttribute')},
+}
+
 _ENUM_AccountAttributeName = ('supported-platforms', 'default-vpc', 'max-instances', 'vpc-max-security-groups-per-interface', 'max-elastic-ips', 'vpc-max-elastic-ips')

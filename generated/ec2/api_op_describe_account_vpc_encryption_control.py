@@ -99,3 +99,12 @@ def _out_DescribeAccountVpcEncryptionControlResult(out, v):
 _IN_FIELDS_DescribeAccountVpcEncryptionControlRequest = {
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeAccountVpcEncryptionControlResult'
+RESULT_MEMBERS = {
+    'AccountVpcEncryptionControl': {'State': None, 'Mode': None, 'Exclusions': 'AccountVpcEncryptionControlExclusions', 'ManagedBy': None, 'LastUpdateTimestamp': None},
+    'AccountVpcEncryptionControlExclusions': {'InternetGateway': None, 'EgressOnlyInternetGateway': None, 'NatGateway': None, 'VirtualPrivateGateway': None, 'VpcPeering': None, 'Lambda': None, 'VpcLattice': None, 'ElasticFileSystem': None, 'GlobalAccelerator': None, 'ApiGatewayV2': None},
+    'DescribeAccountVpcEncryptionControlResult': {'AccountVpcEncryptionControl': 'AccountVpcEncryptionControl'},
+}

@@ -178,3 +178,12 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeAddressesResult'
+RESULT_MEMBERS = {
+    'Address': {'AllocationId': None, 'AssociationId': None, 'Domain': None, 'NetworkInterfaceId': None, 'NetworkInterfaceOwnerId': None, 'PrivateIpAddress': None, 'Tags': ('list', 'Tag'), 'PublicIpv4Pool': None, 'NetworkBorderGroup': None, 'CustomerOwnedIp': None, 'CustomerOwnedIpv4Pool': None, 'CarrierIp': None, 'SubnetId': None, 'ServiceManaged': None, 'InstanceId': None, 'PublicIp': None},
+    'DescribeAddressesResult': {'Addresses': ('list', 'Address')},
+    'Tag': {'Key': None, 'Value': None},
+}

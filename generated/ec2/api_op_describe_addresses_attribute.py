@@ -111,4 +111,13 @@ _IN_FIELDS_DescribeAddressesAttributeRequest = {
     'DryRun': ('DryRun', _c.boolean),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeAddressesAttributeResult'
+RESULT_MEMBERS = {
+    'AddressAttribute': {'PublicIp': None, 'AllocationId': None, 'PtrRecord': None, 'PtrRecordUpdate': 'PtrUpdateStatus'},
+    'DescribeAddressesAttributeResult': {'Addresses': ('list', 'AddressAttribute'), 'NextToken': None},
+    'PtrUpdateStatus': {'Value': None, 'Status': None, 'Reason': None},
+}
+
 _ENUM_AddressAttributeName = ('domain-name',)

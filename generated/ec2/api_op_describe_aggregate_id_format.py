@@ -68,3 +68,11 @@ def _out_IdFormatList(out, v):
 _IN_FIELDS_DescribeAggregateIdFormatRequest = {
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeAggregateIdFormatResult'
+RESULT_MEMBERS = {
+    'DescribeAggregateIdFormatResult': {'UseLongIdsAggregated': None, 'Statuses': ('list', 'IdFormat')},
+    'IdFormat': {'Deadline': None, 'Resource': None, 'UseLongIds': None},
+}

@@ -224,3 +224,16 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeApplicationStatusResult'
+RESULT_MEMBERS = {
+    'ApplicationStatus': {'Status': None, 'StatusTimeStamp': None, 'StatusSince': None, 'ResumeAt': None, 'Details': ('list', 'ApplicationStatusDetail')},
+    'ApplicationStatusDetail': {'ApplicationStatusCheckId': None, 'CheckUpdateTime': None, 'Aggregation': None, 'Status': None, 'StatusTimeStamp': None, 'StatusSince': None, 'Reason': 'ApplicationStatusReason'},
+    'ApplicationStatusReason': {'Code': None, 'StatusCode': None, 'Protocol': None},
+    'ApplicationStatusesResponseType': {'Instances': ('list', 'InstanceApplicationStatus')},
+    'DescribeApplicationStatusResult': {'ApplicationStatuses': 'ApplicationStatusesResponseType', 'NextToken': None},
+    'InstanceApplicationStatus': {'InstanceId': None, 'AvailabilityZone': None, 'AvailabilityZoneId': None, 'ApplicationStatus': 'ApplicationStatus', 'Tags': ('list', 'Tag')},
+    'Tag': {'Key': None, 'Value': None},
+}

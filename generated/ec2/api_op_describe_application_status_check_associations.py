@@ -149,3 +149,12 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeApplicationStatusCheckAssociationsResult'
+RESULT_MEMBERS = {
+    'ApplicationStatusCheckAssociationObject': {'ApplicationStatusCheckId': None, 'AssociationType': None, 'Key': None, 'Value': None},
+    'DescribeApplicationStatusCheckAssociationsResult': {'Associations': ('list', 'ApplicationStatusCheckAssociationObject'), 'NextToken': None, 'Tags': ('list', 'Tag')},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -200,3 +200,14 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeAvailabilityZonesResult'
+RESULT_MEMBERS = {
+    'AvailabilityZone': {'OptInStatus': None, 'Messages': ('list', 'AvailabilityZoneMessage'), 'RegionName': None, 'ZoneName': None, 'ZoneId': None, 'GroupName': None, 'NetworkBorderGroup': None, 'ZoneType': None, 'ParentZoneName': None, 'ParentZoneId': None, 'GroupLongName': None, 'Geography': ('list', 'AvailabilityZoneGeography'), 'SubGeography': ('list', 'AvailabilityZoneSubGeography'), 'State': None},
+    'AvailabilityZoneGeography': {'Name': None},
+    'AvailabilityZoneMessage': {'Message': None},
+    'AvailabilityZoneSubGeography': {'Name': None},
+    'DescribeAvailabilityZonesResult': {'AvailabilityZones': ('list', 'AvailabilityZone')},
+}

@@ -123,3 +123,11 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeAwsNetworkPerformanceMetricSubscriptionsResult'
+RESULT_MEMBERS = {
+    'DescribeAwsNetworkPerformanceMetricSubscriptionsResult': {'NextToken': None, 'Subscriptions': ('list', 'Subscription')},
+    'Subscription': {'Source': None, 'Destination': None, 'Metric': None, 'Statistic': None, 'Period': None},
+}

@@ -167,3 +167,14 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeBundleTasksResult'
+RESULT_MEMBERS = {
+    'BundleTask': {'InstanceId': None, 'BundleId': None, 'State': None, 'StartTime': None, 'UpdateTime': None, 'Storage': 'Storage', 'Progress': None, 'BundleTaskError': 'BundleTaskError'},
+    'BundleTaskError': {'Code': None, 'Message': None},
+    'DescribeBundleTasksResult': {'BundleTasks': ('list', 'BundleTask')},
+    'S3Storage': {'AWSAccessKeyId': None, 'Bucket': None, 'Prefix': None, 'UploadPolicy': None, 'UploadPolicySignature': None},
+    'Storage': {'S3': 'S3Storage'},
+}

@@ -121,3 +121,12 @@ _IN_FIELDS_DescribeByoipCidrsRequest = {
     'MaxResults': ('MaxResults', _in_DescribeByoipCidrsMaxResults),
     'NextToken': ('NextToken', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeByoipCidrsResult'
+RESULT_MEMBERS = {
+    'AsnAssociation': {'Asn': None, 'Cidr': None, 'StatusMessage': None, 'State': None},
+    'ByoipCidr': {'Cidr': None, 'Description': None, 'AsnAssociations': ('list', 'AsnAssociation'), 'StatusMessage': None, 'State': None, 'NetworkBorderGroup': None, 'AdvertisementType': None, 'PoolId': None, 'IpamPoolId': None},
+    'DescribeByoipCidrsResult': {'ByoipCidrs': ('list', 'ByoipCidr'), 'NextToken': None},
+}

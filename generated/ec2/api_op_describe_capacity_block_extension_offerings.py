@@ -113,3 +113,11 @@ _IN_FIELDS_DescribeCapacityBlockExtensionOfferingsRequest = {
     'NextToken': ('NextToken', _c.string),
     'MaxResults': ('MaxResults', _in_DescribeCapacityBlockExtensionOfferingsMaxResults),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeCapacityBlockExtensionOfferingsResult'
+RESULT_MEMBERS = {
+    'CapacityBlockExtensionOffering': {'CapacityBlockExtensionOfferingId': None, 'InstanceType': None, 'InstanceCount': None, 'AvailabilityZone': None, 'AvailabilityZoneId': None, 'StartDate': None, 'CapacityBlockExtensionStartDate': None, 'CapacityBlockExtensionEndDate': None, 'CapacityBlockExtensionDurationHours': None, 'UpfrontFee': None, 'CurrencyCode': None, 'Tenancy': None, 'ZoneType': None},
+    'DescribeCapacityBlockExtensionOfferingsResult': {'CapacityBlockExtensionOfferings': ('list', 'CapacityBlockExtensionOffering'), 'NextToken': None},
+}

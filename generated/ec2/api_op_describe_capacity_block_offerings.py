@@ -202,3 +202,12 @@ _IN_FIELDS_DescribeCapacityBlockOfferingsRequest = {
     'AllAvailabilityZones': ('AllAvailabilityZones', _c.boolean),
     'InstanceTypePreference': ('InstanceTypePreferences', _in_CapacityBlockInstanceTypePreferenceSet),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeCapacityBlockOfferingsResult'
+RESULT_MEMBERS = {
+    'CapacityBlockOffering': {'CapacityBlockOfferingId': None, 'InstanceType': None, 'AvailabilityZone': None, 'InstanceCount': None, 'StartDate': None, 'EndDate': None, 'CapacityBlockDurationHours': None, 'UpfrontFee': None, 'CurrencyCode': None, 'Tenancy': None, 'UltraserverType': None, 'UltraserverCount': None, 'CapacityBlockDurationMinutes': None, 'ZoneType': None, 'CapacityBlockOfferingSegments': ('list', 'CapacityBlockOfferingSegment')},
+    'CapacityBlockOfferingSegment': {'InstanceType': None, 'AvailabilityZone': None, 'AvailabilityZoneId': None, 'InstanceCount': None, 'StartDate': None, 'EndDate': None, 'CapacityBlockDurationHours': None, 'CapacityBlockDurationMinutes': None, 'UpfrontFee': None, 'CurrencyCode': None, 'ZoneType': None},
+    'DescribeCapacityBlockOfferingsResult': {'CapacityBlockOfferings': ('list', 'CapacityBlockOffering'), 'NextToken': None},
+}

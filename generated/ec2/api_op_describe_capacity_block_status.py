@@ -158,3 +158,12 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeCapacityBlockStatusResult'
+RESULT_MEMBERS = {
+    'CapacityBlockStatus': {'CapacityBlockId': None, 'InterconnectStatus': None, 'TotalCapacity': None, 'TotalAvailableCapacity': None, 'TotalUnavailableCapacity': None, 'CapacityReservationStatuses': ('list', 'CapacityReservationStatus')},
+    'CapacityReservationStatus': {'CapacityReservationId': None, 'TotalCapacity': None, 'TotalAvailableCapacity': None, 'TotalUnavailableCapacity': None},
+    'DescribeCapacityBlockStatusResult': {'CapacityBlockStatuses': ('list', 'CapacityBlockStatus'), 'NextToken': None},
+}

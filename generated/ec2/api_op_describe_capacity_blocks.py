@@ -171,3 +171,12 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeCapacityBlocksResult'
+RESULT_MEMBERS = {
+    'CapacityBlock': {'CapacityBlockId': None, 'UltraserverType': None, 'AvailabilityZone': None, 'AvailabilityZoneId': None, 'CapacityReservationIds': ('list', None), 'StartDate': None, 'EndDate': None, 'CreateDate': None, 'State': None, 'Tags': ('list', 'Tag')},
+    'DescribeCapacityBlocksResult': {'CapacityBlocks': ('list', 'CapacityBlock'), 'NextToken': None},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -167,3 +167,12 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeCapacityManagerDataExportsResult'
+RESULT_MEMBERS = {
+    'CapacityManagerDataExportResponse': {'CapacityManagerDataExportId': None, 'S3BucketName': None, 'S3BucketPrefix': None, 'Schedule': None, 'OutputFormat': None, 'CreateTime': None, 'LatestDeliveryStatus': None, 'LatestDeliveryStatusMessage': None, 'LatestDeliveryS3LocationUri': None, 'LatestDeliveryTime': None, 'Tags': ('list', 'Tag')},
+    'DescribeCapacityManagerDataExportsResult': {'CapacityManagerDataExports': ('list', 'CapacityManagerDataExportResponse'), 'NextToken': None},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -165,4 +165,13 @@ _IN_FIELDS_Filter = {
     'Value': ('Values', _in_ValueStringList),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeCapacityReservationBillingRequestsResult'
+RESULT_MEMBERS = {
+    'CapacityReservationBillingRequest': {'CapacityReservationId': None, 'RequestedBy': None, 'UnusedReservationBillingOwnerId': None, 'LastUpdateTime': None, 'Status': None, 'StatusMessage': None, 'CapacityReservationInfo': 'CapacityReservationInfo'},
+    'CapacityReservationInfo': {'InstanceType': None, 'AvailabilityZone': None, 'Tenancy': None, 'AvailabilityZoneId': None},
+    'DescribeCapacityReservationBillingRequestsResult': {'NextToken': None, 'CapacityReservationBillingRequests': ('list', 'CapacityReservationBillingRequest')},
+}
+
 _ENUM_CallerRole = ('odcr-owner', 'unused-reservation-billing-owner')

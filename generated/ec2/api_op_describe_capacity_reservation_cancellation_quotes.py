@@ -196,3 +196,14 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeCapacityReservationCancellationQuotesResult'
+RESULT_MEMBERS = {
+    'CancellationTerms': {'CancellationType': None, 'ReservationState': None, 'CommittedInstanceCount': None, 'ChargeCommitmentDurationHours': None, 'ChargeEndDate': None},
+    'CapacityReservationCancellationQuote': {'CapacityReservationCancellationQuoteId': None, 'CapacityReservationId': None, 'CreateTime': None, 'ExpirationTime': None, 'QuoteState': None, 'CurrentConfiguration': 'CapacityReservationConfiguration', 'CancellationTerms': ('list', 'CancellationTerms'), 'Tags': ('list', 'Tag')},
+    'CapacityReservationConfiguration': {'InstanceCount': None, 'ReservationState': None},
+    'DescribeCapacityReservationCancellationQuotesResult': {'CapacityReservationCancellationQuotes': ('list', 'CapacityReservationCancellationQuote'), 'NextToken': None},
+    'Tag': {'Key': None, 'Value': None},
+}

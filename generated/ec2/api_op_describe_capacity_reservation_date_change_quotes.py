@@ -199,3 +199,15 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeCapacityReservationDateChangeQuotesResult'
+RESULT_MEMBERS = {
+    'CapacityReservationModificationQuote': {'CapacityReservationModificationQuoteId': None, 'CapacityReservationId': None, 'CreateTime': None, 'ExpirationTime': None, 'QuoteState': None, 'CurrentConfiguration': 'ModificationQuoteCurrentConfiguration', 'ModificationTerms': 'ModificationTerms', 'Tags': ('list', 'Tag')},
+    'DescribeCapacityReservationDateChangeQuotesResult': {'CapacityReservationModificationQuotes': ('list', 'CapacityReservationModificationQuote'), 'NextToken': None},
+    'ModificationQuoteCurrentConfiguration': {'InstanceCount': None, 'ReservationState': None, 'StartDate': None, 'OriginalStartDate': None},
+    'ModificationReservationUpdate': {'NewCommitmentEndDate': None, 'NewStartDate': None, 'NewCommitmentDuration': None},
+    'ModificationTerms': {'ReservationUpdate': 'ModificationReservationUpdate'},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -493,3 +493,26 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeCapacityReservationFleetsResult'
+RESULT_MEMBERS = {
+    'AcceleratorCountRequest': {'Min': None, 'Max': None},
+    'AcceleratorTotalMemoryMiBRequest': {'Min': None, 'Max': None},
+    'BaselineEbsBandwidthMbpsRequest': {'Min': None, 'Max': None},
+    'BaselinePerformanceFactorsRequest': {'Cpu': 'CpuPerformanceFactorRequest'},
+    'CapacityReservationFleet': {'CapacityReservationFleetId': None, 'CapacityReservationFleetArn': None, 'State': None, 'TotalTargetCapacity': None, 'TotalFulfilledCapacity': None, 'Tenancy': None, 'EndDate': None, 'CreateTime': None, 'InstanceMatchCriteria': None, 'AllocationStrategy': None, 'InstanceTypeSpecifications': ('list', 'FleetCapacityReservation'), 'InstanceRequirements': 'InstanceRequirementsRequest', 'AvailabilityZone': None, 'AvailabilityZoneId': None, 'Tags': ('list', 'Tag')},
+    'CpuPerformanceFactorRequest': {'References': ('list', 'PerformanceFactorReferenceRequest')},
+    'DescribeCapacityReservationFleetsResult': {'CapacityReservationFleets': ('list', 'CapacityReservationFleet'), 'NextToken': None},
+    'FleetCapacityReservation': {'CapacityReservationId': None, 'AvailabilityZoneId': None, 'InstanceType': None, 'InstancePlatform': None, 'AvailabilityZone': None, 'TotalInstanceCount': None, 'FulfilledCapacity': None, 'EbsOptimized': None, 'CreateDate': None, 'Weight': None, 'Priority': None},
+    'InstanceRequirementsRequest': {'VCpuCount': 'VCpuCountRangeRequest', 'MemoryMiB': 'MemoryMiBRequest', 'CpuManufacturers': ('list', None), 'MemoryGiBPerVCpu': 'MemoryGiBPerVCpuRequest', 'ExcludedInstanceTypes': ('list', None), 'InstanceGenerations': ('list', None), 'SpotMaxPricePercentageOverLowestPrice': None, 'OnDemandMaxPricePercentageOverLowestPrice': None, 'BareMetal': None, 'BurstablePerformance': None, 'RequireHibernateSupport': None, 'NetworkInterfaceCount': 'NetworkInterfaceCountRequest', 'LocalStorage': None, 'LocalStorageTypes': ('list', None), 'TotalLocalStorageGB': 'TotalLocalStorageGBRequest', 'BaselineEbsBandwidthMbps': 'BaselineEbsBandwidthMbpsRequest', 'AcceleratorTypes': ('list', None), 'AcceleratorCount': 'AcceleratorCountRequest', 'AcceleratorManufacturers': ('list', None), 'AcceleratorNames': ('list', None), 'AcceleratorTotalMemoryMiB': 'AcceleratorTotalMemoryMiBRequest', 'NetworkBandwidthGbps': 'NetworkBandwidthGbpsRequest', 'AllowedInstanceTypes': ('list', None), 'MaxSpotPriceAsPercentageOfOptimalOnDemandPrice': None, 'BaselinePerformanceFactors': 'BaselinePerformanceFactorsRequest', 'RequireEncryptionInTransit': None},
+    'MemoryGiBPerVCpuRequest': {'Min': None, 'Max': None},
+    'MemoryMiBRequest': {'Min': None, 'Max': None},
+    'NetworkBandwidthGbpsRequest': {'Min': None, 'Max': None},
+    'NetworkInterfaceCountRequest': {'Min': None, 'Max': None},
+    'PerformanceFactorReferenceRequest': {'InstanceFamily': None},
+    'Tag': {'Key': None, 'Value': None},
+    'TotalLocalStorageGBRequest': {'Min': None, 'Max': None},
+    'VCpuCountRangeRequest': {'Min': None, 'Max': None},
+}

@@ -147,3 +147,11 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeCapacityReservationTopologyResult'
+RESULT_MEMBERS = {
+    'CapacityReservationTopology': {'CapacityReservationId': None, 'CapacityBlockId': None, 'State': None, 'InstanceType': None, 'GroupName': None, 'NetworkNodes': ('list', None), 'AvailabilityZoneId': None, 'AvailabilityZone': None},
+    'DescribeCapacityReservationTopologyResult': {'NextToken': None, 'CapacityReservations': ('list', 'CapacityReservationTopology')},
+}

@@ -149,3 +149,12 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeCarrierGatewaysResult'
+RESULT_MEMBERS = {
+    'CarrierGateway': {'CarrierGatewayId': None, 'VpcId': None, 'State': None, 'OwnerId': None, 'Tags': ('list', 'Tag')},
+    'DescribeCarrierGatewaysResult': {'CarrierGateways': ('list', 'CarrierGateway'), 'NextToken': None},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -164,3 +164,13 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeClassicLinkInstancesResult'
+RESULT_MEMBERS = {
+    'ClassicLinkInstance': {'Groups': ('list', 'GroupIdentifier'), 'InstanceId': None, 'Tags': ('list', 'Tag'), 'VpcId': None},
+    'DescribeClassicLinkInstancesResult': {'Instances': ('list', 'ClassicLinkInstance'), 'NextToken': None},
+    'GroupIdentifier': {'GroupId': None, 'GroupName': None},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -140,3 +140,12 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeClientVpnAuthorizationRulesResult'
+RESULT_MEMBERS = {
+    'AuthorizationRule': {'ClientVpnEndpointId': None, 'Description': None, 'GroupId': None, 'AccessAll': None, 'DestinationCidr': None, 'Status': 'ClientVpnAuthorizationRuleStatus'},
+    'ClientVpnAuthorizationRuleStatus': {'Code': None, 'Message': None},
+    'DescribeClientVpnAuthorizationRulesResult': {'AuthorizationRules': ('list', 'AuthorizationRule'), 'NextToken': None},
+}

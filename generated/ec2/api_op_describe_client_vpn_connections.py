@@ -177,3 +177,12 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeClientVpnConnectionsResult'
+RESULT_MEMBERS = {
+    'ClientVpnConnection': {'ClientVpnEndpointId': None, 'Timestamp': None, 'ConnectionId': None, 'Username': None, 'ConnectionEstablishedTime': None, 'IngressBytes': None, 'EgressBytes': None, 'IngressPackets': None, 'EgressPackets': None, 'ClientIp': None, 'ClientIpv6Address': None, 'CommonName': None, 'Status': 'ClientVpnConnectionStatus', 'ConnectionEndTime': None, 'PostureComplianceStatuses': ('list', None), 'AuthorizationPolicyLastEvaluatedTime': None},
+    'ClientVpnConnectionStatus': {'Code': None, 'Message': None},
+    'DescribeClientVpnConnectionsResult': {'Connections': ('list', 'ClientVpnConnection'), 'NextToken': None},
+}

@@ -436,3 +436,26 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeClientVpnEndpointsResult'
+RESULT_MEMBERS = {
+    'AssociatedTargetNetwork': {'NetworkId': None, 'NetworkType': None},
+    'CertificateAuthentication': {'ClientRootCertificateChain': None},
+    'ClientConnectResponseOptions': {'Enabled': None, 'LambdaFunctionArn': None, 'Status': 'ClientVpnEndpointAttributeStatus'},
+    'ClientLoginBannerResponseOptions': {'Enabled': None, 'BannerText': None},
+    'ClientRouteEnforcementResponseOptions': {'Enforced': None},
+    'ClientVpnAuthentication': {'Type': None, 'ActiveDirectory': 'DirectoryServiceAuthentication', 'MutualAuthentication': 'CertificateAuthentication', 'FederatedAuthentication': 'FederatedAuthentication'},
+    'ClientVpnEndpoint': {'ClientVpnEndpointId': None, 'Description': None, 'Status': 'ClientVpnEndpointStatus', 'CreationTime': None, 'DeletionTime': None, 'DnsName': None, 'ClientCidrBlock': None, 'DnsServers': ('list', None), 'SplitTunnel': None, 'VpnProtocol': None, 'TransportProtocol': None, 'VpnPort': None, 'AssociatedTargetNetworks': ('list', 'AssociatedTargetNetwork'), 'ServerCertificateArn': None, 'AuthenticationOptions': ('list', 'ClientVpnAuthentication'), 'ConnectionLogOptions': 'ConnectionLogResponseOptions', 'Tags': ('list', 'Tag'), 'SecurityGroupIds': ('list', None), 'VpcId': None, 'SelfServicePortalUrl': None, 'ClientConnectOptions': 'ClientConnectResponseOptions', 'SessionTimeoutHours': None, 'ClientLoginBannerOptions': 'ClientLoginBannerResponseOptions', 'ClientRouteEnforcementOptions': 'ClientRouteEnforcementResponseOptions', 'DisconnectOnSessionTimeout': None, 'EndpointIpAddressType': None, 'TrafficIpAddressType': None, 'TransitGatewayConfiguration': 'TransitGatewayConfigurationDescribeEndpointStructure', 'DevicePostureOptions': 'DevicePostureResponseOptions'},
+    'ClientVpnEndpointAttributeStatus': {'Code': None, 'Message': None},
+    'ClientVpnEndpointStatus': {'Code': None, 'Message': None},
+    'ClientVpnTrustProvider': {'TrustProviderType': None, 'TenantId': None, 'PublicSigningKeyUrl': None},
+    'ConnectionLogResponseOptions': {'Enabled': None, 'CloudwatchLogGroup': None, 'CloudwatchLogStream': None, 'IncludeAuthorizationPolicyContext': None},
+    'DescribeClientVpnEndpointsResult': {'ClientVpnEndpoints': ('list', 'ClientVpnEndpoint'), 'NextToken': None},
+    'DevicePostureResponseOptions': {'TrustProviders': ('list', 'ClientVpnTrustProvider')},
+    'DirectoryServiceAuthentication': {'DirectoryId': None},
+    'FederatedAuthentication': {'SamlProviderArn': None, 'SelfServiceSamlProviderArn': None},
+    'Tag': {'Key': None, 'Value': None},
+    'TransitGatewayConfigurationDescribeEndpointStructure': {'TransitGatewayId': None, 'TransitGatewayAttachmentId': None, 'AvailabilityZones': ('list', None), 'AvailabilityZoneIds': ('list', None)},
+}

@@ -146,3 +146,12 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeClientVpnRoutesResult'
+RESULT_MEMBERS = {
+    'ClientVpnRoute': {'ClientVpnEndpointId': None, 'DestinationCidr': None, 'TargetSubnet': None, 'Type': None, 'Origin': None, 'Status': 'ClientVpnRouteStatus', 'Description': None, 'TransitGatewayAttachmentId': None},
+    'ClientVpnRouteStatus': {'Code': None, 'Message': None},
+    'DescribeClientVpnRoutesResult': {'Routes': ('list', 'ClientVpnRoute'), 'NextToken': None},
+}

@@ -168,3 +168,12 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeClientVpnTargetNetworksResult'
+RESULT_MEMBERS = {
+    'AssociationStatus': {'Code': None, 'Message': None},
+    'DescribeClientVpnTargetNetworksResult': {'ClientVpnTargetNetworks': ('list', 'TargetNetwork'), 'NextToken': None},
+    'TargetNetwork': {'AssociationId': None, 'VpcId': None, 'TargetNetworkId': None, 'ClientVpnEndpointId': None, 'Status': 'AssociationStatus', 'SecurityGroups': ('list', None), 'AvailabilityZones': ('list', None), 'AvailabilityZoneIds': ('list', None)},
+}

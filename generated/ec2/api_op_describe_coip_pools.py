@@ -156,3 +156,12 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeCoipPoolsResult'
+RESULT_MEMBERS = {
+    'CoipPool': {'PoolId': None, 'PoolCidrs': ('list', None), 'LocalGatewayRouteTableId': None, 'Tags': ('list', 'Tag'), 'PoolArn': None},
+    'DescribeCoipPoolsResult': {'CoipPools': ('list', 'CoipPool'), 'NextToken': None},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -149,3 +149,12 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeCustomerGatewaysResult'
+RESULT_MEMBERS = {
+    'CustomerGateway': {'CertificateArn': None, 'DeviceName': None, 'Tags': ('list', 'Tag'), 'BgpAsnExtended': None, 'CustomerGatewayId': None, 'State': None, 'Type': None, 'IpAddress': None, 'BgpAsn': None},
+    'DescribeCustomerGatewaysResult': {'CustomerGateways': ('list', 'CustomerGateway')},
+    'Tag': {'Key': None, 'Value': None},
+}

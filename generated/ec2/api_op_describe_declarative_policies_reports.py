@@ -118,3 +118,12 @@ _IN_FIELDS_DescribeDeclarativePoliciesReportsRequest = {
     'MaxResults': ('MaxResults', _in_DeclarativePoliciesMaxResults),
     'ReportId': ('ReportIds', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeDeclarativePoliciesReportsResult'
+RESULT_MEMBERS = {
+    'DeclarativePoliciesReport': {'ReportId': None, 'S3Bucket': None, 'S3Prefix': None, 'TargetId': None, 'StartTime': None, 'EndTime': None, 'Status': None, 'Tags': ('list', 'Tag')},
+    'DescribeDeclarativePoliciesReportsResult': {'NextToken': None, 'Reports': ('list', 'DeclarativePoliciesReport')},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -179,3 +179,14 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeDhcpOptionsResult'
+RESULT_MEMBERS = {
+    'AttributeValue': {'Value': None},
+    'DescribeDhcpOptionsResult': {'NextToken': None, 'DhcpOptions': ('list', 'DhcpOptions')},
+    'DhcpConfiguration': {'Key': None, 'Values': ('list', 'AttributeValue')},
+    'DhcpOptions': {'OwnerId': None, 'Tags': ('list', 'Tag'), 'DhcpOptionsId': None, 'DhcpConfigurations': ('list', 'DhcpConfiguration')},
+    'Tag': {'Key': None, 'Value': None},
+}

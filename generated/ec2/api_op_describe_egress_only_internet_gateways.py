@@ -161,3 +161,13 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeEgressOnlyInternetGatewaysResult'
+RESULT_MEMBERS = {
+    'DescribeEgressOnlyInternetGatewaysResult': {'EgressOnlyInternetGateways': ('list', 'EgressOnlyInternetGateway'), 'NextToken': None},
+    'EgressOnlyInternetGateway': {'Attachments': ('list', 'InternetGatewayAttachment'), 'EgressOnlyInternetGatewayId': None, 'Tags': ('list', 'Tag')},
+    'InternetGatewayAttachment': {'State': None, 'VpcId': None},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -166,3 +166,13 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeElasticGpusResult'
+RESULT_MEMBERS = {
+    'DescribeElasticGpusResult': {'ElasticGpuSet': ('list', 'ElasticGpus'), 'MaxResults': None, 'NextToken': None},
+    'ElasticGpuHealth': {'Status': None},
+    'ElasticGpus': {'ElasticGpuId': None, 'AvailabilityZone': None, 'ElasticGpuType': None, 'ElasticGpuHealth': 'ElasticGpuHealth', 'ElasticGpuState': None, 'InstanceId': None, 'Tags': ('list', 'Tag')},
+    'Tag': {'Key': None, 'Value': None},
+}

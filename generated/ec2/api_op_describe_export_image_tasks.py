@@ -169,3 +169,13 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeExportImageTasksResult'
+RESULT_MEMBERS = {
+    'DescribeExportImageTasksResult': {'ExportImageTasks': ('list', 'ExportImageTask'), 'NextToken': None},
+    'ExportImageTask': {'Description': None, 'ExportImageTaskId': None, 'ImageId': None, 'Progress': None, 'S3ExportLocation': 'ExportTaskS3Location', 'Status': None, 'StatusMessage': None, 'Tags': ('list', 'Tag')},
+    'ExportTaskS3Location': {'S3Bucket': None, 'S3Prefix': None},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -170,3 +170,14 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeExportTasksResult'
+RESULT_MEMBERS = {
+    'DescribeExportTasksResult': {'ExportTasks': ('list', 'ExportTask')},
+    'ExportTask': {'Description': None, 'ExportTaskId': None, 'ExportToS3Task': 'ExportToS3Task', 'InstanceExportDetails': 'InstanceExportDetails', 'State': None, 'StatusMessage': None, 'Tags': ('list', 'Tag')},
+    'ExportToS3Task': {'ContainerFormat': None, 'DiskImageFormat': None, 'S3Bucket': None, 'S3Key': None},
+    'InstanceExportDetails': {'InstanceId': None, 'TargetEnvironment': None},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -165,3 +165,13 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeFastLaunchImagesResult'
+RESULT_MEMBERS = {
+    'DescribeFastLaunchImagesResult': {'FastLaunchImages': ('list', 'DescribeFastLaunchImagesSuccessItem'), 'NextToken': None},
+    'DescribeFastLaunchImagesSuccessItem': {'ImageId': None, 'ResourceType': None, 'SnapshotConfiguration': 'FastLaunchSnapshotConfigurationResponse', 'LaunchTemplate': 'FastLaunchLaunchTemplateSpecificationResponse', 'MaxParallelLaunches': None, 'OwnerId': None, 'State': None, 'StateTransitionReason': None, 'StateTransitionTime': None},
+    'FastLaunchLaunchTemplateSpecificationResponse': {'LaunchTemplateId': None, 'LaunchTemplateName': None, 'Version': None},
+    'FastLaunchSnapshotConfigurationResponse': {'TargetResourceCount': None},
+}

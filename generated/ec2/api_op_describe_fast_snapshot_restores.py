@@ -144,3 +144,11 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeFastSnapshotRestoresResult'
+RESULT_MEMBERS = {
+    'DescribeFastSnapshotRestoreSuccessItem': {'SnapshotId': None, 'AvailabilityZone': None, 'AvailabilityZoneId': None, 'State': None, 'StateTransitionReason': None, 'OwnerId': None, 'OwnerAlias': None, 'EnablingTime': None, 'OptimizingTime': None, 'EnabledTime': None, 'DisablingTime': None, 'DisabledTime': None},
+    'DescribeFastSnapshotRestoresResult': {'FastSnapshotRestores': ('list', 'DescribeFastSnapshotRestoreSuccessItem'), 'NextToken': None},
+}

@@ -108,4 +108,13 @@ _IN_FIELDS_DescribeFleetHistoryRequest = {
     'StartTime': ('StartTime', _c.timestamp_iso8601),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeFleetHistoryResult'
+RESULT_MEMBERS = {
+    'DescribeFleetHistoryResult': {'HistoryRecords': ('list', 'HistoryRecordEntry'), 'LastEvaluatedTime': None, 'NextToken': None, 'FleetId': None, 'StartTime': None},
+    'EventInformation': {'EventDescription': None, 'EventSubType': None, 'InstanceId': None},
+    'HistoryRecordEntry': {'EventInformation': 'EventInformation', 'EventType': None, 'Timestamp': None},
+}
+
 _ENUM_FleetEventType = ('instance-change', 'fleet-change', 'service-error')

@@ -119,3 +119,11 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeFleetInstancesResult'
+RESULT_MEMBERS = {
+    'ActiveInstance': {'InstanceId': None, 'InstanceType': None, 'SpotInstanceRequestId': None, 'InstanceHealth': None},
+    'DescribeFleetInstancesResult': {'ActiveInstances': ('list', 'ActiveInstance'), 'NextToken': None, 'FleetId': None},
+}

@@ -810,3 +810,42 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeFleetsResult'
+RESULT_MEMBERS = {
+    'AcceleratorCount': {'Min': None, 'Max': None},
+    'AcceleratorTotalMemoryMiB': {'Min': None, 'Max': None},
+    'BaselineEbsBandwidthMbps': {'Min': None, 'Max': None},
+    'BaselinePerformanceFactors': {'Cpu': 'CpuPerformanceFactor'},
+    'BlockDeviceMappingResponse': {'DeviceName': None, 'VirtualName': None, 'Ebs': 'EbsBlockDeviceResponse', 'NoDevice': None},
+    'CapacityReservationOptions': {'UsageStrategy': None},
+    'CpuPerformanceFactor': {'References': ('list', 'PerformanceFactorReference')},
+    'DescribeFleetError': {'LaunchTemplateAndOverrides': 'LaunchTemplateAndOverridesResponse', 'Lifecycle': None, 'ErrorCode': None, 'ErrorMessage': None},
+    'DescribeFleetsInstances': {'LaunchTemplateAndOverrides': 'LaunchTemplateAndOverridesResponse', 'Lifecycle': None, 'InstanceIds': ('list', None), 'InstanceType': None, 'Platform': None},
+    'DescribeFleetsResult': {'NextToken': None, 'Fleets': ('list', 'FleetData')},
+    'EbsBlockDeviceResponse': {'Encrypted': None, 'DeleteOnTermination': None, 'Iops': None, 'Throughput': None, 'KmsKeyId': None, 'SnapshotId': None, 'VolumeSize': None, 'VolumeType': None},
+    'FleetData': {'ActivityStatus': None, 'CreateTime': None, 'FleetId': None, 'FleetState': None, 'ClientToken': None, 'ExcessCapacityTerminationPolicy': None, 'FulfilledCapacity': None, 'FulfilledOnDemandCapacity': None, 'LaunchTemplateConfigs': ('list', 'FleetLaunchTemplateConfig'), 'TargetCapacitySpecification': 'TargetCapacitySpecification', 'TerminateInstancesWithExpiration': None, 'Type': None, 'ValidFrom': None, 'ValidUntil': None, 'ReplaceUnhealthyInstances': None, 'SpotOptions': 'SpotOptions', 'OnDemandOptions': 'OnDemandOptions', 'ReservedCapacityOptions': 'ReservedCapacityOptions', 'Tags': ('list', 'Tag'), 'Errors': ('list', 'DescribeFleetError'), 'Instances': ('list', 'DescribeFleetsInstances'), 'Context': None},
+    'FleetLaunchTemplateConfig': {'LaunchTemplateSpecification': 'FleetLaunchTemplateSpecification', 'Overrides': ('list', 'FleetLaunchTemplateOverrides')},
+    'FleetLaunchTemplateOverrides': {'InstanceType': None, 'MaxPrice': None, 'SubnetId': None, 'AvailabilityZone': None, 'WeightedCapacity': None, 'Priority': None, 'Placement': 'PlacementResponse', 'InstanceRequirements': 'InstanceRequirements', 'ImageId': None, 'BlockDeviceMappings': ('list', 'BlockDeviceMappingResponse'), 'AvailabilityZoneId': None},
+    'FleetLaunchTemplateSpecification': {'LaunchTemplateId': None, 'LaunchTemplateName': None, 'Version': None},
+    'FleetSpotCapacityRebalance': {'ReplacementStrategy': None, 'TerminationDelay': None},
+    'FleetSpotMaintenanceStrategies': {'CapacityRebalance': 'FleetSpotCapacityRebalance'},
+    'InstanceRequirements': {'VCpuCount': 'VCpuCountRange', 'MemoryMiB': 'MemoryMiB', 'CpuManufacturers': ('list', None), 'MemoryGiBPerVCpu': 'MemoryGiBPerVCpu', 'ExcludedInstanceTypes': ('list', None), 'InstanceGenerations': ('list', None), 'SpotMaxPricePercentageOverLowestPrice': None, 'OnDemandMaxPricePercentageOverLowestPrice': None, 'BareMetal': None, 'BurstablePerformance': None, 'RequireHibernateSupport': None, 'NetworkInterfaceCount': 'NetworkInterfaceCount', 'LocalStorage': None, 'LocalStorageTypes': ('list', None), 'TotalLocalStorageGB': 'TotalLocalStorageGB', 'BaselineEbsBandwidthMbps': 'BaselineEbsBandwidthMbps', 'AcceleratorTypes': ('list', None), 'AcceleratorCount': 'AcceleratorCount', 'AcceleratorManufacturers': ('list', None), 'AcceleratorNames': ('list', None), 'AcceleratorTotalMemoryMiB': 'AcceleratorTotalMemoryMiB', 'NetworkBandwidthGbps': 'NetworkBandwidthGbps', 'AllowedInstanceTypes': ('list', None), 'MaxSpotPriceAsPercentageOfOptimalOnDemandPrice': None, 'BaselinePerformanceFactors': 'BaselinePerformanceFactors', 'RequireEncryptionInTransit': None},
+    'LaunchTemplateAndOverridesResponse': {'LaunchTemplateSpecification': 'FleetLaunchTemplateSpecification', 'Overrides': 'FleetLaunchTemplateOverrides'},
+    'MemoryGiBPerVCpu': {'Min': None, 'Max': None},
+    'MemoryMiB': {'Min': None, 'Max': None},
+    'NetworkBandwidthGbps': {'Min': None, 'Max': None},
+    'NetworkInterfaceCount': {'Min': None, 'Max': None},
+    'OnDemandOptions': {'AllocationStrategy': None, 'CapacityReservationOptions': 'CapacityReservationOptions', 'SingleInstanceType': None, 'SingleAvailabilityZone': None, 'MinTargetCapacity': None, 'MaxTotalPrice': None},
+    'PerformanceFactorReference': {'InstanceFamily': None},
+    'PlacementResponse': {'GroupName': None},
+    'ReservedCapacityFallbackOptions': {'MarketTypes': ('list', None)},
+    'ReservedCapacityOptions': {'AllocationStrategy': None, 'ReservationTypes': ('list', None), 'ReservedCapacityFallbackOptions': 'ReservedCapacityFallbackOptions'},
+    'SpotOptions': {'AllocationStrategy': None, 'MaintenanceStrategies': 'FleetSpotMaintenanceStrategies', 'InstanceInterruptionBehavior': None, 'InstancePoolsToUseCount': None, 'SingleInstanceType': None, 'SingleAvailabilityZone': None, 'MinTargetCapacity': None, 'MaxTotalPrice': None},
+    'Tag': {'Key': None, 'Value': None},
+    'TargetCapacitySpecification': {'TotalTargetCapacity': None, 'OnDemandTargetCapacity': None, 'SpotTargetCapacity': None, 'DefaultTargetCapacityType': None, 'TargetCapacityUnitType': None},
+    'TotalLocalStorageGB': {'Min': None, 'Max': None},
+    'VCpuCountRange': {'Min': None, 'Max': None},
+}

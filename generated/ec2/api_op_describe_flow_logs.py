@@ -217,3 +217,14 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeFlowLogsResult'
+RESULT_MEMBERS = {
+    'DescribeFlowLogsResult': {'FlowLogs': ('list', 'FlowLog'), 'NextToken': None},
+    'DestinationOptionsResponse': {'FileFormat': None, 'HiveCompatiblePartitions': None, 'PerHourPartition': None},
+    'FlowLog': {'CreationTime': None, 'DeliverLogsErrorMessage': None, 'DeliverLogsPermissionArn': None, 'DeliverCrossAccountRole': None, 'DeliverLogsStatus': None, 'FlowLogId': None, 'FlowLogStatus': None, 'LogGroupName': None, 'ResourceId': None, 'TrafficType': None, 'LogDestinationType': None, 'LogDestination': None, 'LogFormat': None, 'Tags': ('list', 'Tag'), 'MaxAggregationInterval': None, 'DestinationOptions': 'DestinationOptionsResponse', 'TagFieldSpecifications': ('list', 'TagFieldSpecificationResponse')},
+    'Tag': {'Key': None, 'Value': None},
+    'TagFieldSpecificationResponse': {'ResourceType': None, 'TagKeys': ('list', None)},
+}

@@ -114,4 +114,14 @@ _IN_FIELDS_DescribeFpgaImageAttributeRequest = {
     'Attribute': ('Attribute', _in_FpgaImageAttributeName),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeFpgaImageAttributeResult'
+RESULT_MEMBERS = {
+    'DescribeFpgaImageAttributeResult': {'FpgaImageAttribute': 'FpgaImageAttribute'},
+    'FpgaImageAttribute': {'FpgaImageId': None, 'Name': None, 'Description': None, 'LoadPermissions': ('list', 'LoadPermission'), 'ProductCodes': ('list', 'ProductCode')},
+    'LoadPermission': {'UserId': None, 'Group': None},
+    'ProductCode': {'ProductCodeId': None, 'ProductCodeType': None},
+}
+
 _ENUM_FpgaImageAttributeName = ('description', 'name', 'loadPermission', 'productCodes')

@@ -243,3 +243,15 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeFpgaImagesResult'
+RESULT_MEMBERS = {
+    'DescribeFpgaImagesResult': {'FpgaImages': ('list', 'FpgaImage'), 'NextToken': None},
+    'FpgaImage': {'FpgaImageId': None, 'FpgaImageGlobalId': None, 'Name': None, 'Description': None, 'ShellVersion': None, 'PciId': 'PciId', 'State': 'FpgaImageState', 'CreateTime': None, 'UpdateTime': None, 'OwnerId': None, 'OwnerAlias': None, 'ProductCodes': ('list', 'ProductCode'), 'Tags': ('list', 'Tag'), 'Public': None, 'DataRetentionSupport': None, 'InstanceTypes': ('list', None)},
+    'FpgaImageState': {'Code': None, 'Message': None},
+    'PciId': {'DeviceId': None, 'VendorId': None, 'SubsystemId': None, 'SubsystemVendorId': None},
+    'ProductCode': {'ProductCodeId': None, 'ProductCodeType': None},
+    'Tag': {'Key': None, 'Value': None},
+}

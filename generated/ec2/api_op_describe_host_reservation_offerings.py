@@ -131,3 +131,11 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeHostReservationOfferingsResult'
+RESULT_MEMBERS = {
+    'DescribeHostReservationOfferingsResult': {'NextToken': None, 'OfferingSet': ('list', 'HostOffering')},
+    'HostOffering': {'CurrencyCode': None, 'Duration': None, 'HourlyPrice': None, 'InstanceFamily': None, 'OfferingId': None, 'PaymentOption': None, 'UpfrontPrice': None},
+}

@@ -175,3 +175,12 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeHostReservationsResult'
+RESULT_MEMBERS = {
+    'DescribeHostReservationsResult': {'HostReservationSet': ('list', 'HostReservation'), 'NextToken': None},
+    'HostReservation': {'Count': None, 'CurrencyCode': None, 'Duration': None, 'End': None, 'HostIdSet': ('list', None), 'HostReservationId': None, 'HourlyPrice': None, 'InstanceFamily': None, 'OfferingId': None, 'PaymentOption': None, 'Start': None, 'State': None, 'UpfrontPrice': None, 'Tags': ('list', 'Tag')},
+    'Tag': {'Key': None, 'Value': None},
+}

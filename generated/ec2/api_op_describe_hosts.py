@@ -270,3 +270,17 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeHostsResult'
+RESULT_MEMBERS = {
+    'AvailableCapacity': {'AvailableInstanceCapacity': ('list', 'InstanceCapacity'), 'AvailableVCpus': None},
+    'DescribeHostsResult': {'Hosts': ('list', 'Host'), 'NextToken': None},
+    'Host': {'AutoPlacement': None, 'AvailabilityZone': None, 'AvailableCapacity': 'AvailableCapacity', 'ClientToken': None, 'HostId': None, 'HostProperties': 'HostProperties', 'HostReservationId': None, 'Instances': ('list', 'HostInstance'), 'State': None, 'AllocationTime': None, 'ReleaseTime': None, 'Tags': ('list', 'Tag'), 'HostRecovery': None, 'AllowsMultipleInstanceTypes': None, 'OwnerId': None, 'AvailabilityZoneId': None, 'MemberOfServiceLinkedResourceGroup': None, 'OutpostArn': None, 'HostMaintenance': None, 'AssetId': None, 'CpuOptions': 'HostCpuOptions'},
+    'HostCpuOptions': {'AmdSevSnp': None},
+    'HostInstance': {'InstanceId': None, 'InstanceType': None, 'OwnerId': None},
+    'HostProperties': {'Cores': None, 'InstanceType': None, 'InstanceFamily': None, 'Sockets': None, 'TotalVCpus': None},
+    'InstanceCapacity': {'AvailableCapacity': None, 'InstanceType': None, 'TotalCapacity': None},
+    'Tag': {'Key': None, 'Value': None},
+}

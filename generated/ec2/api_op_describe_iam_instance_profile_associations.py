@@ -141,3 +141,12 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeIamInstanceProfileAssociationsResult'
+RESULT_MEMBERS = {
+    'DescribeIamInstanceProfileAssociationsResult': {'IamInstanceProfileAssociations': ('list', 'IamInstanceProfileAssociation'), 'NextToken': None},
+    'IamInstanceProfile': {'Arn': None, 'Id': None},
+    'IamInstanceProfileAssociation': {'AssociationId': None, 'InstanceId': None, 'IamInstanceProfile': 'IamInstanceProfile', 'State': None, 'Timestamp': None},
+}

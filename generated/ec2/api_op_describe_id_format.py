@@ -65,3 +65,11 @@ def _out_IdFormatList(out, v):
 _IN_FIELDS_DescribeIdFormatRequest = {
     'Resource': ('Resource', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeIdFormatResult'
+RESULT_MEMBERS = {
+    'DescribeIdFormatResult': {'Statuses': ('list', 'IdFormat')},
+    'IdFormat': {'Deadline': None, 'Resource': None, 'UseLongIds': None},
+}

@@ -68,3 +68,11 @@ _IN_FIELDS_DescribeIdentityIdFormatRequest = {
     'Resource': ('Resource', _c.string),
     'PrincipalArn': ('PrincipalArn', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeIdentityIdFormatResult'
+RESULT_MEMBERS = {
+    'DescribeIdentityIdFormatResult': {'Statuses': ('list', 'IdFormat')},
+    'IdFormat': {'Deadline': None, 'Resource': None, 'UseLongIds': None},
+}

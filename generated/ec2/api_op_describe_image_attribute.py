@@ -233,4 +233,16 @@ _IN_FIELDS_DescribeImageAttributeRequest = {
     'DryRun': ('DryRun', _c.boolean),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ImageAttribute'
+RESULT_MEMBERS = {
+    'AttributeValue': {'Value': None},
+    'BlockDeviceMapping': {'Ebs': 'EbsBlockDevice', 'NoDevice': None, 'DeviceName': None, 'VirtualName': None},
+    'EbsBlockDevice': {'DeleteOnTermination': None, 'Iops': None, 'SnapshotId': None, 'VolumeSize': None, 'VolumeType': None, 'KmsKeyId': None, 'Throughput': None, 'OutpostArn': None, 'AvailabilityZone': None, 'Encrypted': None, 'VolumeInitializationRate': None, 'AvailabilityZoneId': None, 'EbsCardIndex': None},
+    'ImageAttribute': {'Description': 'AttributeValue', 'KernelId': 'AttributeValue', 'RamdiskId': 'AttributeValue', 'SriovNetSupport': 'AttributeValue', 'BootMode': 'AttributeValue', 'TpmSupport': 'AttributeValue', 'UefiData': 'AttributeValue', 'LastLaunchedTime': 'AttributeValue', 'ImdsSupport': 'AttributeValue', 'DeregistrationProtection': 'AttributeValue', 'ImageId': None, 'LaunchPermissions': ('list', 'LaunchPermission'), 'ProductCodes': ('list', 'ProductCode'), 'BlockDeviceMappings': ('list', 'BlockDeviceMapping')},
+    'LaunchPermission': {'OrganizationArn': None, 'OrganizationalUnitArn': None, 'UserId': None, 'Group': None},
+    'ProductCode': {'ProductCodeId': None, 'ProductCodeType': None},
+}
+
 _ENUM_ImageAttributeName = ('description', 'kernel', 'ramdisk', 'launchPermission', 'productCodes', 'blockDeviceMapping', 'sriovNetSupport', 'bootMode', 'tpmSupport', 'uefiData', 'lastLaunchedTime', 'imdsSupport', 'deregistrationProtection')

@@ -177,5 +177,13 @@ _IN_FIELDS_ResourceTypeRequest = {
     'ResourceTypeOption': ('ResourceTypeOptions', _in_ResourceTypeOptionList),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeImageReferencesResult'
+RESULT_MEMBERS = {
+    'DescribeImageReferencesResult': {'NextToken': None, 'ImageReferences': ('list', 'ImageReference')},
+    'ImageReference': {'ImageId': None, 'ResourceType': None, 'Arn': None},
+}
+
 _ENUM_ImageReferenceOptionName = ('state-name', 'version-depth')
 _ENUM_ImageReferenceResourceType = ('ec2:Instance', 'ec2:LaunchTemplate', 'ssm:Parameter', 'imagebuilder:ImageRecipe', 'imagebuilder:ContainerRecipe')

@@ -146,3 +146,11 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeImageUsageReportEntriesResult'
+RESULT_MEMBERS = {
+    'DescribeImageUsageReportEntriesResult': {'NextToken': None, 'ImageUsageReportEntries': ('list', 'ImageUsageReportEntry')},
+    'ImageUsageReportEntry': {'ResourceType': None, 'ReportId': None, 'UsageCount': None, 'AccountId': None, 'ImageId': None, 'ReportCreationTime': None},
+}

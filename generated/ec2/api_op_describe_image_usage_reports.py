@@ -223,3 +223,14 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeImageUsageReportsResult'
+RESULT_MEMBERS = {
+    'DescribeImageUsageReportsResult': {'NextToken': None, 'ImageUsageReports': ('list', 'ImageUsageReport')},
+    'ImageUsageReport': {'ImageId': None, 'ReportId': None, 'ResourceTypes': ('list', 'ImageUsageResourceType'), 'AccountIds': ('list', None), 'State': None, 'StateReason': None, 'CreationTime': None, 'ExpirationTime': None, 'Tags': ('list', 'Tag')},
+    'ImageUsageResourceType': {'ResourceType': None, 'ResourceTypeOptions': ('list', 'ImageUsageResourceTypeOption')},
+    'ImageUsageResourceTypeOption': {'OptionName': None, 'OptionValues': ('list', None)},
+    'Tag': {'Key': None, 'Value': None},
+}

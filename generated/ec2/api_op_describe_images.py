@@ -453,3 +453,20 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeImagesResult'
+RESULT_MEMBERS = {
+    'BlockDeviceMapping': {'Ebs': 'EbsBlockDevice', 'NoDevice': None, 'DeviceName': None, 'VirtualName': None},
+    'DescribeImagesResult': {'NextToken': None, 'Images': ('list', 'Image')},
+    'EbsBlockDevice': {'DeleteOnTermination': None, 'Iops': None, 'SnapshotId': None, 'VolumeSize': None, 'VolumeType': None, 'KmsKeyId': None, 'Throughput': None, 'OutpostArn': None, 'AvailabilityZone': None, 'Encrypted': None, 'VolumeInitializationRate': None, 'AvailabilityZoneId': None, 'EbsCardIndex': None},
+    'Image': {'PlatformDetails': None, 'UsageOperation': None, 'BlockDeviceMappings': ('list', 'BlockDeviceMapping'), 'Description': None, 'EnaSupport': None, 'Hypervisor': None, 'ImageOwnerAlias': None, 'Name': None, 'RootDeviceName': None, 'RootDeviceType': None, 'SriovNetSupport': None, 'StateReason': 'StateReason', 'Tags': ('list', 'Tag'), 'VirtualizationType': None, 'BootMode': None, 'TpmSupport': None, 'DeprecationTime': None, 'ImdsSupport': None, 'SourceInstanceId': None, 'DeregistrationProtection': None, 'LastLaunchedTime': None, 'ImageAllowed': None, 'SourceImageId': None, 'SourceImageRegion': None, 'FreeTierEligible': None, 'PublicSsmParameterName': None, 'ImageWatermarks': ('list', 'ImageWatermark'), 'ScanResults': 'ScanResults', 'InstanceTypeSpecification': 'InstanceTypeSpecification', 'ImageId': None, 'ImageLocation': None, 'State': None, 'OwnerId': None, 'CreationDate': None, 'Public': None, 'ProductCodes': ('list', 'ProductCode'), 'Architecture': None, 'ImageType': None, 'KernelId': None, 'RamdiskId': None, 'Platform': None},
+    'ImageWatermark': {'WatermarkKey': None, 'SourceImageRegion': None, 'SourceImageId': None, 'SourceImageCreationTime': None, 'WatermarkCreationTime': None},
+    'InstanceTypeItem': {'InstanceType': None},
+    'InstanceTypeSpecification': {'SupportedInstanceTypes': ('list', 'InstanceTypeItem'), 'UnsupportedInstanceTypes': ('list', 'InstanceTypeItem')},
+    'ProductCode': {'ProductCodeId': None, 'ProductCodeType': None},
+    'ScanResults': {'HighestFindingSeverityLabel': None, 'FindingScanDate': None, 'InformationalFixAvailableSince': None, 'LowFixAvailableSince': None, 'MediumFixAvailableSince': None, 'HighFixAvailableSince': None, 'CriticalFixAvailableSince': None},
+    'StateReason': {'Code': None, 'Message': None},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -246,3 +246,15 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeImportImageTasksResult'
+RESULT_MEMBERS = {
+    'DescribeImportImageTasksResult': {'ImportImageTasks': ('list', 'ImportImageTask'), 'NextToken': None},
+    'ImportImageLicenseConfigurationResponse': {'LicenseConfigurationArn': None},
+    'ImportImageTask': {'Architecture': None, 'Description': None, 'Encrypted': None, 'Hypervisor': None, 'ImageId': None, 'ImportTaskId': None, 'KmsKeyId': None, 'LicenseType': None, 'Platform': None, 'Progress': None, 'SnapshotDetails': ('list', 'SnapshotDetail'), 'Status': None, 'StatusMessage': None, 'Tags': ('list', 'Tag'), 'LicenseSpecifications': ('list', 'ImportImageLicenseConfigurationResponse'), 'UsageOperation': None, 'BootMode': None},
+    'SnapshotDetail': {'Description': None, 'DeviceName': None, 'DiskImageSize': None, 'Format': None, 'Progress': None, 'SnapshotId': None, 'Status': None, 'StatusMessage': None, 'Url': None, 'UserBucket': 'UserBucketDetails'},
+    'Tag': {'Key': None, 'Value': None},
+    'UserBucketDetails': {'S3Bucket': None, 'S3Key': None},
+}

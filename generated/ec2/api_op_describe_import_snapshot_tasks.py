@@ -188,3 +188,14 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeImportSnapshotTasksResult'
+RESULT_MEMBERS = {
+    'DescribeImportSnapshotTasksResult': {'ImportSnapshotTasks': ('list', 'ImportSnapshotTask'), 'NextToken': None},
+    'ImportSnapshotTask': {'Description': None, 'ImportTaskId': None, 'SnapshotTaskDetail': 'SnapshotTaskDetail', 'Tags': ('list', 'Tag')},
+    'SnapshotTaskDetail': {'Description': None, 'DiskImageSize': None, 'Encrypted': None, 'Format': None, 'KmsKeyId': None, 'Progress': None, 'SnapshotId': None, 'Status': None, 'StatusMessage': None, 'Url': None, 'UserBucket': 'UserBucketDetails'},
+    'Tag': {'Key': None, 'Value': None},
+    'UserBucketDetails': {'S3Bucket': None, 'S3Key': None},
+}

@@ -247,4 +247,19 @@ _IN_FIELDS_DescribeInstanceAttributeRequest = {
     'Attribute': ('Attribute', _in_InstanceAttributeName),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'InstanceAttribute'
+RESULT_MEMBERS = {
+    'AttributeBooleanValue': {'Value': None},
+    'AttributeValue': {'Value': None},
+    'EbsInstanceBlockDevice': {'AttachTime': None, 'DeleteOnTermination': None, 'Status': None, 'VolumeId': None, 'AssociatedResource': None, 'VolumeOwnerId': None, 'Operator': 'OperatorResponse', 'EbsCardIndex': None},
+    'EnclaveOptions': {'Enabled': None},
+    'GroupIdentifier': {'GroupId': None, 'GroupName': None},
+    'InstanceAttribute': {'BlockDeviceMappings': ('list', 'InstanceBlockDeviceMapping'), 'DisableApiTermination': 'AttributeBooleanValue', 'EnaSupport': 'AttributeBooleanValue', 'EnclaveOptions': 'EnclaveOptions', 'EbsOptimized': 'AttributeBooleanValue', 'InstanceId': None, 'InstanceInitiatedShutdownBehavior': 'AttributeValue', 'InstanceType': 'AttributeValue', 'KernelId': 'AttributeValue', 'ProductCodes': ('list', 'ProductCode'), 'RamdiskId': 'AttributeValue', 'RootDeviceName': 'AttributeValue', 'SourceDestCheck': 'AttributeBooleanValue', 'SriovNetSupport': 'AttributeValue', 'UserData': 'AttributeValue', 'DisableApiStop': 'AttributeBooleanValue', 'Groups': ('list', 'GroupIdentifier')},
+    'InstanceBlockDeviceMapping': {'DeviceName': None, 'Ebs': 'EbsInstanceBlockDevice'},
+    'OperatorResponse': {'Managed': None, 'Principal': None, 'HiddenByDefault': None},
+    'ProductCode': {'ProductCodeId': None, 'ProductCodeType': None},
+}
+
 _ENUM_InstanceAttributeName = ('instanceType', 'kernel', 'ramdisk', 'userData', 'disableApiTermination', 'instanceInitiatedShutdownBehavior', 'rootDeviceName', 'blockDeviceMapping', 'productCodes', 'sourceDestCheck', 'groupSet', 'ebsOptimized', 'sriovNetSupport', 'enaSupport', 'enclaveOptions', 'disableApiStop')

@@ -122,3 +122,11 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeInstanceCreditSpecificationsResult'
+RESULT_MEMBERS = {
+    'DescribeInstanceCreditSpecificationsResult': {'InstanceCreditSpecifications': ('list', 'InstanceCreditSpecification'), 'NextToken': None},
+    'InstanceCreditSpecification': {'InstanceId': None, 'CpuCredits': None},
+}

@@ -62,3 +62,11 @@ def _out_InstanceTagNotificationAttribute(out, v):
 _IN_FIELDS_DescribeInstanceEventNotificationAttributesRequest = {
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeInstanceEventNotificationAttributesResult'
+RESULT_MEMBERS = {
+    'DescribeInstanceEventNotificationAttributesResult': {'InstanceTagAttribute': 'InstanceTagNotificationAttribute'},
+    'InstanceTagNotificationAttribute': {'InstanceTagKeys': ('list', None), 'IncludeAllTagsOfInstance': None},
+}

@@ -251,3 +251,16 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeInstanceImageMetadataResult'
+RESULT_MEMBERS = {
+    'DescribeInstanceImageMetadataResult': {'InstanceImageMetadata': ('list', 'InstanceImageMetadata'), 'NextToken': None},
+    'ImageMetadata': {'ImageId': None, 'Name': None, 'OwnerId': None, 'State': None, 'ImageOwnerAlias': None, 'CreationDate': None, 'DeprecationTime': None, 'ImageAllowed': None, 'IsPublic': None, 'ImageWatermarks': ('list', 'ImageWatermark')},
+    'ImageWatermark': {'WatermarkKey': None, 'SourceImageRegion': None, 'SourceImageId': None, 'SourceImageCreationTime': None, 'WatermarkCreationTime': None},
+    'InstanceImageMetadata': {'InstanceId': None, 'InstanceType': None, 'LaunchTime': None, 'AvailabilityZone': None, 'ZoneId': None, 'State': 'InstanceState', 'OwnerId': None, 'Tags': ('list', 'Tag'), 'ImageMetadata': 'ImageMetadata', 'Operator': 'OperatorResponse'},
+    'InstanceState': {'Code': None, 'Name': None},
+    'OperatorResponse': {'Managed': None, 'Principal': None, 'HiddenByDefault': None},
+    'Tag': {'Key': None, 'Value': None},
+}

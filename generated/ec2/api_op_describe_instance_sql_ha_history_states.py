@@ -157,3 +157,12 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeInstanceSqlHaHistoryStatesResult'
+RESULT_MEMBERS = {
+    'DescribeInstanceSqlHaHistoryStatesResult': {'Instances': ('list', 'RegisteredInstance'), 'NextToken': None},
+    'RegisteredInstance': {'InstanceId': None, 'SqlServerLicenseUsage': None, 'HaStatus': None, 'ProcessingStatus': None, 'LastUpdatedTime': None, 'SqlServerCredentials': None, 'Tags': ('list', 'Tag')},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -293,3 +293,20 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeInstanceStatusResult'
+RESULT_MEMBERS = {
+    'ApplicationStatusSummary': {'Status': None, 'ImpairedSince': None},
+    'DescribeInstanceStatusResult': {'InstanceStatuses': ('list', 'InstanceStatus'), 'NextToken': None},
+    'EbsStatusDetails': {'ImpairedSince': None, 'Name': None, 'Status': None},
+    'EbsStatusSummary': {'Details': ('list', 'EbsStatusDetails'), 'Status': None},
+    'InstanceState': {'Code': None, 'Name': None},
+    'InstanceStatus': {'AvailabilityZone': None, 'AvailabilityZoneId': None, 'OutpostArn': None, 'Operator': 'OperatorResponse', 'Events': ('list', 'InstanceStatusEvent'), 'InstanceId': None, 'InstanceState': 'InstanceState', 'InstanceStatus': 'InstanceStatusSummary', 'SystemStatus': 'InstanceStatusSummary', 'AttachedEbsStatus': 'EbsStatusSummary', 'ApplicationStatus': 'ApplicationStatusSummary', 'PerformanceStatus': 'PerformanceStatusSummary'},
+    'InstanceStatusDetails': {'ImpairedSince': None, 'Name': None, 'Status': None},
+    'InstanceStatusEvent': {'InstanceEventId': None, 'Code': None, 'Description': None, 'NotAfter': None, 'NotBefore': None, 'NotBeforeDeadline': None},
+    'InstanceStatusSummary': {'Details': ('list', 'InstanceStatusDetails'), 'Status': None},
+    'OperatorResponse': {'Managed': None, 'Principal': None, 'HiddenByDefault': None},
+    'PerformanceStatusSummary': {'Status': None, 'ImpairedSince': None, 'Remediation': None},
+}

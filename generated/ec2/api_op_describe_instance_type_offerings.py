@@ -126,4 +126,12 @@ _IN_FIELDS_Filter = {
     'Value': ('Values', _in_ValueStringList),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeInstanceTypeOfferingsResult'
+RESULT_MEMBERS = {
+    'DescribeInstanceTypeOfferingsResult': {'InstanceTypeOfferings': ('list', 'InstanceTypeOffering'), 'NextToken': None},
+    'InstanceTypeOffering': {'InstanceType': None, 'LocationType': None, 'Location': None},
+}
+
 _ENUM_LocationType = ('region', 'availability-zone', 'availability-zone-id', 'outpost')

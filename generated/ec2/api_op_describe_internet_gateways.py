@@ -164,3 +164,13 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeInternetGatewaysResult'
+RESULT_MEMBERS = {
+    'DescribeInternetGatewaysResult': {'InternetGateways': ('list', 'InternetGateway'), 'NextToken': None},
+    'InternetGateway': {'Attachments': ('list', 'InternetGatewayAttachment'), 'InternetGatewayId': None, 'OwnerId': None, 'Tags': ('list', 'Tag')},
+    'InternetGatewayAttachment': {'State': None, 'VpcId': None},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -80,3 +80,11 @@ _IN_FIELDS_DescribeIpamByoasnRequest = {
     'MaxResults': ('MaxResults', _in_DescribeIpamByoasnMaxResults),
     'NextToken': ('NextToken', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeIpamByoasnResult'
+RESULT_MEMBERS = {
+    'Byoasn': {'Asn': None, 'IpamId': None, 'StatusMessage': None, 'State': None},
+    'DescribeIpamByoasnResult': {'Byoasns': ('list', 'Byoasn'), 'NextToken': None},
+}

@@ -160,3 +160,12 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeIpamExternalResourceVerificationTokensResult'
+RESULT_MEMBERS = {
+    'DescribeIpamExternalResourceVerificationTokensResult': {'NextToken': None, 'IpamExternalResourceVerificationTokens': ('list', 'IpamExternalResourceVerificationToken')},
+    'IpamExternalResourceVerificationToken': {'IpamExternalResourceVerificationTokenId': None, 'IpamExternalResourceVerificationTokenArn': None, 'IpamId': None, 'IpamArn': None, 'IpamRegion': None, 'TokenValue': None, 'TokenName': None, 'NotAfter': None, 'Status': None, 'Tags': ('list', 'Tag'), 'State': None},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -163,3 +163,12 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeIpamInternetRegistryAssociationsResult'
+RESULT_MEMBERS = {
+    'DescribeIpamInternetRegistryAssociationsResult': {'NextToken': None, 'IpamInternetRegistryAssociations': ('list', 'IpamInternetRegistryAssociation')},
+    'IpamInternetRegistryAssociation': {'OwnerId': None, 'IpamInternetRegistryAssociationId': None, 'IpamInternetRegistryAssociationArn': None, 'IpamId': None, 'IpamRegion': None, 'Rir': None, 'OrganizationHandle': None, 'Description': None, 'State': None, 'StateMessage': None, 'ChildRequestXml': None, 'Tags': ('list', 'Tag')},
+    'Tag': {'Key': None, 'Value': None},
+}

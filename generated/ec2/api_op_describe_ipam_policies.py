@@ -151,3 +151,12 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeIpamPoliciesResult'
+RESULT_MEMBERS = {
+    'DescribeIpamPoliciesResult': {'NextToken': None, 'IpamPolicies': ('list', 'IpamPolicy')},
+    'IpamPolicy': {'OwnerId': None, 'IpamPolicyId': None, 'IpamPolicyArn': None, 'IpamPolicyRegion': None, 'State': None, 'StateMessage': None, 'Tags': ('list', 'Tag'), 'IpamId': None},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -151,3 +151,12 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeIpamPoolAllocationsResult'
+RESULT_MEMBERS = {
+    'DescribeIpamPoolAllocationsResult': {'IpamPoolAllocations': ('list', 'IpamPoolAllocation'), 'NextToken': None},
+    'IpamPoolAllocation': {'Cidr': None, 'IpamPoolAllocationId': None, 'Description': None, 'ResourceId': None, 'ResourceType': None, 'ResourceRegion': None, 'ResourceOwner': None, 'Tags': ('list', 'Tag')},
+    'Tag': {'Key': None, 'Value': None},
+}

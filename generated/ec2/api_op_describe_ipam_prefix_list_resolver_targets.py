@@ -164,3 +164,12 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeIpamPrefixListResolverTargetsResult'
+RESULT_MEMBERS = {
+    'DescribeIpamPrefixListResolverTargetsResult': {'NextToken': None, 'IpamPrefixListResolverTargets': ('list', 'IpamPrefixListResolverTarget')},
+    'IpamPrefixListResolverTarget': {'IpamPrefixListResolverTargetId': None, 'IpamPrefixListResolverTargetArn': None, 'IpamPrefixListResolverId': None, 'OwnerId': None, 'PrefixListId': None, 'PrefixListRegion': None, 'DesiredVersion': None, 'LastSyncedVersion': None, 'TrackLatestVersion': None, 'StateMessage': None, 'State': None, 'Tags': ('list', 'Tag')},
+    'Tag': {'Key': None, 'Value': None},
+}

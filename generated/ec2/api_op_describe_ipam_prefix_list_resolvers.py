@@ -160,3 +160,12 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeIpamPrefixListResolversResult'
+RESULT_MEMBERS = {
+    'DescribeIpamPrefixListResolversResult': {'NextToken': None, 'IpamPrefixListResolvers': ('list', 'IpamPrefixListResolver')},
+    'IpamPrefixListResolver': {'OwnerId': None, 'IpamPrefixListResolverId': None, 'IpamPrefixListResolverArn': None, 'IpamArn': None, 'IpamRegion': None, 'Description': None, 'AddressFamily': None, 'State': None, 'Tags': ('list', 'Tag'), 'LastVersionCreationStatus': None, 'LastVersionCreationStatusMessage': None},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -160,3 +160,12 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeIpamResourceDiscoveryAssociationsResult'
+RESULT_MEMBERS = {
+    'DescribeIpamResourceDiscoveryAssociationsResult': {'IpamResourceDiscoveryAssociations': ('list', 'IpamResourceDiscoveryAssociation'), 'NextToken': None},
+    'IpamResourceDiscoveryAssociation': {'OwnerId': None, 'IpamResourceDiscoveryAssociationId': None, 'IpamResourceDiscoveryAssociationArn': None, 'IpamResourceDiscoveryId': None, 'IpamId': None, 'IpamArn': None, 'IpamRegion': None, 'IsDefault': None, 'ResourceDiscoveryStatus': None, 'State': None, 'Tags': ('list', 'Tag')},
+    'Tag': {'Key': None, 'Value': None},
+}

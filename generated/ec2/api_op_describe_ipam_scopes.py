@@ -174,3 +174,13 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeIpamScopesResult'
+RESULT_MEMBERS = {
+    'DescribeIpamScopesResult': {'NextToken': None, 'IpamScopes': ('list', 'IpamScope')},
+    'IpamScope': {'OwnerId': None, 'IpamScopeId': None, 'IpamScopeArn': None, 'IpamArn': None, 'IpamRegion': None, 'IpamScopeType': None, 'IsDefault': None, 'Description': None, 'PoolCount': None, 'State': None, 'Tags': ('list', 'Tag'), 'ExternalAuthorityConfiguration': 'IpamScopeExternalAuthorityConfiguration'},
+    'IpamScopeExternalAuthorityConfiguration': {'Type': None, 'ExternalResourceIdentifier': None},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -196,3 +196,13 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeIpamsResult'
+RESULT_MEMBERS = {
+    'DescribeIpamsResult': {'NextToken': None, 'Ipams': ('list', 'Ipam')},
+    'Ipam': {'OwnerId': None, 'IpamId': None, 'IpamArn': None, 'IpamRegion': None, 'PublicDefaultScopeId': None, 'PrivateDefaultScopeId': None, 'ScopeCount': None, 'Description': None, 'OperatingRegions': ('list', 'IpamOperatingRegion'), 'State': None, 'Tags': ('list', 'Tag'), 'DefaultResourceDiscoveryId': None, 'DefaultResourceDiscoveryAssociationId': None, 'ResourceDiscoveryAssociationCount': None, 'StateMessage': None, 'Tier': None, 'EnablePrivateGua': None, 'MeteredAccount': None},
+    'IpamOperatingRegion': {'RegionName': None},
+    'Tag': {'Key': None, 'Value': None},
+}

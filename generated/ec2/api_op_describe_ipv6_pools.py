@@ -161,3 +161,13 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeIpv6PoolsResult'
+RESULT_MEMBERS = {
+    'DescribeIpv6PoolsResult': {'Ipv6Pools': ('list', 'Ipv6Pool'), 'NextToken': None},
+    'Ipv6Pool': {'PoolId': None, 'Description': None, 'PoolCidrBlocks': ('list', 'PoolCidrBlock'), 'Tags': ('list', 'Tag')},
+    'PoolCidrBlock': {'Cidr': None},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -152,3 +152,12 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeKeyPairsResult'
+RESULT_MEMBERS = {
+    'DescribeKeyPairsResult': {'KeyPairs': ('list', 'KeyPairInfo')},
+    'KeyPairInfo': {'KeyPairId': None, 'KeyType': None, 'Tags': ('list', 'Tag'), 'PublicKey': None, 'CreateTime': None, 'KeyName': None, 'KeyFingerprint': None},
+    'Tag': {'Key': None, 'Value': None},
+}

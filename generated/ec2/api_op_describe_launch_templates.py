@@ -188,3 +188,13 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeLaunchTemplatesResult'
+RESULT_MEMBERS = {
+    'DescribeLaunchTemplatesResult': {'LaunchTemplates': ('list', 'LaunchTemplate'), 'NextToken': None},
+    'LaunchTemplate': {'LaunchTemplateId': None, 'LaunchTemplateName': None, 'CreateTime': None, 'CreatedBy': None, 'DefaultVersionNumber': None, 'LatestVersionNumber': None, 'Tags': ('list', 'Tag'), 'Operator': 'OperatorResponse'},
+    'OperatorResponse': {'Managed': None, 'Principal': None, 'HiddenByDefault': None},
+    'Tag': {'Key': None, 'Value': None},
+}

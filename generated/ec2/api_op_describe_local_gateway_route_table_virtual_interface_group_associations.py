@@ -158,3 +158,12 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociationsResult'
+RESULT_MEMBERS = {
+    'DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociationsResult': {'LocalGatewayRouteTableVirtualInterfaceGroupAssociations': ('list', 'LocalGatewayRouteTableVirtualInterfaceGroupAssociation'), 'NextToken': None},
+    'LocalGatewayRouteTableVirtualInterfaceGroupAssociation': {'LocalGatewayRouteTableVirtualInterfaceGroupAssociationId': None, 'LocalGatewayVirtualInterfaceGroupId': None, 'LocalGatewayId': None, 'LocalGatewayRouteTableId': None, 'LocalGatewayRouteTableArn': None, 'OwnerId': None, 'State': None, 'Tags': ('list', 'Tag')},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -172,3 +172,13 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeLocalGatewayRouteTablesResult'
+RESULT_MEMBERS = {
+    'DescribeLocalGatewayRouteTablesResult': {'LocalGatewayRouteTables': ('list', 'LocalGatewayRouteTable'), 'NextToken': None},
+    'LocalGatewayRouteTable': {'LocalGatewayRouteTableId': None, 'LocalGatewayRouteTableArn': None, 'LocalGatewayId': None, 'OutpostArn': None, 'OwnerId': None, 'State': None, 'Tags': ('list', 'Tag'), 'Mode': None, 'StateReason': 'StateReason'},
+    'StateReason': {'Code': None, 'Message': None},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -168,3 +168,12 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeLocalGatewayVirtualInterfaceGroupsResult'
+RESULT_MEMBERS = {
+    'DescribeLocalGatewayVirtualInterfaceGroupsResult': {'LocalGatewayVirtualInterfaceGroups': ('list', 'LocalGatewayVirtualInterfaceGroup'), 'NextToken': None},
+    'LocalGatewayVirtualInterfaceGroup': {'LocalGatewayVirtualInterfaceGroupId': None, 'LocalGatewayVirtualInterfaceIds': ('list', None), 'LocalGatewayId': None, 'OwnerId': None, 'LocalBgpAsn': None, 'LocalBgpAsnExtended': None, 'LocalGatewayVirtualInterfaceGroupArn': None, 'Tags': ('list', 'Tag'), 'ConfigurationState': None},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -143,3 +143,11 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeLockedSnapshotsResult'
+RESULT_MEMBERS = {
+    'DescribeLockedSnapshotsResult': {'Snapshots': ('list', 'LockedSnapshotsInfo'), 'NextToken': None},
+    'LockedSnapshotsInfo': {'OwnerId': None, 'SnapshotId': None, 'LockState': None, 'LockDuration': None, 'CoolOffPeriod': None, 'CoolOffPeriodExpiresOn': None, 'LockCreatedOn': None, 'LockDurationStartTime': None, 'LockExpiresOn': None},
+}

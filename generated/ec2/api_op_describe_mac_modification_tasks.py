@@ -184,3 +184,13 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeMacModificationTasksResult'
+RESULT_MEMBERS = {
+    'DescribeMacModificationTasksResult': {'MacModificationTasks': ('list', 'MacModificationTask'), 'NextToken': None},
+    'MacModificationTask': {'InstanceId': None, 'MacModificationTaskId': None, 'MacSystemIntegrityProtectionConfig': 'MacSystemIntegrityProtectionConfiguration', 'StartTime': None, 'Tags': ('list', 'Tag'), 'TaskState': None, 'TaskType': None},
+    'MacSystemIntegrityProtectionConfiguration': {'AppleInternal': None, 'BaseSystem': None, 'DebuggingRestrictions': None, 'DTraceRestrictions': None, 'FilesystemProtections': None, 'KextSigning': None, 'NvramProtections': None, 'Status': None},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -150,3 +150,12 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeMetricCategoriesResult'
+RESULT_MEMBERS = {
+    'DescribeMetricCategoriesResult': {'MetricCategories': ('list', 'MetricCategory'), 'NextToken': None},
+    'MetricCategory': {'MetricCategoryId': None, 'Metrics': ('list', None), 'Tags': ('list', 'Tag')},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -280,3 +280,15 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeNatGatewaysResult'
+RESULT_MEMBERS = {
+    'DescribeNatGatewaysResult': {'NatGateways': ('list', 'NatGateway'), 'NextToken': None},
+    'NatGateway': {'CreateTime': None, 'DeleteTime': None, 'FailureCode': None, 'FailureMessage': None, 'NatGatewayAddresses': ('list', 'NatGatewayAddress'), 'NatGatewayId': None, 'ProvisionedBandwidth': 'ProvisionedBandwidth', 'State': None, 'SubnetId': None, 'VpcId': None, 'Tags': ('list', 'Tag'), 'ConnectivityType': None, 'AvailabilityMode': None, 'AutoScalingIps': None, 'AutoProvisionZones': None, 'AttachedAppliances': ('list', 'NatGatewayAttachedAppliance'), 'RouteTableId': None},
+    'NatGatewayAddress': {'AllocationId': None, 'NetworkInterfaceId': None, 'PrivateIp': None, 'PublicIp': None, 'AssociationId': None, 'IsPrimary': None, 'FailureMessage': None, 'Status': None, 'AvailabilityZone': None, 'AvailabilityZoneId': None},
+    'NatGatewayAttachedAppliance': {'Type': None, 'ApplianceArn': None, 'VpcEndpointId': None, 'AttachmentState': None, 'ModificationState': None, 'FailureCode': None, 'FailureMessage': None},
+    'ProvisionedBandwidth': {'ProvisionTime': None, 'Provisioned': None, 'RequestTime': None, 'Requested': None, 'Status': None},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -234,3 +234,16 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeNetworkAclsResult'
+RESULT_MEMBERS = {
+    'DescribeNetworkAclsResult': {'NetworkAcls': ('list', 'NetworkAcl'), 'NextToken': None},
+    'IcmpTypeCode': {'Code': None, 'Type': None},
+    'NetworkAcl': {'Associations': ('list', 'NetworkAclAssociation'), 'Entries': ('list', 'NetworkAclEntry'), 'IsDefault': None, 'NetworkAclId': None, 'Tags': ('list', 'Tag'), 'VpcId': None, 'OwnerId': None},
+    'NetworkAclAssociation': {'NetworkAclAssociationId': None, 'NetworkAclId': None, 'SubnetId': None},
+    'NetworkAclEntry': {'CidrBlock': None, 'Egress': None, 'IcmpTypeCode': 'IcmpTypeCode', 'Ipv6CidrBlock': None, 'PortRange': 'PortRange', 'Protocol': None, 'RuleAction': None, 'RuleNumber': None},
+    'PortRange': {'From': None, 'To': None},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -170,3 +170,12 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeNetworkInsightsAccessScopeAnalysesResult'
+RESULT_MEMBERS = {
+    'DescribeNetworkInsightsAccessScopeAnalysesResult': {'NetworkInsightsAccessScopeAnalyses': ('list', 'NetworkInsightsAccessScopeAnalysis'), 'NextToken': None},
+    'NetworkInsightsAccessScopeAnalysis': {'NetworkInsightsAccessScopeAnalysisId': None, 'NetworkInsightsAccessScopeAnalysisArn': None, 'NetworkInsightsAccessScopeId': None, 'Status': None, 'StatusMessage': None, 'WarningMessage': None, 'StartDate': None, 'EndDate': None, 'FindingsFound': None, 'AnalyzedEniCount': None, 'Tags': ('list', 'Tag')},
+    'Tag': {'Key': None, 'Value': None},
+}

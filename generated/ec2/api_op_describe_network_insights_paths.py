@@ -208,3 +208,14 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeNetworkInsightsPathsResult'
+RESULT_MEMBERS = {
+    'DescribeNetworkInsightsPathsResult': {'NetworkInsightsPaths': ('list', 'NetworkInsightsPath'), 'NextToken': None},
+    'FilterPortRange': {'FromPort': None, 'ToPort': None},
+    'NetworkInsightsPath': {'NetworkInsightsPathId': None, 'NetworkInsightsPathArn': None, 'CreatedDate': None, 'Source': None, 'Destination': None, 'SourceArn': None, 'DestinationArn': None, 'SourceIp': None, 'DestinationIp': None, 'Protocol': None, 'DestinationPort': None, 'Tags': ('list', 'Tag'), 'FilterAtSource': 'PathFilter', 'FilterAtDestination': 'PathFilter'},
+    'PathFilter': {'SourceAddress': None, 'SourcePortRange': 'FilterPortRange', 'DestinationAddress': None, 'DestinationPortRange': 'FilterPortRange'},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -159,4 +159,17 @@ _IN_FIELDS_DescribeNetworkInterfaceAttributeRequest = {
     'Attribute': ('Attribute', _in_NetworkInterfaceAttribute),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeNetworkInterfaceAttributeResult'
+RESULT_MEMBERS = {
+    'AttachmentEnaSrdSpecification': {'EnaSrdEnabled': None, 'EnaSrdUdpSpecification': 'AttachmentEnaSrdUdpSpecification'},
+    'AttachmentEnaSrdUdpSpecification': {'EnaSrdUdpEnabled': None},
+    'AttributeBooleanValue': {'Value': None},
+    'AttributeValue': {'Value': None},
+    'DescribeNetworkInterfaceAttributeResult': {'Attachment': 'NetworkInterfaceAttachment', 'Description': 'AttributeValue', 'Groups': ('list', 'GroupIdentifier'), 'NetworkInterfaceId': None, 'SourceDestCheck': 'AttributeBooleanValue', 'AssociatePublicIpAddress': None},
+    'GroupIdentifier': {'GroupId': None, 'GroupName': None},
+    'NetworkInterfaceAttachment': {'AttachTime': None, 'AttachmentId': None, 'DeleteOnTermination': None, 'DeviceIndex': None, 'NetworkCardIndex': None, 'InstanceId': None, 'InstanceOwnerId': None, 'Status': None, 'EnaSrdSpecification': 'AttachmentEnaSrdSpecification', 'EnaQueueCount': None},
+}
+
 _ENUM_NetworkInterfaceAttribute = ('description', 'groupSet', 'sourceDestCheck', 'attachment', 'associatePublicIpAddress')

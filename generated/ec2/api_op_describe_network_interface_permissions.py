@@ -144,3 +144,12 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeNetworkInterfacePermissionsResult'
+RESULT_MEMBERS = {
+    'DescribeNetworkInterfacePermissionsResult': {'NetworkInterfacePermissions': ('list', 'NetworkInterfacePermission'), 'NextToken': None},
+    'NetworkInterfacePermission': {'NetworkInterfacePermissionId': None, 'NetworkInterfaceId': None, 'AwsAccountId': None, 'AwsService': None, 'Permission': None, 'PermissionState': 'NetworkInterfacePermissionState'},
+    'NetworkInterfacePermissionState': {'State': None, 'StatusMessage': None},
+}

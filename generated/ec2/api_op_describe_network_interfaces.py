@@ -458,3 +458,24 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeNetworkInterfacesResult'
+RESULT_MEMBERS = {
+    'AttachmentEnaSrdSpecification': {'EnaSrdEnabled': None, 'EnaSrdUdpSpecification': 'AttachmentEnaSrdUdpSpecification'},
+    'AttachmentEnaSrdUdpSpecification': {'EnaSrdUdpEnabled': None},
+    'ConnectionTrackingConfiguration': {'TcpEstablishedTimeout': None, 'UdpStreamTimeout': None, 'UdpTimeout': None},
+    'DescribeNetworkInterfacesResult': {'NetworkInterfaces': ('list', 'NetworkInterface'), 'NextToken': None},
+    'GroupIdentifier': {'GroupId': None, 'GroupName': None},
+    'Ipv4PrefixSpecification': {'Ipv4Prefix': None},
+    'Ipv6PrefixSpecification': {'Ipv6Prefix': None},
+    'NetworkInterface': {'Association': 'NetworkInterfaceAssociation', 'Attachment': 'NetworkInterfaceAttachment', 'AvailabilityZone': None, 'ConnectionTrackingConfiguration': 'ConnectionTrackingConfiguration', 'Description': None, 'Groups': ('list', 'GroupIdentifier'), 'InterfaceType': None, 'Ipv6Addresses': ('list', 'NetworkInterfaceIpv6Address'), 'MacAddress': None, 'NetworkInterfaceId': None, 'OutpostArn': None, 'OwnerId': None, 'PrivateDnsName': None, 'PublicDnsName': None, 'PublicIpDnsNameOptions': 'PublicIpDnsNameOptions', 'PrivateIpAddress': None, 'PrivateIpAddresses': ('list', 'NetworkInterfacePrivateIpAddress'), 'Ipv4Prefixes': ('list', 'Ipv4PrefixSpecification'), 'Ipv6Prefixes': ('list', 'Ipv6PrefixSpecification'), 'RequesterId': None, 'RequesterManaged': None, 'SourceDestCheck': None, 'Status': None, 'SubnetId': None, 'TagSet': ('list', 'Tag'), 'VpcId': None, 'DenyAllIgwTraffic': None, 'Ipv6Native': None, 'Ipv6Address': None, 'Operator': 'OperatorResponse', 'AssociatedSubnets': ('list', None), 'AvailabilityZoneId': None},
+    'NetworkInterfaceAssociation': {'AllocationId': None, 'AssociationId': None, 'IpOwnerId': None, 'PublicDnsName': None, 'PublicIp': None, 'CustomerOwnedIp': None, 'CarrierIp': None},
+    'NetworkInterfaceAttachment': {'AttachTime': None, 'AttachmentId': None, 'DeleteOnTermination': None, 'DeviceIndex': None, 'NetworkCardIndex': None, 'InstanceId': None, 'InstanceOwnerId': None, 'Status': None, 'EnaSrdSpecification': 'AttachmentEnaSrdSpecification', 'EnaQueueCount': None},
+    'NetworkInterfaceIpv6Address': {'Ipv6Address': None, 'PublicIpv6DnsName': None, 'IsPrimaryIpv6': None},
+    'NetworkInterfacePrivateIpAddress': {'Association': 'NetworkInterfaceAssociation', 'Primary': None, 'PrivateDnsName': None, 'PrivateIpAddress': None},
+    'OperatorResponse': {'Managed': None, 'Principal': None, 'HiddenByDefault': None},
+    'PublicIpDnsNameOptions': {'DnsHostnameType': None, 'PublicIpv4DnsName': None, 'PublicIpv6DnsName': None, 'PublicDualStackDnsName': None},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -285,3 +285,17 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeNetworkingFlexCostAllocationPoliciesResult'
+RESULT_MEMBERS = {
+    'DescribeNetworkingFlexCostAllocationPoliciesResult': {'FlexCostAllocationPolicies': ('list', 'FlexCostAllocationPolicyDescription'), 'NextToken': None},
+    'FlexCostAllocationCidrMapping': {'CidrRange': None, 'CidrLabel': None},
+    'FlexCostAllocationCidrRangeSpecifications': {'PrefixesType': None, 'Prefixes': ('list', 'FlexCostAllocationCidrMapping')},
+    'FlexCostAllocationPolicyDescription': {'FcaPolicyId': None, 'FcaPolicyArn': None, 'NetworkResourceType': None, 'NatFcaPolicyDocument': 'NatFlexCostAllocationPolicyDocument', 'InstanceFcaPolicyDocument': 'InstanceFlexCostAllocationPolicyDocument', 'PcxFcaPolicyDocument': 'PcxFlexCostAllocationPolicyDocument', 'ShowBackEnabled': None, 'OwnerAccount': None, 'Description': None, 'LatestVersion': None, 'VersionExpectedEffectiveAt': None, 'PolicyCreatedAt': None, 'UpdatedAt': None, 'ManagedBy': None, 'Tags': ('list', 'Tag')},
+    'InstanceFlexCostAllocationPolicyDocument': {'ReportingGranularity': ('list', None), 'Dimensions': ('list', None), 'CidrRangeSpecifications': 'FlexCostAllocationCidrRangeSpecifications'},
+    'NatFlexCostAllocationPolicyDocument': {'ReportingGranularity': ('list', None), 'Dimensions': ('list', None), 'CidrRangeSpecifications': 'FlexCostAllocationCidrRangeSpecifications'},
+    'PcxFlexCostAllocationPolicyDocument': {'ReportingGranularity': ('list', None), 'Dimensions': ('list', None), 'CidrRangeSpecifications': 'FlexCostAllocationCidrRangeSpecifications'},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -149,3 +149,11 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeNetworkingFlexCostAllocationPolicyAssociationsResult'
+RESULT_MEMBERS = {
+    'DescribeNetworkingFlexCostAllocationPolicyAssociationsResult': {'FcaPolicyAssociations': ('list', 'FlexCostAllocationPolicyAssociationDescription'), 'NextToken': None},
+    'FlexCostAllocationPolicyAssociationDescription': {'FcaPolicyAssociationId': None, 'FcaPolicyId': None, 'NetworkResourceId': None, 'OwnerAccount': None, 'AssociatedAt': None, 'ExpectedEffectiveAt': None, 'AssociationMode': None, 'ManagedBy': None},
+}

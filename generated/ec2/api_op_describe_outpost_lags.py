@@ -169,3 +169,12 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeOutpostLagsResult'
+RESULT_MEMBERS = {
+    'DescribeOutpostLagsResult': {'OutpostLags': ('list', 'OutpostLag'), 'NextToken': None},
+    'OutpostLag': {'OutpostArn': None, 'OwnerId': None, 'State': None, 'OutpostLagId': None, 'LocalGatewayVirtualInterfaceIds': ('list', None), 'ServiceLinkVirtualInterfaceIds': ('list', None), 'Tags': ('list', 'Tag')},
+    'Tag': {'Key': None, 'Value': None},
+}

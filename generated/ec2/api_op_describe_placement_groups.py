@@ -177,3 +177,13 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribePlacementGroupsResult'
+RESULT_MEMBERS = {
+    'DescribePlacementGroupsResult': {'PlacementGroups': ('list', 'PlacementGroup')},
+    'OperatorResponse': {'Managed': None, 'Principal': None, 'HiddenByDefault': None},
+    'PlacementGroup': {'GroupName': None, 'State': None, 'Strategy': None, 'PartitionCount': None, 'GroupId': None, 'Tags': ('list', 'Tag'), 'GroupArn': None, 'SpreadLevel': None, 'LinkedGroupId': None, 'Operator': 'OperatorResponse', 'ParentGroupId': None},
+    'Tag': {'Key': None, 'Value': None},
+}

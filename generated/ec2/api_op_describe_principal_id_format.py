@@ -103,3 +103,12 @@ _IN_FIELDS_DescribePrincipalIdFormatRequest = {
     'MaxResults': ('MaxResults', _in_DescribePrincipalIdFormatMaxResults),
     'NextToken': ('NextToken', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribePrincipalIdFormatResult'
+RESULT_MEMBERS = {
+    'DescribePrincipalIdFormatResult': {'Principals': ('list', 'PrincipalIdFormat'), 'NextToken': None},
+    'IdFormat': {'Deadline': None, 'Resource': None, 'UseLongIds': None},
+    'PrincipalIdFormat': {'Arn': None, 'Statuses': ('list', 'IdFormat')},
+}

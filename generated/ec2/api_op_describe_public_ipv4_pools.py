@@ -178,3 +178,13 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribePublicIpv4PoolsResult'
+RESULT_MEMBERS = {
+    'DescribePublicIpv4PoolsResult': {'PublicIpv4Pools': ('list', 'PublicIpv4Pool'), 'NextToken': None},
+    'PublicIpv4Pool': {'PoolId': None, 'Description': None, 'PoolAddressRanges': ('list', 'PublicIpv4PoolRange'), 'TotalAddressCount': None, 'TotalAvailableAddressCount': None, 'NetworkBorderGroup': None, 'Tags': ('list', 'Tag')},
+    'PublicIpv4PoolRange': {'FirstAddress': None, 'LastAddress': None, 'AddressCount': None, 'AvailableAddressCount': None},
+    'Tag': {'Key': None, 'Value': None},
+}

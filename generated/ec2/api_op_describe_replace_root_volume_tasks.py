@@ -161,3 +161,12 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeReplaceRootVolumeTasksResult'
+RESULT_MEMBERS = {
+    'DescribeReplaceRootVolumeTasksResult': {'ReplaceRootVolumeTasks': ('list', 'ReplaceRootVolumeTask'), 'NextToken': None},
+    'ReplaceRootVolumeTask': {'ReplaceRootVolumeTaskId': None, 'InstanceId': None, 'TaskState': None, 'StartTime': None, 'CompleteTime': None, 'Tags': ('list', 'Tag'), 'ImageId': None, 'SnapshotId': None, 'DeleteReplacedRootVolume': None},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -214,5 +214,15 @@ _IN_FIELDS_Filter = {
     'Value': ('Values', _in_ValueStringList),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeReservedInstancesResult'
+RESULT_MEMBERS = {
+    'DescribeReservedInstancesResult': {'ReservedInstances': ('list', 'ReservedInstances')},
+    'RecurringCharge': {'Amount': None, 'Frequency': None},
+    'ReservedInstances': {'CurrencyCode': None, 'InstanceTenancy': None, 'OfferingClass': None, 'OfferingType': None, 'RecurringCharges': ('list', 'RecurringCharge'), 'Scope': None, 'Tags': ('list', 'Tag'), 'AvailabilityZoneId': None, 'ReservedInstancesId': None, 'InstanceType': None, 'AvailabilityZone': None, 'Start': None, 'End': None, 'Duration': None, 'UsagePrice': None, 'FixedPrice': None, 'InstanceCount': None, 'ProductDescription': None, 'State': None},
+    'Tag': {'Key': None, 'Value': None},
+}
+
 _ENUM_OfferingClassType = ('standard', 'convertible')
 _ENUM_OfferingTypeValues = ('Heavy Utilization', 'Medium Utilization', 'Light Utilization', 'No Upfront', 'Partial Upfront', 'All Upfront')

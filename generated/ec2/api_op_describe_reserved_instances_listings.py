@@ -187,3 +187,14 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeReservedInstancesListingsResult'
+RESULT_MEMBERS = {
+    'DescribeReservedInstancesListingsResult': {'ReservedInstancesListings': ('list', 'ReservedInstancesListing')},
+    'InstanceCount': {'InstanceCount': None, 'State': None},
+    'PriceSchedule': {'Active': None, 'CurrencyCode': None, 'Price': None, 'Term': None},
+    'ReservedInstancesListing': {'ClientToken': None, 'CreateDate': None, 'InstanceCounts': ('list', 'InstanceCount'), 'PriceSchedules': ('list', 'PriceSchedule'), 'ReservedInstancesId': None, 'ReservedInstancesListingId': None, 'Status': None, 'StatusMessage': None, 'Tags': ('list', 'Tag'), 'UpdateDate': None},
+    'Tag': {'Key': None, 'Value': None},
+}

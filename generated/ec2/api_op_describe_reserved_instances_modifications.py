@@ -190,3 +190,14 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeReservedInstancesModificationsResult'
+RESULT_MEMBERS = {
+    'DescribeReservedInstancesModificationsResult': {'NextToken': None, 'ReservedInstancesModifications': ('list', 'ReservedInstancesModification')},
+    'ReservedInstancesConfiguration': {'AvailabilityZone': None, 'InstanceCount': None, 'InstanceType': None, 'Platform': None, 'Scope': None, 'AvailabilityZoneId': None},
+    'ReservedInstancesId': {'ReservedInstancesId': None},
+    'ReservedInstancesModification': {'ClientToken': None, 'CreateDate': None, 'EffectiveDate': None, 'ModificationResults': ('list', 'ReservedInstancesModificationResult'), 'ReservedInstancesIds': ('list', 'ReservedInstancesId'), 'ReservedInstancesModificationId': None, 'Status': None, 'StatusMessage': None, 'UpdateDate': None},
+    'ReservedInstancesModificationResult': {'ReservedInstancesId': None, 'TargetConfiguration': 'ReservedInstancesConfiguration'},
+}

@@ -161,3 +161,12 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeRouteServerEndpointsResult'
+RESULT_MEMBERS = {
+    'DescribeRouteServerEndpointsResult': {'RouteServerEndpoints': ('list', 'RouteServerEndpoint'), 'NextToken': None},
+    'RouteServerEndpoint': {'RouteServerId': None, 'RouteServerEndpointId': None, 'VpcId': None, 'SubnetId': None, 'EniId': None, 'EniAddress': None, 'State': None, 'FailureReason': None, 'Tags': ('list', 'Tag')},
+    'Tag': {'Key': None, 'Value': None},
+}

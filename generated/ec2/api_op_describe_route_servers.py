@@ -158,3 +158,12 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeRouteServersResult'
+RESULT_MEMBERS = {
+    'DescribeRouteServersResult': {'RouteServers': ('list', 'RouteServer'), 'NextToken': None},
+    'RouteServer': {'RouteServerId': None, 'AmazonSideAsn': None, 'State': None, 'Tags': ('list', 'Tag'), 'PersistRoutesState': None, 'PersistRoutesDuration': None, 'SnsNotificationsEnabled': None, 'SnsTopicArn': None},
+    'Tag': {'Key': None, 'Value': None},
+}

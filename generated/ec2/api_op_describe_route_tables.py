@@ -280,3 +280,16 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeRouteTablesResult'
+RESULT_MEMBERS = {
+    'DescribeRouteTablesResult': {'RouteTables': ('list', 'RouteTable'), 'NextToken': None},
+    'PropagatingVgw': {'GatewayId': None},
+    'Route': {'DestinationCidrBlock': None, 'DestinationIpv6CidrBlock': None, 'DestinationPrefixListId': None, 'EgressOnlyInternetGatewayId': None, 'GatewayId': None, 'InstanceId': None, 'InstanceOwnerId': None, 'NatGatewayId': None, 'TransitGatewayId': None, 'LocalGatewayId': None, 'CarrierGatewayId': None, 'NetworkInterfaceId': None, 'Origin': None, 'State': None, 'VpcPeeringConnectionId': None, 'CoreNetworkArn': None, 'OdbNetworkArn': None, 'IpAddress': None},
+    'RouteTable': {'Associations': ('list', 'RouteTableAssociation'), 'PropagatingVgws': ('list', 'PropagatingVgw'), 'RouteTableId': None, 'Routes': ('list', 'Route'), 'Tags': ('list', 'Tag'), 'VpcId': None, 'OwnerId': None},
+    'RouteTableAssociation': {'Main': None, 'RouteTableAssociationId': None, 'RouteTableId': None, 'SubnetId': None, 'GatewayId': None, 'PublicIpv4Pool': None, 'AssociationState': 'RouteTableAssociationState'},
+    'RouteTableAssociationState': {'State': None, 'StatusMessage': None},
+    'Tag': {'Key': None, 'Value': None},
+}

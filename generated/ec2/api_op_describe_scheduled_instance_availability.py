@@ -234,3 +234,12 @@ _IN_FIELDS_SlotDateTimeRangeRequest = {
     'EarliestTime': ('EarliestTime', _c.timestamp_iso8601),
     'LatestTime': ('LatestTime', _c.timestamp_iso8601),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeScheduledInstanceAvailabilityResult'
+RESULT_MEMBERS = {
+    'DescribeScheduledInstanceAvailabilityResult': {'NextToken': None, 'ScheduledInstanceAvailabilitySet': ('list', 'ScheduledInstanceAvailability')},
+    'ScheduledInstanceAvailability': {'AvailabilityZone': None, 'AvailableInstanceCount': None, 'FirstSlotStartTime': None, 'HourlyPrice': None, 'InstanceType': None, 'MaxTermDurationInDays': None, 'MinTermDurationInDays': None, 'NetworkPlatform': None, 'Platform': None, 'PurchaseToken': None, 'Recurrence': 'ScheduledInstanceRecurrence', 'SlotDurationInHours': None, 'TotalScheduledInstanceHours': None},
+    'ScheduledInstanceRecurrence': {'Frequency': None, 'Interval': None, 'OccurrenceDaySet': ('list', None), 'OccurrenceRelativeToEnd': None, 'OccurrenceUnit': None},
+}

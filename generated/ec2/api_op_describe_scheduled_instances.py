@@ -201,3 +201,12 @@ _IN_FIELDS_SlotStartTimeRangeRequest = {
     'EarliestTime': ('EarliestTime', _c.timestamp_iso8601),
     'LatestTime': ('LatestTime', _c.timestamp_iso8601),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeScheduledInstancesResult'
+RESULT_MEMBERS = {
+    'DescribeScheduledInstancesResult': {'NextToken': None, 'ScheduledInstanceSet': ('list', 'ScheduledInstance')},
+    'ScheduledInstance': {'AvailabilityZone': None, 'CreateDate': None, 'HourlyPrice': None, 'InstanceCount': None, 'InstanceType': None, 'NetworkPlatform': None, 'NextSlotStartTime': None, 'Platform': None, 'PreviousSlotEndTime': None, 'Recurrence': 'ScheduledInstanceRecurrence', 'ScheduledInstanceId': None, 'SlotDurationInHours': None, 'TermEndDate': None, 'TermStartDate': None, 'TotalScheduledInstanceHours': None},
+    'ScheduledInstanceRecurrence': {'Frequency': None, 'Interval': None, 'OccurrenceDaySet': ('list', None), 'OccurrenceRelativeToEnd': None, 'OccurrenceUnit': None},
+}

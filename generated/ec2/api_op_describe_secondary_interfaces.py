@@ -223,3 +223,14 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeSecondaryInterfacesResult'
+RESULT_MEMBERS = {
+    'DescribeSecondaryInterfacesResult': {'SecondaryInterfaces': ('list', 'SecondaryInterface'), 'NextToken': None},
+    'SecondaryInterface': {'AvailabilityZone': None, 'AvailabilityZoneId': None, 'Attachment': 'SecondaryInterfaceAttachment', 'MacAddress': None, 'OwnerId': None, 'PrivateIpv4Addresses': ('list', 'SecondaryInterfaceIpv4Address'), 'SecondaryInterfaceId': None, 'SecondaryInterfaceArn': None, 'SecondaryInterfaceType': None, 'SecondarySubnetId': None, 'SecondaryNetworkId': None, 'SecondaryNetworkType': None, 'SourceDestCheck': None, 'Status': None, 'Tags': ('list', 'Tag')},
+    'SecondaryInterfaceAttachment': {'AttachmentId': None, 'AttachTime': None, 'DeleteOnTermination': None, 'DeviceIndex': None, 'InstanceId': None, 'InstanceOwnerId': None, 'NetworkCardIndex': None, 'Status': None},
+    'SecondaryInterfaceIpv4Address': {'PrivateIpAddress': None},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -182,3 +182,13 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeSecondaryNetworksResult'
+RESULT_MEMBERS = {
+    'DescribeSecondaryNetworksResult': {'SecondaryNetworks': ('list', 'SecondaryNetwork'), 'NextToken': None},
+    'SecondaryNetwork': {'SecondaryNetworkId': None, 'SecondaryNetworkArn': None, 'OwnerId': None, 'Type': None, 'State': None, 'StateReason': None, 'Ipv4CidrBlockAssociations': ('list', 'SecondaryNetworkIpv4CidrBlockAssociation'), 'Tags': ('list', 'Tag')},
+    'SecondaryNetworkIpv4CidrBlockAssociation': {'AssociationId': None, 'CidrBlock': None, 'State': None, 'StateReason': None},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -191,3 +191,13 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeSecondarySubnetsResult'
+RESULT_MEMBERS = {
+    'DescribeSecondarySubnetsResult': {'SecondarySubnets': ('list', 'SecondarySubnet'), 'NextToken': None},
+    'SecondarySubnet': {'SecondarySubnetId': None, 'SecondarySubnetArn': None, 'SecondaryNetworkId': None, 'SecondaryNetworkType': None, 'OwnerId': None, 'AvailabilityZoneId': None, 'AvailabilityZone': None, 'Ipv4CidrBlockAssociations': ('list', 'SecondarySubnetIpv4CidrBlockAssociation'), 'State': None, 'StateReason': None, 'Tags': ('list', 'Tag')},
+    'SecondarySubnetIpv4CidrBlockAssociation': {'AssociationId': None, 'CidrBlock': None, 'State': None, 'StateReason': None},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -78,3 +78,11 @@ _IN_FIELDS_DescribeSecurityGroupReferencesRequest = {
     'DryRun': ('DryRun', _c.boolean),
     'GroupId': ('GroupId', _in_GroupIds),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeSecurityGroupReferencesResult'
+RESULT_MEMBERS = {
+    'DescribeSecurityGroupReferencesResult': {'SecurityGroupReferenceSet': ('list', 'SecurityGroupReference')},
+    'SecurityGroupReference': {'GroupId': None, 'ReferencingVpcId': None, 'VpcPeeringConnectionId': None, 'TransitGatewayId': None},
+}

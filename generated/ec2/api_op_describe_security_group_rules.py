@@ -196,3 +196,13 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeSecurityGroupRulesResult'
+RESULT_MEMBERS = {
+    'DescribeSecurityGroupRulesResult': {'SecurityGroupRules': ('list', 'SecurityGroupRule'), 'NextToken': None},
+    'ReferencedSecurityGroup': {'GroupId': None, 'PeeringStatus': None, 'UserId': None, 'VpcId': None, 'VpcPeeringConnectionId': None},
+    'SecurityGroupRule': {'SecurityGroupRuleId': None, 'GroupId': None, 'GroupOwnerId': None, 'IsEgress': None, 'IpProtocol': None, 'FromPort': None, 'ToPort': None, 'CidrIpv4': None, 'CidrIpv6': None, 'PrefixListId': None, 'ReferencedGroupInfo': 'ReferencedSecurityGroup', 'Description': None, 'Tags': ('list', 'Tag'), 'SecurityGroupRuleArn': None},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -126,3 +126,11 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeSecurityGroupVpcAssociationsResult'
+RESULT_MEMBERS = {
+    'DescribeSecurityGroupVpcAssociationsResult': {'SecurityGroupVpcAssociations': ('list', 'SecurityGroupVpcAssociation'), 'NextToken': None},
+    'SecurityGroupVpcAssociation': {'GroupId': None, 'VpcId': None, 'VpcOwnerId': None, 'State': None, 'StateReason': None, 'GroupOwnerId': None},
+}

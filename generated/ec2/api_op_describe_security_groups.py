@@ -291,3 +291,17 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeSecurityGroupsResult'
+RESULT_MEMBERS = {
+    'DescribeSecurityGroupsResult': {'NextToken': None, 'SecurityGroups': ('list', 'SecurityGroup')},
+    'IpPermission': {'IpProtocol': None, 'FromPort': None, 'ToPort': None, 'UserIdGroupPairs': ('list', 'UserIdGroupPair'), 'IpRanges': ('list', 'IpRange'), 'Ipv6Ranges': ('list', 'Ipv6Range'), 'PrefixListIds': ('list', 'PrefixListId')},
+    'IpRange': {'Description': None, 'CidrIp': None},
+    'Ipv6Range': {'Description': None, 'CidrIpv6': None},
+    'PrefixListId': {'Description': None, 'PrefixListId': None},
+    'SecurityGroup': {'GroupId': None, 'IpPermissionsEgress': ('list', 'IpPermission'), 'Tags': ('list', 'Tag'), 'VpcId': None, 'SecurityGroupArn': None, 'OwnerId': None, 'GroupName': None, 'Description': None, 'IpPermissions': ('list', 'IpPermission')},
+    'Tag': {'Key': None, 'Value': None},
+    'UserIdGroupPair': {'Description': None, 'UserId': None, 'GroupName': None, 'GroupId': None, 'VpcId': None, 'VpcPeeringConnectionId': None, 'PeeringStatus': None},
+}

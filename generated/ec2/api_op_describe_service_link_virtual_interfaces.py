@@ -170,3 +170,12 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeServiceLinkVirtualInterfacesResult'
+RESULT_MEMBERS = {
+    'DescribeServiceLinkVirtualInterfacesResult': {'ServiceLinkVirtualInterfaces': ('list', 'ServiceLinkVirtualInterface'), 'NextToken': None},
+    'ServiceLinkVirtualInterface': {'ServiceLinkVirtualInterfaceId': None, 'ServiceLinkVirtualInterfaceArn': None, 'OutpostId': None, 'OutpostArn': None, 'OwnerId': None, 'LocalAddress': None, 'PeerAddress': None, 'PeerBgpAsn': None, 'Vlan': None, 'OutpostLagId': None, 'Tags': ('list', 'Tag'), 'ConfigurationState': None},
+    'Tag': {'Key': None, 'Value': None},
+}

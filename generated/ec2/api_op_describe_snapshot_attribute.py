@@ -100,4 +100,13 @@ _IN_FIELDS_DescribeSnapshotAttributeRequest = {
     'DryRun': ('DryRun', _c.boolean),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeSnapshotAttributeResult'
+RESULT_MEMBERS = {
+    'CreateVolumePermission': {'UserId': None, 'Group': None},
+    'DescribeSnapshotAttributeResult': {'ProductCodes': ('list', 'ProductCode'), 'SnapshotId': None, 'CreateVolumePermissions': ('list', 'CreateVolumePermission')},
+    'ProductCode': {'ProductCodeId': None, 'ProductCodeType': None},
+}
+
 _ENUM_SnapshotAttributeName = ('productCodes', 'createVolumePermission')

@@ -155,3 +155,12 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeSnapshotTierStatusResult'
+RESULT_MEMBERS = {
+    'DescribeSnapshotTierStatusResult': {'SnapshotTierStatuses': ('list', 'SnapshotTierStatus'), 'NextToken': None},
+    'SnapshotTierStatus': {'SnapshotId': None, 'VolumeId': None, 'Status': None, 'OwnerId': None, 'Tags': ('list', 'Tag'), 'StorageTier': None, 'LastTieringStartTime': None, 'LastTieringProgress': None, 'LastTieringOperationStatus': None, 'LastTieringOperationStatusDetail': None, 'ArchivalCompleteTime': None, 'RestoreExpiryTime': None},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -230,3 +230,13 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeSnapshotsResult'
+RESULT_MEMBERS = {
+    'AssociatedKmsKey': {'KmsKeyId': None},
+    'DescribeSnapshotsResult': {'NextToken': None, 'Snapshots': ('list', 'Snapshot')},
+    'Snapshot': {'OwnerAlias': None, 'OutpostArn': None, 'Tags': ('list', 'Tag'), 'StorageTier': None, 'RestoreExpiryTime': None, 'SseType': None, 'AvailabilityZone': None, 'TransferType': None, 'CompletionDurationMinutes': None, 'CompletionTime': None, 'FullSnapshotSizeInBytes': None, 'AssociatedKmsKeys': ('list', 'AssociatedKmsKey'), 'SnapshotId': None, 'VolumeId': None, 'State': None, 'StateMessage': None, 'StartTime': None, 'Progress': None, 'OwnerId': None, 'Description': None, 'VolumeSize': None, 'Encrypted': None, 'KmsKeyId': None, 'DataEncryptionKeyId': None},
+    'Tag': {'Key': None, 'Value': None},
+}

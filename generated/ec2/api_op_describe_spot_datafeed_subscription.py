@@ -75,3 +75,12 @@ def _out_SpotInstanceStateFault(out, v):
 _IN_FIELDS_DescribeSpotDatafeedSubscriptionRequest = {
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeSpotDatafeedSubscriptionResult'
+RESULT_MEMBERS = {
+    'DescribeSpotDatafeedSubscriptionResult': {'SpotDatafeedSubscription': 'SpotDatafeedSubscription'},
+    'SpotDatafeedSubscription': {'Bucket': None, 'Fault': 'SpotInstanceStateFault', 'OwnerId': None, 'Prefix': None, 'State': None},
+    'SpotInstanceStateFault': {'Code': None, 'Message': None},
+}

@@ -86,3 +86,11 @@ _IN_FIELDS_DescribeSpotFleetInstancesRequest = {
     'NextToken': ('NextToken', _c.string),
     'MaxResults': ('MaxResults', _in_DescribeSpotFleetInstancesMaxResults),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeSpotFleetInstancesResponse'
+RESULT_MEMBERS = {
+    'ActiveInstance': {'InstanceId': None, 'InstanceType': None, 'SpotInstanceRequestId': None, 'InstanceHealth': None},
+    'DescribeSpotFleetInstancesResponse': {'ActiveInstances': ('list', 'ActiveInstance'), 'NextToken': None, 'SpotFleetRequestId': None},
+}

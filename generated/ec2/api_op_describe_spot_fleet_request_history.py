@@ -115,4 +115,13 @@ _IN_FIELDS_DescribeSpotFleetRequestHistoryRequest = {
     'MaxResults': ('MaxResults', _in_DescribeSpotFleetRequestHistoryMaxResults),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeSpotFleetRequestHistoryResponse'
+RESULT_MEMBERS = {
+    'DescribeSpotFleetRequestHistoryResponse': {'HistoryRecords': ('list', 'HistoryRecord'), 'LastEvaluatedTime': None, 'NextToken': None, 'SpotFleetRequestId': None, 'StartTime': None},
+    'EventInformation': {'EventDescription': None, 'EventSubType': None, 'InstanceId': None},
+    'HistoryRecord': {'EventInformation': 'EventInformation', 'EventType': None, 'Timestamp': None},
+}
+
 _ENUM_EventType = ('instanceChange', 'fleetRequestChange', 'error', 'information')

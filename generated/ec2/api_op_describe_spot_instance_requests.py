@@ -581,3 +581,29 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeSpotInstanceRequestsResult'
+RESULT_MEMBERS = {
+    'BlockDeviceMapping': {'Ebs': 'EbsBlockDevice', 'NoDevice': None, 'DeviceName': None, 'VirtualName': None},
+    'ConnectionTrackingSpecificationRequest': {'TcpEstablishedTimeout': None, 'UdpStreamTimeout': None, 'UdpTimeout': None},
+    'DescribeSpotInstanceRequestsResult': {'SpotInstanceRequests': ('list', 'SpotInstanceRequest'), 'NextToken': None},
+    'EbsBlockDevice': {'DeleteOnTermination': None, 'Iops': None, 'SnapshotId': None, 'VolumeSize': None, 'VolumeType': None, 'KmsKeyId': None, 'Throughput': None, 'OutpostArn': None, 'AvailabilityZone': None, 'Encrypted': None, 'VolumeInitializationRate': None, 'AvailabilityZoneId': None, 'EbsCardIndex': None},
+    'EnaSrdSpecificationRequest': {'EnaSrdEnabled': None, 'EnaSrdUdpSpecification': 'EnaSrdUdpSpecificationRequest'},
+    'EnaSrdUdpSpecificationRequest': {'EnaSrdUdpEnabled': None},
+    'GroupIdentifier': {'GroupId': None, 'GroupName': None},
+    'IamInstanceProfileSpecification': {'Arn': None, 'Name': None},
+    'InstanceIpv6Address': {'Ipv6Address': None, 'IsPrimaryIpv6': None},
+    'InstanceNetworkInterfaceSpecification': {'AssociatePublicIpAddress': None, 'DeleteOnTermination': None, 'Description': None, 'DeviceIndex': None, 'Groups': ('list', None), 'Ipv6AddressCount': None, 'Ipv6Addresses': ('list', 'InstanceIpv6Address'), 'NetworkInterfaceId': None, 'PrivateIpAddress': None, 'PrivateIpAddresses': ('list', 'PrivateIpAddressSpecification'), 'SecondaryPrivateIpAddressCount': None, 'SubnetId': None, 'AssociateCarrierIpAddress': None, 'InterfaceType': None, 'NetworkCardIndex': None, 'Ipv4Prefixes': ('list', 'Ipv4PrefixSpecificationRequest'), 'Ipv4PrefixCount': None, 'Ipv6Prefixes': ('list', 'Ipv6PrefixSpecificationRequest'), 'Ipv6PrefixCount': None, 'PrimaryIpv6': None, 'EnaSrdSpecification': 'EnaSrdSpecificationRequest', 'ConnectionTrackingSpecification': 'ConnectionTrackingSpecificationRequest', 'EnaQueueCount': None},
+    'Ipv4PrefixSpecificationRequest': {'Ipv4Prefix': None},
+    'Ipv6PrefixSpecificationRequest': {'Ipv6Prefix': None},
+    'LaunchSpecification': {'UserData': None, 'AddressingType': None, 'BlockDeviceMappings': ('list', 'BlockDeviceMapping'), 'EbsOptimized': None, 'IamInstanceProfile': 'IamInstanceProfileSpecification', 'ImageId': None, 'InstanceType': None, 'KernelId': None, 'KeyName': None, 'NetworkInterfaces': ('list', 'InstanceNetworkInterfaceSpecification'), 'Placement': 'SpotPlacement', 'RamdiskId': None, 'SubnetId': None, 'SecurityGroups': ('list', 'GroupIdentifier'), 'Monitoring': 'RunInstancesMonitoringEnabled'},
+    'PrivateIpAddressSpecification': {'Primary': None, 'PrivateIpAddress': None},
+    'RunInstancesMonitoringEnabled': {'MetricCategoryIds': ('list', None), 'Enabled': None},
+    'SpotInstanceRequest': {'ActualBlockHourlyPrice': None, 'AvailabilityZoneGroup': None, 'BlockDurationMinutes': None, 'CreateTime': None, 'Fault': 'SpotInstanceStateFault', 'InstanceId': None, 'LaunchGroup': None, 'LaunchSpecification': 'LaunchSpecification', 'LaunchedAvailabilityZone': None, 'LaunchedAvailabilityZoneId': None, 'ProductDescription': None, 'SpotInstanceRequestId': None, 'SpotPrice': None, 'State': None, 'Status': 'SpotInstanceStatus', 'Tags': ('list', 'Tag'), 'Type': None, 'ValidFrom': None, 'ValidUntil': None, 'InstanceInterruptionBehavior': None},
+    'SpotInstanceStateFault': {'Code': None, 'Message': None},
+    'SpotInstanceStatus': {'Code': None, 'Message': None, 'UpdateTime': None},
+    'SpotPlacement': {'AvailabilityZone': None, 'GroupName': None, 'Tenancy': None, 'AvailabilityZoneId': None},
+    'Tag': {'Key': None, 'Value': None},
+}

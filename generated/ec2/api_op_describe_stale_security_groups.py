@@ -175,3 +175,13 @@ _IN_FIELDS_DescribeStaleSecurityGroupsRequest = {
     'NextToken': ('NextToken', _in_DescribeStaleSecurityGroupsNextToken),
     'VpcId': ('VpcId', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeStaleSecurityGroupsResult'
+RESULT_MEMBERS = {
+    'DescribeStaleSecurityGroupsResult': {'NextToken': None, 'StaleSecurityGroupSet': ('list', 'StaleSecurityGroup')},
+    'StaleIpPermission': {'FromPort': None, 'IpProtocol': None, 'IpRanges': ('list', None), 'PrefixListIds': ('list', None), 'ToPort': None, 'UserIdGroupPairs': ('list', 'UserIdGroupPair')},
+    'StaleSecurityGroup': {'Description': None, 'GroupId': None, 'GroupName': None, 'StaleIpPermissions': ('list', 'StaleIpPermission'), 'StaleIpPermissionsEgress': ('list', 'StaleIpPermission'), 'VpcId': None},
+    'UserIdGroupPair': {'Description': None, 'UserId': None, 'GroupName': None, 'GroupId': None, 'VpcId': None, 'VpcPeeringConnectionId': None, 'PeeringStatus': None},
+}

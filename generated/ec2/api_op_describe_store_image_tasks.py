@@ -137,3 +137,11 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeStoreImageTasksResult'
+RESULT_MEMBERS = {
+    'DescribeStoreImageTasksResult': {'StoreImageTaskResults': ('list', 'StoreImageTaskResult'), 'NextToken': None},
+    'StoreImageTaskResult': {'AmiId': None, 'TaskStartTime': None, 'Bucket': None, 'S3objectKey': None, 'ProgressPercentage': None, 'StoreTaskState': None, 'StoreTaskFailureReason': None},
+}

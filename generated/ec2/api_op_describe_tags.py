@@ -113,3 +113,11 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeTagsResult'
+RESULT_MEMBERS = {
+    'DescribeTagsResult': {'NextToken': None, 'Tags': ('list', 'TagDescription')},
+    'TagDescription': {'Key': None, 'ResourceId': None, 'ResourceType': None, 'Value': None},
+}

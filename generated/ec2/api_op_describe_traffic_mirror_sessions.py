@@ -164,3 +164,12 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeTrafficMirrorSessionsResult'
+RESULT_MEMBERS = {
+    'DescribeTrafficMirrorSessionsResult': {'TrafficMirrorSessions': ('list', 'TrafficMirrorSession'), 'NextToken': None},
+    'Tag': {'Key': None, 'Value': None},
+    'TrafficMirrorSession': {'TrafficMirrorSessionId': None, 'TrafficMirrorTargetId': None, 'TrafficMirrorFilterId': None, 'NetworkInterfaceId': None, 'OwnerId': None, 'PacketLength': None, 'SessionNumber': None, 'VirtualNetworkId': None, 'Description': None, 'Tags': ('list', 'Tag')},
+}

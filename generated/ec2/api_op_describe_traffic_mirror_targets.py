@@ -158,3 +158,12 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeTrafficMirrorTargetsResult'
+RESULT_MEMBERS = {
+    'DescribeTrafficMirrorTargetsResult': {'TrafficMirrorTargets': ('list', 'TrafficMirrorTarget'), 'NextToken': None},
+    'Tag': {'Key': None, 'Value': None},
+    'TrafficMirrorTarget': {'TrafficMirrorTargetId': None, 'NetworkInterfaceId': None, 'NetworkLoadBalancerArn': None, 'Type': None, 'Description': None, 'OwnerId': None, 'Tags': ('list', 'Tag'), 'GatewayLoadBalancerEndpointId': None},
+}

@@ -181,3 +181,13 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeTransitGatewayAttachmentsResult'
+RESULT_MEMBERS = {
+    'DescribeTransitGatewayAttachmentsResult': {'TransitGatewayAttachments': ('list', 'TransitGatewayAttachment'), 'NextToken': None},
+    'Tag': {'Key': None, 'Value': None},
+    'TransitGatewayAttachment': {'TransitGatewayAttachmentId': None, 'TransitGatewayId': None, 'TransitGatewayOwnerId': None, 'ResourceOwnerId': None, 'ResourceType': None, 'ResourceId': None, 'State': None, 'Association': 'TransitGatewayAttachmentAssociation', 'CreationTime': None, 'Tags': ('list', 'Tag'), 'NatGatewaySupport': None},
+    'TransitGatewayAttachmentAssociation': {'TransitGatewayRouteTableId': None, 'TransitGatewayPolicyTableId': None, 'State': None},
+}

@@ -206,3 +206,14 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeTransitGatewayConnectPeersResult'
+RESULT_MEMBERS = {
+    'DescribeTransitGatewayConnectPeersResult': {'TransitGatewayConnectPeers': ('list', 'TransitGatewayConnectPeer'), 'NextToken': None},
+    'Tag': {'Key': None, 'Value': None},
+    'TransitGatewayAttachmentBgpConfiguration': {'TransitGatewayAsn': None, 'PeerAsn': None, 'TransitGatewayAddress': None, 'PeerAddress': None, 'BgpStatus': None},
+    'TransitGatewayConnectPeer': {'TransitGatewayAttachmentId': None, 'TransitGatewayConnectPeerId': None, 'State': None, 'CreationTime': None, 'ConnectPeerConfiguration': 'TransitGatewayConnectPeerConfiguration', 'Tags': ('list', 'Tag')},
+    'TransitGatewayConnectPeerConfiguration': {'TransitGatewayAddress': None, 'PeerAddress': None, 'InsideCidrBlocks': ('list', None), 'Protocol': None, 'BgpConfigurations': ('list', 'TransitGatewayAttachmentBgpConfiguration')},
+}

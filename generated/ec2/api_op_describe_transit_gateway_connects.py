@@ -163,3 +163,13 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeTransitGatewayConnectsResult'
+RESULT_MEMBERS = {
+    'DescribeTransitGatewayConnectsResult': {'TransitGatewayConnects': ('list', 'TransitGatewayConnect'), 'NextToken': None},
+    'Tag': {'Key': None, 'Value': None},
+    'TransitGatewayConnect': {'TransitGatewayAttachmentId': None, 'TransportTransitGatewayAttachmentId': None, 'TransitGatewayId': None, 'State': None, 'CreationTime': None, 'Options': 'TransitGatewayConnectOptions', 'Tags': ('list', 'Tag')},
+    'TransitGatewayConnectOptions': {'Protocol': None},
+}

@@ -159,3 +159,12 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeTransitGatewayMeteringPoliciesResult'
+RESULT_MEMBERS = {
+    'DescribeTransitGatewayMeteringPoliciesResult': {'TransitGatewayMeteringPolicies': ('list', 'TransitGatewayMeteringPolicy'), 'NextToken': None},
+    'Tag': {'Key': None, 'Value': None},
+    'TransitGatewayMeteringPolicy': {'TransitGatewayMeteringPolicyId': None, 'TransitGatewayId': None, 'MiddleboxAttachmentIds': ('list', None), 'State': None, 'UpdateEffectiveAt': None, 'Tags': ('list', 'Tag')},
+}

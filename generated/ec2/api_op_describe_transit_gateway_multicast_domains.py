@@ -172,3 +172,13 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeTransitGatewayMulticastDomainsResult'
+RESULT_MEMBERS = {
+    'DescribeTransitGatewayMulticastDomainsResult': {'TransitGatewayMulticastDomains': ('list', 'TransitGatewayMulticastDomain'), 'NextToken': None},
+    'Tag': {'Key': None, 'Value': None},
+    'TransitGatewayMulticastDomain': {'TransitGatewayMulticastDomainId': None, 'TransitGatewayId': None, 'TransitGatewayMulticastDomainArn': None, 'OwnerId': None, 'Options': 'TransitGatewayMulticastDomainOptions', 'State': None, 'CreationTime': None, 'Tags': ('list', 'Tag')},
+    'TransitGatewayMulticastDomainOptions': {'Igmpv2Support': None, 'StaticSourcesSupport': None, 'AutoAcceptSharedAssociations': None},
+}

@@ -173,3 +173,12 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeTransitGatewayNetworkFunctionAttachmentsResult'
+RESULT_MEMBERS = {
+    'DescribeTransitGatewayNetworkFunctionAttachmentsResult': {'TransitGatewayNetworkFunctionAttachments': ('list', 'TransitGatewayNetworkFunctionAttachment'), 'NextToken': None},
+    'Tag': {'Key': None, 'Value': None},
+    'TransitGatewayNetworkFunctionAttachment': {'TransitGatewayAttachmentId': None, 'TransitGatewayId': None, 'TransitGatewayOwnerId': None, 'ResourceOwnerId': None, 'ResourceId': None, 'AvailabilityZones': ('list', None), 'AvailabilityZoneIds': ('list', None), 'State': None, 'CreationTime': None, 'Tags': ('list', 'Tag')},
+}

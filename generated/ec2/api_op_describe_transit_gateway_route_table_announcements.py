@@ -167,3 +167,12 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeTransitGatewayRouteTableAnnouncementsResult'
+RESULT_MEMBERS = {
+    'DescribeTransitGatewayRouteTableAnnouncementsResult': {'TransitGatewayRouteTableAnnouncements': ('list', 'TransitGatewayRouteTableAnnouncement'), 'NextToken': None},
+    'Tag': {'Key': None, 'Value': None},
+    'TransitGatewayRouteTableAnnouncement': {'TransitGatewayRouteTableAnnouncementId': None, 'TransitGatewayId': None, 'CoreNetworkId': None, 'PeerTransitGatewayId': None, 'PeerCoreNetworkId': None, 'PeeringAttachmentId': None, 'AnnouncementDirection': None, 'TransitGatewayRouteTableId': None, 'State': None, 'CreationTime': None, 'Tags': ('list', 'Tag')},
+}

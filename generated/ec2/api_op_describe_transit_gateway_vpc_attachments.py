@@ -185,3 +185,13 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeTransitGatewayVpcAttachmentsResult'
+RESULT_MEMBERS = {
+    'DescribeTransitGatewayVpcAttachmentsResult': {'TransitGatewayVpcAttachments': ('list', 'TransitGatewayVpcAttachment'), 'NextToken': None},
+    'Tag': {'Key': None, 'Value': None},
+    'TransitGatewayVpcAttachment': {'TransitGatewayAttachmentId': None, 'TransitGatewayId': None, 'VpcId': None, 'VpcOwnerId': None, 'State': None, 'SubnetIds': ('list', None), 'CreationTime': None, 'Options': 'TransitGatewayVpcAttachmentOptions', 'Tags': ('list', 'Tag')},
+    'TransitGatewayVpcAttachmentOptions': {'DnsSupport': None, 'SecurityGroupReferencingSupport': None, 'Ipv6Support': None, 'ApplianceModeSupport': None},
+}

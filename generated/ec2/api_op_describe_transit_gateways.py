@@ -217,3 +217,14 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeTransitGatewaysResult'
+RESULT_MEMBERS = {
+    'DescribeTransitGatewaysResult': {'TransitGateways': ('list', 'TransitGateway'), 'NextToken': None},
+    'EncryptionSupport': {'EncryptionState': None, 'StateMessage': None},
+    'Tag': {'Key': None, 'Value': None},
+    'TransitGateway': {'TransitGatewayId': None, 'TransitGatewayArn': None, 'State': None, 'OwnerId': None, 'Description': None, 'CreationTime': None, 'Options': 'TransitGatewayOptions', 'Tags': ('list', 'Tag')},
+    'TransitGatewayOptions': {'AmazonSideAsn': None, 'TransitGatewayCidrBlocks': ('list', None), 'AutoAcceptSharedAttachments': None, 'DefaultRouteTableAssociation': None, 'AssociationDefaultRouteTableId': None, 'DefaultRouteTablePropagation': None, 'PropagationDefaultRouteTableId': None, 'VpnEcmpSupport': None, 'DnsSupport': None, 'SecurityGroupReferencingSupport': None, 'MulticastSupport': None, 'EncryptionSupport': 'EncryptionSupport'},
+}

@@ -155,3 +155,12 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeTrunkInterfaceAssociationsResult'
+RESULT_MEMBERS = {
+    'DescribeTrunkInterfaceAssociationsResult': {'InterfaceAssociations': ('list', 'TrunkInterfaceAssociation'), 'NextToken': None},
+    'Tag': {'Key': None, 'Value': None},
+    'TrunkInterfaceAssociation': {'AssociationId': None, 'BranchInterfaceId': None, 'TrunkInterfaceId': None, 'InterfaceProtocol': None, 'VlanId': None, 'GreKey': None, 'Tags': ('list', 'Tag')},
+}

@@ -176,3 +176,13 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeVerifiedAccessGroupsResult'
+RESULT_MEMBERS = {
+    'DescribeVerifiedAccessGroupsResult': {'VerifiedAccessGroups': ('list', 'VerifiedAccessGroup'), 'NextToken': None},
+    'Tag': {'Key': None, 'Value': None},
+    'VerifiedAccessGroup': {'VerifiedAccessGroupId': None, 'VerifiedAccessInstanceId': None, 'Description': None, 'Owner': None, 'VerifiedAccessGroupArn': None, 'CreationTime': None, 'LastUpdatedTime': None, 'DeletionTime': None, 'Tags': ('list', 'Tag'), 'SseSpecification': 'VerifiedAccessSseSpecificationResponse'},
+    'VerifiedAccessSseSpecificationResponse': {'CustomerManagedKeyEnabled': None, 'KmsKeyArn': None},
+}

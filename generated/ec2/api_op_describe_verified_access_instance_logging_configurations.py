@@ -205,3 +205,16 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeVerifiedAccessInstanceLoggingConfigurationsResult'
+RESULT_MEMBERS = {
+    'DescribeVerifiedAccessInstanceLoggingConfigurationsResult': {'LoggingConfigurations': ('list', 'VerifiedAccessInstanceLoggingConfiguration'), 'NextToken': None},
+    'VerifiedAccessInstanceLoggingConfiguration': {'VerifiedAccessInstanceId': None, 'AccessLogs': 'VerifiedAccessLogs'},
+    'VerifiedAccessLogCloudWatchLogsDestination': {'Enabled': None, 'DeliveryStatus': 'VerifiedAccessLogDeliveryStatus', 'LogGroup': None},
+    'VerifiedAccessLogDeliveryStatus': {'Code': None, 'Message': None},
+    'VerifiedAccessLogKinesisDataFirehoseDestination': {'Enabled': None, 'DeliveryStatus': 'VerifiedAccessLogDeliveryStatus', 'DeliveryStream': None},
+    'VerifiedAccessLogS3Destination': {'Enabled': None, 'DeliveryStatus': 'VerifiedAccessLogDeliveryStatus', 'BucketName': None, 'Prefix': None, 'BucketOwner': None},
+    'VerifiedAccessLogs': {'S3': 'VerifiedAccessLogS3Destination', 'CloudWatchLogs': 'VerifiedAccessLogCloudWatchLogsDestination', 'KinesisDataFirehose': 'VerifiedAccessLogKinesisDataFirehoseDestination', 'LogVersion': None, 'IncludeTrustContext': None},
+}

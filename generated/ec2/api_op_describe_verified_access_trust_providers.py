@@ -247,3 +247,16 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeVerifiedAccessTrustProvidersResult'
+RESULT_MEMBERS = {
+    'DescribeVerifiedAccessTrustProvidersResult': {'VerifiedAccessTrustProviders': ('list', 'VerifiedAccessTrustProvider'), 'NextToken': None},
+    'DeviceOptions': {'TenantId': None, 'PublicSigningKeyUrl': None},
+    'NativeApplicationOidcOptions': {'PublicSigningKeyEndpoint': None, 'Issuer': None, 'AuthorizationEndpoint': None, 'TokenEndpoint': None, 'UserInfoEndpoint': None, 'ClientId': None, 'Scope': None},
+    'OidcOptions': {'Issuer': None, 'AuthorizationEndpoint': None, 'TokenEndpoint': None, 'UserInfoEndpoint': None, 'ClientId': None, 'ClientSecret': None, 'Scope': None},
+    'Tag': {'Key': None, 'Value': None},
+    'VerifiedAccessSseSpecificationResponse': {'CustomerManagedKeyEnabled': None, 'KmsKeyArn': None},
+    'VerifiedAccessTrustProvider': {'VerifiedAccessTrustProviderId': None, 'Description': None, 'TrustProviderType': None, 'UserTrustProviderType': None, 'DeviceTrustProviderType': None, 'OidcOptions': 'OidcOptions', 'DeviceOptions': 'DeviceOptions', 'PolicyReferenceName': None, 'CreationTime': None, 'LastUpdatedTime': None, 'Tags': ('list', 'Tag'), 'SseSpecification': 'VerifiedAccessSseSpecificationResponse', 'NativeApplicationOidcOptions': 'NativeApplicationOidcOptions'},
+}

@@ -90,4 +90,13 @@ _IN_FIELDS_DescribeVolumeAttributeRequest = {
     'DryRun': ('DryRun', _c.boolean),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeVolumeAttributeResult'
+RESULT_MEMBERS = {
+    'AttributeBooleanValue': {'Value': None},
+    'DescribeVolumeAttributeResult': {'AutoEnableIO': 'AttributeBooleanValue', 'ProductCodes': ('list', 'ProductCode'), 'VolumeId': None},
+    'ProductCode': {'ProductCodeId': None, 'ProductCodeType': None},
+}
+
 _ENUM_VolumeAttributeName = ('autoEnableIO', 'productCodes')

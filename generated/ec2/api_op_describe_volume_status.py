@@ -269,3 +269,18 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeVolumeStatusResult'
+RESULT_MEMBERS = {
+    'DescribeVolumeStatusResult': {'NextToken': None, 'VolumeStatuses': ('list', 'VolumeStatusItem')},
+    'InitializationStatusDetails': {'InitializationType': None, 'Progress': None, 'EstimatedTimeToCompleteInSeconds': None},
+    'OperatorResponse': {'Managed': None, 'Principal': None, 'HiddenByDefault': None},
+    'VolumeStatusAction': {'Code': None, 'Description': None, 'EventId': None, 'EventType': None},
+    'VolumeStatusAttachmentStatus': {'IoPerformance': None, 'InstanceId': None},
+    'VolumeStatusDetails': {'Name': None, 'Status': None},
+    'VolumeStatusEvent': {'Description': None, 'EventId': None, 'EventType': None, 'NotAfter': None, 'NotBefore': None, 'InstanceId': None},
+    'VolumeStatusInfo': {'Details': ('list', 'VolumeStatusDetails'), 'Status': None},
+    'VolumeStatusItem': {'Actions': ('list', 'VolumeStatusAction'), 'AvailabilityZone': None, 'OutpostArn': None, 'Events': ('list', 'VolumeStatusEvent'), 'VolumeId': None, 'VolumeStatus': 'VolumeStatusInfo', 'AttachmentStatuses': ('list', 'VolumeStatusAttachmentStatus'), 'InitializationStatusDetails': 'InitializationStatusDetails', 'AvailabilityZoneId': None, 'Operator': 'OperatorResponse'},
+}

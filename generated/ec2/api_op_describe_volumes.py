@@ -250,3 +250,14 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeVolumesResult'
+RESULT_MEMBERS = {
+    'DescribeVolumesResult': {'NextToken': None, 'Volumes': ('list', 'Volume')},
+    'OperatorResponse': {'Managed': None, 'Principal': None, 'HiddenByDefault': None},
+    'Tag': {'Key': None, 'Value': None},
+    'Volume': {'AvailabilityZoneId': None, 'OutpostArn': None, 'SourceVolumeId': None, 'Iops': None, 'Tags': ('list', 'Tag'), 'VolumeType': None, 'FastRestored': None, 'MultiAttachEnabled': None, 'Throughput': None, 'SseType': None, 'Operator': 'OperatorResponse', 'VolumeInitializationRate': None, 'VolumeArn': None, 'OwnerId': None, 'VolumeId': None, 'Size': None, 'SnapshotId': None, 'AvailabilityZone': None, 'State': None, 'CreateTime': None, 'Attachments': ('list', 'VolumeAttachment'), 'Encrypted': None, 'KmsKeyId': None},
+    'VolumeAttachment': {'DeleteOnTermination': None, 'AssociatedResource': None, 'InstanceOwningService': None, 'EbsCardIndex': None, 'VolumeId': None, 'InstanceId': None, 'Device': None, 'State': None, 'AttachTime': None},
+}

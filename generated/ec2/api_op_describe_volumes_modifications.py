@@ -175,3 +175,12 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeVolumesModificationsResult'
+RESULT_MEMBERS = {
+    'DescribeVolumesModificationsResult': {'NextToken': None, 'VolumesModifications': ('list', 'VolumeModification')},
+    'OperatorResponse': {'Managed': None, 'Principal': None, 'HiddenByDefault': None},
+    'VolumeModification': {'VolumeId': None, 'ModificationState': None, 'StatusMessage': None, 'TargetSize': None, 'TargetIops': None, 'TargetVolumeType': None, 'TargetThroughput': None, 'TargetMultiAttachEnabled': None, 'OriginalSize': None, 'OriginalIops': None, 'OriginalVolumeType': None, 'OriginalThroughput': None, 'OriginalMultiAttachEnabled': None, 'Progress': None, 'StartTime': None, 'EndTime': None, 'Operator': 'OperatorResponse'},
+}

@@ -79,4 +79,12 @@ _IN_FIELDS_DescribeVpcAttributeRequest = {
     'DryRun': ('DryRun', _c.boolean),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeVpcAttributeResult'
+RESULT_MEMBERS = {
+    'AttributeBooleanValue': {'Value': None},
+    'DescribeVpcAttributeResult': {'EnableDnsHostnames': 'AttributeBooleanValue', 'EnableDnsSupport': 'AttributeBooleanValue', 'EnableNetworkAddressUsageMetrics': 'AttributeBooleanValue', 'VpcId': None},
+}
+
 _ENUM_VpcAttributeName = ('enableDnsSupport', 'enableDnsHostnames', 'enableNetworkAddressUsageMetrics')

@@ -161,3 +161,12 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeVpcBlockPublicAccessExclusionsResult'
+RESULT_MEMBERS = {
+    'DescribeVpcBlockPublicAccessExclusionsResult': {'VpcBlockPublicAccessExclusions': ('list', 'VpcBlockPublicAccessExclusion'), 'NextToken': None},
+    'Tag': {'Key': None, 'Value': None},
+    'VpcBlockPublicAccessExclusion': {'ExclusionId': None, 'InternetGatewayExclusionMode': None, 'ResourceArn': None, 'State': None, 'Reason': None, 'CreationTimestamp': None, 'LastUpdateTimestamp': None, 'DeletionTimestamp': None, 'Tags': ('list', 'Tag')},
+}

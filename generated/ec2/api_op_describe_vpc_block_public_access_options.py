@@ -73,3 +73,11 @@ def _out_VpcBlockPublicAccessOptions(out, v):
 _IN_FIELDS_DescribeVpcBlockPublicAccessOptionsRequest = {
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeVpcBlockPublicAccessOptionsResult'
+RESULT_MEMBERS = {
+    'DescribeVpcBlockPublicAccessOptionsResult': {'VpcBlockPublicAccessOptions': 'VpcBlockPublicAccessOptions'},
+    'VpcBlockPublicAccessOptions': {'AwsAccountId': None, 'AwsRegion': None, 'State': None, 'InternetGatewayBlockMode': None, 'Reason': None, 'LastUpdateTimestamp': None, 'ManagedBy': None, 'ExclusionsAllowed': None},
+}

@@ -131,3 +131,12 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeVpcClassicLinkResult'
+RESULT_MEMBERS = {
+    'DescribeVpcClassicLinkResult': {'Vpcs': ('list', 'VpcClassicLink')},
+    'Tag': {'Key': None, 'Value': None},
+    'VpcClassicLink': {'ClassicLinkEnabled': None, 'Tags': ('list', 'Tag'), 'VpcId': None},
+}

@@ -88,3 +88,11 @@ _IN_FIELDS_DescribeVpcClassicLinkDnsSupportRequest = {
     'MaxResults': ('MaxResults', _in_DescribeVpcClassicLinkDnsSupportMaxResults),
     'NextToken': ('NextToken', _in_DescribeVpcClassicLinkDnsSupportNextToken),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeVpcClassicLinkDnsSupportResult'
+RESULT_MEMBERS = {
+    'ClassicLinkDnsSupport': {'ClassicLinkDnsSupported': None, 'VpcId': None},
+    'DescribeVpcClassicLinkDnsSupportResult': {'NextToken': None, 'Vpcs': ('list', 'ClassicLinkDnsSupport')},
+}

@@ -183,3 +183,13 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeVpcEndpointAssociationsResult'
+RESULT_MEMBERS = {
+    'DescribeVpcEndpointAssociationsResult': {'VpcEndpointAssociations': ('list', 'VpcEndpointAssociation'), 'NextToken': None},
+    'DnsEntry': {'DnsName': None, 'HostedZoneId': None},
+    'Tag': {'Key': None, 'Value': None},
+    'VpcEndpointAssociation': {'Id': None, 'VpcEndpointId': None, 'ServiceNetworkArn': None, 'ServiceNetworkName': None, 'AssociatedResourceAccessibility': None, 'FailureReason': None, 'FailureCode': None, 'DnsEntry': 'DnsEntry', 'PrivateDnsEntry': 'DnsEntry', 'AssociatedResourceArn': None, 'ResourceConfigurationGroupArn': None, 'Tags': ('list', 'Tag')},
+}

@@ -133,3 +133,11 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeVpcEndpointConnectionNotificationsResult'
+RESULT_MEMBERS = {
+    'ConnectionNotification': {'ConnectionNotificationId': None, 'ServiceId': None, 'VpcEndpointId': None, 'ConnectionNotificationType': None, 'ConnectionNotificationArn': None, 'ConnectionEvents': ('list', None), 'ConnectionNotificationState': None, 'ServiceRegion': None},
+    'DescribeVpcEndpointConnectionNotificationsResult': {'ConnectionNotificationSet': ('list', 'ConnectionNotification'), 'NextToken': None},
+}

@@ -209,3 +209,14 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeVpcEndpointConnectionsResult'
+RESULT_MEMBERS = {
+    'DescribeVpcEndpointConnectionsResult': {'VpcEndpointConnections': ('list', 'VpcEndpointConnection'), 'NextToken': None},
+    'DnsEntry': {'DnsName': None, 'HostedZoneId': None},
+    'PayerResponsibilityEntry': {'Scope': None, 'PayerResponsibilityType': None},
+    'Tag': {'Key': None, 'Value': None},
+    'VpcEndpointConnection': {'ServiceId': None, 'VpcEndpointId': None, 'VpcEndpointOwner': None, 'VpcEndpointState': None, 'CreationTimestamp': None, 'DnsEntries': ('list', 'DnsEntry'), 'NetworkLoadBalancerArns': ('list', None), 'GatewayLoadBalancerArns': ('list', None), 'IpAddressType': None, 'VpcEndpointConnectionId': None, 'Tags': ('list', 'Tag'), 'VpcEndpointRegion': None, 'PayerResponsibilities': ('list', 'PayerResponsibilityEntry'), 'TransitGatewayAttachmentId': None, 'TransitGatewayAttachmentOwner': None},
+}

@@ -253,3 +253,15 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeVpcEndpointServiceConfigurationsResult'
+RESULT_MEMBERS = {
+    'DescribeVpcEndpointServiceConfigurationsResult': {'ServiceConfigurations': ('list', 'ServiceConfiguration'), 'NextToken': None},
+    'PrivateDnsNameConfiguration': {'State': None, 'Type': None, 'Value': None, 'Name': None},
+    'ServiceConfiguration': {'ServiceType': ('list', 'ServiceTypeDetail'), 'ServiceId': None, 'ServiceName': None, 'ServiceState': None, 'AvailabilityZoneIds': ('list', None), 'AvailabilityZones': ('list', None), 'AcceptanceRequired': None, 'ManagesVpcEndpoints': None, 'NetworkLoadBalancerArns': ('list', None), 'GatewayLoadBalancerArns': ('list', None), 'SupportedIpAddressTypes': ('list', None), 'BaseEndpointDnsNames': ('list', None), 'PrivateDnsName': None, 'PrivateDnsNameConfiguration': 'PrivateDnsNameConfiguration', 'PayerResponsibility': None, 'Tags': ('list', 'Tag'), 'SupportedRegions': ('list', 'SupportedRegionDetail'), 'RemoteAccessEnabled': None},
+    'ServiceTypeDetail': {'ServiceType': None},
+    'SupportedRegionDetail': {'Region': None, 'ServiceState': None},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -140,3 +140,12 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeVpcEndpointServicePermissionsResult'
+RESULT_MEMBERS = {
+    'AllowedPrincipal': {'PrincipalType': None, 'Principal': None, 'ServicePermissionId': None, 'Tags': ('list', 'Tag'), 'ServiceId': None, 'PermissionType': None},
+    'DescribeVpcEndpointServicePermissionsResult': {'AllowedPrincipals': ('list', 'AllowedPrincipal'), 'NextToken': None},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -225,3 +225,14 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeVpcEndpointServicesResult'
+RESULT_MEMBERS = {
+    'DescribeVpcEndpointServicesResult': {'ServiceNames': ('list', None), 'ServiceDetails': ('list', 'ServiceDetail'), 'NextToken': None},
+    'PrivateDnsDetails': {'PrivateDnsName': None},
+    'ServiceDetail': {'ServiceName': None, 'ServiceId': None, 'ServiceType': ('list', 'ServiceTypeDetail'), 'ServiceRegion': None, 'AvailabilityZoneIds': ('list', None), 'AvailabilityZones': ('list', None), 'Owner': None, 'BaseEndpointDnsNames': ('list', None), 'PrivateDnsName': None, 'PrivateDnsNames': ('list', 'PrivateDnsDetails'), 'VpcEndpointPolicySupported': None, 'AcceptanceRequired': None, 'ManagesVpcEndpoints': None, 'PayerResponsibility': None, 'Tags': ('list', 'Tag'), 'PrivateDnsNameVerificationState': None, 'SupportedIpAddressTypes': ('list', None)},
+    'ServiceTypeDetail': {'ServiceType': None},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -327,3 +327,18 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeVpcEndpointsResult'
+RESULT_MEMBERS = {
+    'DescribeVpcEndpointsResult': {'VpcEndpoints': ('list', 'VpcEndpoint'), 'NextToken': None},
+    'DnsEntry': {'DnsName': None, 'HostedZoneId': None},
+    'DnsOptions': {'DnsRecordIpType': None, 'PrivateDnsOnlyForInboundResolverEndpoint': None, 'PrivateDnsPreference': None, 'PrivateDnsSpecifiedDomains': ('list', None)},
+    'LastError': {'Message': None, 'Code': None},
+    'PayerResponsibilityEntry': {'Scope': None, 'PayerResponsibilityType': None},
+    'SecurityGroupIdentifier': {'GroupId': None, 'GroupName': None},
+    'SubnetIpPrefixes': {'SubnetId': None, 'IpPrefixes': ('list', None)},
+    'Tag': {'Key': None, 'Value': None},
+    'VpcEndpoint': {'VpcEndpointId': None, 'VpcEndpointType': None, 'VpcId': None, 'ServiceName': None, 'State': None, 'PolicyDocument': None, 'RouteTableIds': ('list', None), 'SubnetIds': ('list', None), 'Groups': ('list', 'SecurityGroupIdentifier'), 'IpAddressType': None, 'DnsOptions': 'DnsOptions', 'PrivateDnsEnabled': None, 'RequesterManaged': None, 'NetworkInterfaceIds': ('list', None), 'DnsEntries': ('list', 'DnsEntry'), 'CreationTimestamp': None, 'Tags': ('list', 'Tag'), 'OwnerId': None, 'LastError': 'LastError', 'Ipv4Prefixes': ('list', 'SubnetIpPrefixes'), 'Ipv6Prefixes': ('list', 'SubnetIpPrefixes'), 'FailureReason': None, 'ServiceNetworkArn': None, 'ResourceConfigurationArn': None, 'ServiceRegion': None, 'PayerResponsibilities': ('list', 'PayerResponsibilityEntry')},
+}

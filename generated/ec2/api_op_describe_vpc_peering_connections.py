@@ -244,3 +244,17 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeVpcPeeringConnectionsResult'
+RESULT_MEMBERS = {
+    'CidrBlock': {'CidrBlock': None},
+    'DescribeVpcPeeringConnectionsResult': {'VpcPeeringConnections': ('list', 'VpcPeeringConnection'), 'NextToken': None},
+    'Ipv6CidrBlock': {'Ipv6CidrBlock': None},
+    'Tag': {'Key': None, 'Value': None},
+    'VpcPeeringConnection': {'AccepterVpcInfo': 'VpcPeeringConnectionVpcInfo', 'ExpirationTime': None, 'RequesterVpcInfo': 'VpcPeeringConnectionVpcInfo', 'Status': 'VpcPeeringConnectionStateReason', 'Tags': ('list', 'Tag'), 'VpcPeeringConnectionId': None, 'MultipathResilienceStatus': None},
+    'VpcPeeringConnectionOptionsDescription': {'AllowDnsResolutionFromRemoteVpc': None, 'AllowEgressFromLocalClassicLinkToRemoteVpc': None, 'AllowEgressFromLocalVpcToRemoteClassicLink': None, 'AllowMultipathResilience': None, 'MultipathResilienceMode': None},
+    'VpcPeeringConnectionStateReason': {'Code': None, 'Message': None},
+    'VpcPeeringConnectionVpcInfo': {'CidrBlock': None, 'Ipv6CidrBlockSet': ('list', 'Ipv6CidrBlock'), 'CidrBlockSet': ('list', 'CidrBlock'), 'OwnerId': None, 'PeeringOptions': 'VpcPeeringConnectionOptionsDescription', 'VpcId': None, 'Region': None},
+}

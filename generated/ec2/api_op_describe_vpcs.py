@@ -337,3 +337,19 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeVpcsResult'
+RESULT_MEMBERS = {
+    'BlockPublicAccessStates': {'InternetGatewayBlockMode': None},
+    'DescribeVpcsResult': {'NextToken': None, 'Vpcs': ('list', 'Vpc')},
+    'Tag': {'Key': None, 'Value': None},
+    'Vpc': {'OwnerId': None, 'InstanceTenancy': None, 'Ipv6CidrBlockAssociationSet': ('list', 'VpcIpv6CidrBlockAssociation'), 'CidrBlockAssociationSet': ('list', 'VpcCidrBlockAssociation'), 'IsDefault': None, 'EncryptionControl': 'VpcEncryptionControl', 'Tags': ('list', 'Tag'), 'BlockPublicAccessStates': 'BlockPublicAccessStates', 'VpcId': None, 'State': None, 'CidrBlock': None, 'DhcpOptionsId': None},
+    'VpcCidrBlockAssociation': {'AssociationId': None, 'CidrBlock': None, 'CidrBlockState': 'VpcCidrBlockState'},
+    'VpcCidrBlockState': {'State': None, 'StatusMessage': None},
+    'VpcEncryptionControl': {'VpcId': None, 'VpcEncryptionControlId': None, 'Mode': None, 'State': None, 'StateMessage': None, 'ResourceExclusions': 'VpcEncryptionControlExclusions', 'Tags': ('list', 'Tag')},
+    'VpcEncryptionControlExclusion': {'State': None, 'StateMessage': None},
+    'VpcEncryptionControlExclusions': {'InternetGateway': 'VpcEncryptionControlExclusion', 'EgressOnlyInternetGateway': 'VpcEncryptionControlExclusion', 'NatGateway': 'VpcEncryptionControlExclusion', 'VirtualPrivateGateway': 'VpcEncryptionControlExclusion', 'VpcPeering': 'VpcEncryptionControlExclusion', 'Lambda': 'VpcEncryptionControlExclusion', 'VpcLattice': 'VpcEncryptionControlExclusion', 'ElasticFileSystem': 'VpcEncryptionControlExclusion', 'GlobalAccelerator': 'VpcEncryptionControlExclusion', 'ApiGatewayV2': 'VpcEncryptionControlExclusion'},
+    'VpcIpv6CidrBlockAssociation': {'AssociationId': None, 'Ipv6CidrBlock': None, 'Ipv6CidrBlockState': 'VpcCidrBlockState', 'NetworkBorderGroup': None, 'Ipv6Pool': None, 'Ipv6AddressAttribute': None, 'IpSource': None},
+}

@@ -152,3 +152,12 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeVpnConcentratorsResult'
+RESULT_MEMBERS = {
+    'DescribeVpnConcentratorsResult': {'VpnConcentrators': ('list', 'VpnConcentrator'), 'NextToken': None},
+    'Tag': {'Key': None, 'Value': None},
+    'VpnConcentrator': {'VpnConcentratorId': None, 'State': None, 'TransitGatewayId': None, 'TransitGatewayAttachmentId': None, 'Type': None, 'Tags': ('list', 'Tag')},
+}

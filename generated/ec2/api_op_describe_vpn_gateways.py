@@ -161,3 +161,13 @@ _IN_FIELDS_Filter = {
     'Name': ('Name', _c.string),
     'Value': ('Values', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DescribeVpnGatewaysResult'
+RESULT_MEMBERS = {
+    'DescribeVpnGatewaysResult': {'VpnGateways': ('list', 'VpnGateway')},
+    'Tag': {'Key': None, 'Value': None},
+    'VpcAttachment': {'VpcId': None, 'State': None},
+    'VpnGateway': {'AmazonSideAsn': None, 'Tags': ('list', 'Tag'), 'VpnGatewayId': None, 'State': None, 'Type': None, 'AvailabilityZone': None, 'VpcAttachments': ('list', 'VpcAttachment')},
+}

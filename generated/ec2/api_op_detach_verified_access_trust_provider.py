@@ -266,3 +266,19 @@ _IN_FIELDS_DetachVerifiedAccessTrustProviderRequest = {
     'ClientToken': ('ClientToken', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DetachVerifiedAccessTrustProviderResult'
+RESULT_MEMBERS = {
+    'DetachVerifiedAccessTrustProviderResult': {'VerifiedAccessTrustProvider': 'VerifiedAccessTrustProvider', 'VerifiedAccessInstance': 'VerifiedAccessInstance'},
+    'DeviceOptions': {'TenantId': None, 'PublicSigningKeyUrl': None},
+    'NativeApplicationOidcOptions': {'PublicSigningKeyEndpoint': None, 'Issuer': None, 'AuthorizationEndpoint': None, 'TokenEndpoint': None, 'UserInfoEndpoint': None, 'ClientId': None, 'Scope': None},
+    'OidcOptions': {'Issuer': None, 'AuthorizationEndpoint': None, 'TokenEndpoint': None, 'UserInfoEndpoint': None, 'ClientId': None, 'ClientSecret': None, 'Scope': None},
+    'Tag': {'Key': None, 'Value': None},
+    'VerifiedAccessInstance': {'VerifiedAccessInstanceId': None, 'Description': None, 'VerifiedAccessTrustProviders': ('list', 'VerifiedAccessTrustProviderCondensed'), 'CreationTime': None, 'LastUpdatedTime': None, 'Tags': ('list', 'Tag'), 'FipsEnabled': None, 'CidrEndpointsCustomSubDomain': 'VerifiedAccessInstanceCustomSubDomain'},
+    'VerifiedAccessInstanceCustomSubDomain': {'SubDomain': None, 'Nameservers': ('list', None)},
+    'VerifiedAccessSseSpecificationResponse': {'CustomerManagedKeyEnabled': None, 'KmsKeyArn': None},
+    'VerifiedAccessTrustProvider': {'VerifiedAccessTrustProviderId': None, 'Description': None, 'TrustProviderType': None, 'UserTrustProviderType': None, 'DeviceTrustProviderType': None, 'OidcOptions': 'OidcOptions', 'DeviceOptions': 'DeviceOptions', 'PolicyReferenceName': None, 'CreationTime': None, 'LastUpdatedTime': None, 'Tags': ('list', 'Tag'), 'SseSpecification': 'VerifiedAccessSseSpecificationResponse', 'NativeApplicationOidcOptions': 'NativeApplicationOidcOptions'},
+    'VerifiedAccessTrustProviderCondensed': {'VerifiedAccessTrustProviderId': None, 'Description': None, 'TrustProviderType': None, 'UserTrustProviderType': None, 'DeviceTrustProviderType': None},
+}

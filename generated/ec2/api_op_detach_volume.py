@@ -74,3 +74,10 @@ _IN_FIELDS_DetachVolumeRequest = {
     'VolumeId': ('VolumeId', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'VolumeAttachment'
+RESULT_MEMBERS = {
+    'VolumeAttachment': {'DeleteOnTermination': None, 'AssociatedResource': None, 'InstanceOwningService': None, 'EbsCardIndex': None, 'VolumeId': None, 'InstanceId': None, 'Device': None, 'State': None, 'AttachTime': None},
+}

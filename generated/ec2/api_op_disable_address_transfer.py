@@ -70,3 +70,11 @@ _IN_FIELDS_DisableAddressTransferRequest = {
     'AllocationId': ('AllocationId', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DisableAddressTransferResult'
+RESULT_MEMBERS = {
+    'AddressTransfer': {'PublicIp': None, 'AllocationId': None, 'TransferAccountId': None, 'TransferOfferExpirationTimestamp': None, 'TransferOfferAcceptedTimestamp': None, 'AddressTransferStatus': None},
+    'DisableAddressTransferResult': {'AddressTransfer': 'AddressTransfer'},
+}

@@ -101,3 +101,12 @@ _IN_FIELDS_DisableApplicationStatusCheckSuppressionRequest = {
     'ClientToken': ('ClientToken', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DisableApplicationStatusCheckSuppressionResult'
+RESULT_MEMBERS = {
+    'DisableApplicationStatusCheckSuppressionResult': {'SuccessfulResults': ('list', 'SuccessfulSuppressionResponseObject'), 'UnsuccessfulResults': ('list', 'UnsuccessfulSuppressionResponseObject')},
+    'SuccessfulSuppressionResponseObject': {'InstanceId': None, 'SuppressAt': None, 'ResumeAt': None},
+    'UnsuccessfulSuppressionResponseObject': {'InstanceId': None, 'SuppressAt': None, 'ResumeAt': None, 'Reason': None},
+}

@@ -48,3 +48,10 @@ _IN_FIELDS_DisableCapacityManagerRequest = {
     'DryRun': ('DryRun', _c.boolean),
     'ClientToken': ('ClientToken', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DisableCapacityManagerResult'
+RESULT_MEMBERS = {
+    'DisableCapacityManagerResult': {'CapacityManagerStatus': None, 'OrganizationsAccess': None},
+}

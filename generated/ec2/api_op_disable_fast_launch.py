@@ -94,3 +94,12 @@ _IN_FIELDS_DisableFastLaunchRequest = {
     'Force': ('Force', _c.boolean),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DisableFastLaunchResult'
+RESULT_MEMBERS = {
+    'DisableFastLaunchResult': {'ImageId': None, 'ResourceType': None, 'SnapshotConfiguration': 'FastLaunchSnapshotConfigurationResponse', 'LaunchTemplate': 'FastLaunchLaunchTemplateSpecificationResponse', 'MaxParallelLaunches': None, 'OwnerId': None, 'State': None, 'StateTransitionReason': None, 'StateTransitionTime': None},
+    'FastLaunchLaunchTemplateSpecificationResponse': {'LaunchTemplateId': None, 'LaunchTemplateName': None, 'Version': None},
+    'FastLaunchSnapshotConfigurationResponse': {'TargetResourceCount': None},
+}

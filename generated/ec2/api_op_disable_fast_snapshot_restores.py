@@ -171,3 +171,14 @@ _IN_FIELDS_DisableFastSnapshotRestoresRequest = {
     'SourceSnapshotId': ('SourceSnapshotIds', _in_SnapshotIdStringList),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DisableFastSnapshotRestoresResult'
+RESULT_MEMBERS = {
+    'DisableFastSnapshotRestoreErrorItem': {'SnapshotId': None, 'FastSnapshotRestoreStateErrors': ('list', 'DisableFastSnapshotRestoreStateErrorItem')},
+    'DisableFastSnapshotRestoreStateError': {'Code': None, 'Message': None},
+    'DisableFastSnapshotRestoreStateErrorItem': {'AvailabilityZone': None, 'AvailabilityZoneId': None, 'Error': 'DisableFastSnapshotRestoreStateError'},
+    'DisableFastSnapshotRestoreSuccessItem': {'SnapshotId': None, 'AvailabilityZone': None, 'AvailabilityZoneId': None, 'State': None, 'StateTransitionReason': None, 'OwnerId': None, 'OwnerAlias': None, 'EnablingTime': None, 'OptimizingTime': None, 'EnabledTime': None, 'DisablingTime': None, 'DisabledTime': None},
+    'DisableFastSnapshotRestoresResult': {'Successful': ('list', 'DisableFastSnapshotRestoreSuccessItem'), 'Unsuccessful': ('list', 'DisableFastSnapshotRestoreErrorItem')},
+}

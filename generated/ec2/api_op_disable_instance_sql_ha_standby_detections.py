@@ -107,3 +107,12 @@ _IN_FIELDS_DisableInstanceSqlHaStandbyDetectionsRequest = {
     'InstanceId': ('InstanceIds', _in_InstanceIdUpdateStringList),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DisableInstanceSqlHaStandbyDetectionsResult'
+RESULT_MEMBERS = {
+    'DisableInstanceSqlHaStandbyDetectionsResult': {'Instances': ('list', 'RegisteredInstance')},
+    'RegisteredInstance': {'InstanceId': None, 'SqlServerLicenseUsage': None, 'HaStatus': None, 'ProcessingStatus': None, 'LastUpdatedTime': None, 'SqlServerCredentials': None, 'Tags': ('list', 'Tag')},
+    'Tag': {'Key': None, 'Value': None},
+}

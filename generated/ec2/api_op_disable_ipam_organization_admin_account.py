@@ -47,3 +47,10 @@ _IN_FIELDS_DisableIpamOrganizationAdminAccountRequest = {
     'DryRun': ('DryRun', _c.boolean),
     'DelegatedAdminAccountId': ('DelegatedAdminAccountId', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DisableIpamOrganizationAdminAccountResult'
+RESULT_MEMBERS = {
+    'DisableIpamOrganizationAdminAccountResult': {'Success': None},
+}

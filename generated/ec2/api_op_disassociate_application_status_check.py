@@ -137,3 +137,12 @@ _IN_FIELDS_DisassociateApplicationStatusCheckRequest = {
     'ClientToken': ('ClientToken', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DisassociateApplicationStatusCheckResult'
+RESULT_MEMBERS = {
+    'DisassociateApplicationStatusCheckResult': {'SuccessfulResults': ('list', 'SuccessfulAssociationResponseObject'), 'UnsuccessfulResults': ('list', 'UnsuccessfulAssociationResponseObject')},
+    'SuccessfulAssociationResponseObject': {'ApplicationStatusCheckId': None, 'AssociationType': None, 'AssociationValue': None},
+    'UnsuccessfulAssociationResponseObject': {'ApplicationStatusCheckId': None, 'AssociationType': None, 'AssociationValue': None, 'Reason': None},
+}

@@ -57,3 +57,10 @@ _IN_FIELDS_DisassociateCapacityReservationBillingOwnerRequest = {
     'CapacityReservationId': ('CapacityReservationId', _c.string),
     'UnusedReservationBillingOwnerId': ('UnusedReservationBillingOwnerId', _in_AccountID),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DisassociateCapacityReservationBillingOwnerResult'
+RESULT_MEMBERS = {
+    'DisassociateCapacityReservationBillingOwnerResult': {'Return': None},
+}

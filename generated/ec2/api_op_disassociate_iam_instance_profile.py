@@ -77,3 +77,12 @@ def _out_IamInstanceProfileAssociation(out, v):
 _IN_FIELDS_DisassociateIamInstanceProfileRequest = {
     'AssociationId': ('AssociationId', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DisassociateIamInstanceProfileResult'
+RESULT_MEMBERS = {
+    'DisassociateIamInstanceProfileResult': {'IamInstanceProfileAssociation': 'IamInstanceProfileAssociation'},
+    'IamInstanceProfile': {'Arn': None, 'Id': None},
+    'IamInstanceProfileAssociation': {'AssociationId': None, 'InstanceId': None, 'IamInstanceProfile': 'IamInstanceProfile', 'State': None, 'Timestamp': None},
+}

@@ -103,3 +103,12 @@ _IN_FIELDS_DisassociateIpamResourceDiscoveryRequest = {
     'DryRun': ('DryRun', _c.boolean),
     'IpamResourceDiscoveryAssociationId': ('IpamResourceDiscoveryAssociationId', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DisassociateIpamResourceDiscoveryResult'
+RESULT_MEMBERS = {
+    'DisassociateIpamResourceDiscoveryResult': {'IpamResourceDiscoveryAssociation': 'IpamResourceDiscoveryAssociation'},
+    'IpamResourceDiscoveryAssociation': {'OwnerId': None, 'IpamResourceDiscoveryAssociationId': None, 'IpamResourceDiscoveryAssociationArn': None, 'IpamResourceDiscoveryId': None, 'IpamId': None, 'IpamArn': None, 'IpamRegion': None, 'IsDefault': None, 'ResourceDiscoveryStatus': None, 'State': None, 'Tags': ('list', 'Tag')},
+    'Tag': {'Key': None, 'Value': None},
+}

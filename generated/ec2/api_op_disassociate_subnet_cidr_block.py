@@ -80,3 +80,12 @@ def _out_SubnetIpv6CidrBlockAssociation(out, v):
 _IN_FIELDS_DisassociateSubnetCidrBlockRequest = {
     'AssociationId': ('AssociationId', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DisassociateSubnetCidrBlockResult'
+RESULT_MEMBERS = {
+    'DisassociateSubnetCidrBlockResult': {'Ipv6CidrBlockAssociation': 'SubnetIpv6CidrBlockAssociation', 'SubnetId': None},
+    'SubnetCidrBlockState': {'State': None, 'StatusMessage': None},
+    'SubnetIpv6CidrBlockAssociation': {'AssociationId': None, 'Ipv6CidrBlock': None, 'Ipv6CidrBlockState': 'SubnetCidrBlockState', 'Ipv6AddressAttribute': None, 'IpSource': None},
+}

@@ -70,3 +70,11 @@ _IN_FIELDS_DisassociateTransitGatewayRouteTableRequest = {
     'TransitGatewayAttachmentId': ('TransitGatewayAttachmentId', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DisassociateTransitGatewayRouteTableResult'
+RESULT_MEMBERS = {
+    'DisassociateTransitGatewayRouteTableResult': {'Association': 'TransitGatewayAssociation'},
+    'TransitGatewayAssociation': {'TransitGatewayRouteTableId': None, 'TransitGatewayAttachmentId': None, 'ResourceId': None, 'ResourceType': None, 'State': None},
+}

@@ -105,3 +105,13 @@ def _out_VpcIpv6CidrBlockAssociation(out, v):
 _IN_FIELDS_DisassociateVpcCidrBlockRequest = {
     'AssociationId': ('AssociationId', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'DisassociateVpcCidrBlockResult'
+RESULT_MEMBERS = {
+    'DisassociateVpcCidrBlockResult': {'Ipv6CidrBlockAssociation': 'VpcIpv6CidrBlockAssociation', 'CidrBlockAssociation': 'VpcCidrBlockAssociation', 'VpcId': None},
+    'VpcCidrBlockAssociation': {'AssociationId': None, 'CidrBlock': None, 'CidrBlockState': 'VpcCidrBlockState'},
+    'VpcCidrBlockState': {'State': None, 'StatusMessage': None},
+    'VpcIpv6CidrBlockAssociation': {'AssociationId': None, 'Ipv6CidrBlock': None, 'Ipv6CidrBlockState': 'VpcCidrBlockState', 'NetworkBorderGroup': None, 'Ipv6Pool': None, 'Ipv6AddressAttribute': None, 'IpSource': None},
+}

@@ -73,3 +73,11 @@ _IN_FIELDS_EnableAddressTransferRequest = {
     'TransferAccountId': ('TransferAccountId', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'EnableAddressTransferResult'
+RESULT_MEMBERS = {
+    'AddressTransfer': {'PublicIp': None, 'AllocationId': None, 'TransferAccountId': None, 'TransferOfferExpirationTimestamp': None, 'TransferOfferAcceptedTimestamp': None, 'AddressTransferStatus': None},
+    'EnableAddressTransferResult': {'AddressTransfer': 'AddressTransfer'},
+}

@@ -55,4 +55,11 @@ _IN_FIELDS_EnableAllowedImagesSettingsRequest = {
     'DryRun': ('DryRun', _c.boolean),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'EnableAllowedImagesSettingsResult'
+RESULT_MEMBERS = {
+    'EnableAllowedImagesSettingsResult': {'AllowedImagesSettingsState': None},
+}
+
 _ENUM_AllowedImagesSettingsEnabledState = ('enabled', 'audit-mode')

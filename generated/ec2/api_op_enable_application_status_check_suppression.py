@@ -102,3 +102,12 @@ _IN_FIELDS_EnableApplicationStatusCheckSuppressionRequest = {
     'ClientToken': ('ClientToken', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'EnableApplicationStatusCheckSuppressionResult'
+RESULT_MEMBERS = {
+    'EnableApplicationStatusCheckSuppressionResult': {'SuccessfulResults': ('list', 'SuccessfulSuppressionResponseObject'), 'UnsuccessfulResults': ('list', 'UnsuccessfulSuppressionResponseObject')},
+    'SuccessfulSuppressionResponseObject': {'InstanceId': None, 'SuppressAt': None, 'ResumeAt': None},
+    'UnsuccessfulSuppressionResponseObject': {'InstanceId': None, 'SuppressAt': None, 'ResumeAt': None, 'Reason': None},
+}

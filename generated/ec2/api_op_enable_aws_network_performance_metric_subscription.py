@@ -63,5 +63,12 @@ _IN_FIELDS_EnableAwsNetworkPerformanceMetricSubscriptionRequest = {
     'DryRun': ('DryRun', _c.boolean),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'EnableAwsNetworkPerformanceMetricSubscriptionResult'
+RESULT_MEMBERS = {
+    'EnableAwsNetworkPerformanceMetricSubscriptionResult': {'Output': None},
+}
+
 _ENUM_MetricType = ('aggregate-latency',)
 _ENUM_StatisticType = ('p50',)

@@ -49,3 +49,10 @@ _IN_FIELDS_EnableCapacityManagerRequest = {
     'DryRun': ('DryRun', _c.boolean),
     'ClientToken': ('ClientToken', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'EnableCapacityManagerResult'
+RESULT_MEMBERS = {
+    'EnableCapacityManagerResult': {'CapacityManagerStatus': None, 'OrganizationsAccess': None},
+}

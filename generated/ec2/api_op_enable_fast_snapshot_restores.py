@@ -171,3 +171,14 @@ _IN_FIELDS_EnableFastSnapshotRestoresRequest = {
     'SourceSnapshotId': ('SourceSnapshotIds', _in_SnapshotIdStringList),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'EnableFastSnapshotRestoresResult'
+RESULT_MEMBERS = {
+    'EnableFastSnapshotRestoreErrorItem': {'SnapshotId': None, 'FastSnapshotRestoreStateErrors': ('list', 'EnableFastSnapshotRestoreStateErrorItem')},
+    'EnableFastSnapshotRestoreStateError': {'Code': None, 'Message': None},
+    'EnableFastSnapshotRestoreStateErrorItem': {'AvailabilityZone': None, 'AvailabilityZoneId': None, 'Error': 'EnableFastSnapshotRestoreStateError'},
+    'EnableFastSnapshotRestoreSuccessItem': {'SnapshotId': None, 'AvailabilityZone': None, 'AvailabilityZoneId': None, 'State': None, 'StateTransitionReason': None, 'OwnerId': None, 'OwnerAlias': None, 'EnablingTime': None, 'OptimizingTime': None, 'EnabledTime': None, 'DisablingTime': None, 'DisabledTime': None},
+    'EnableFastSnapshotRestoresResult': {'Successful': ('list', 'EnableFastSnapshotRestoreSuccessItem'), 'Unsuccessful': ('list', 'EnableFastSnapshotRestoreErrorItem')},
+}

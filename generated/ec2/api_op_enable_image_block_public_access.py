@@ -55,4 +55,11 @@ _IN_FIELDS_EnableImageBlockPublicAccessRequest = {
     'DryRun': ('DryRun', _c.boolean),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'EnableImageBlockPublicAccessResult'
+RESULT_MEMBERS = {
+    'EnableImageBlockPublicAccessResult': {'ImageBlockPublicAccessState': None},
+}
+
 _ENUM_ImageBlockPublicAccessEnabledState = ('block-new-sharing',)

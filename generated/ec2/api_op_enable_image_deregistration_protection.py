@@ -48,3 +48,10 @@ _IN_FIELDS_EnableImageDeregistrationProtectionRequest = {
     'WithCooldown': ('WithCooldown', _c.boolean),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'EnableImageDeregistrationProtectionResult'
+RESULT_MEMBERS = {
+    'EnableImageDeregistrationProtectionResult': {'Return': None},
+}

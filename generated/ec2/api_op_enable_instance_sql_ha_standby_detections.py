@@ -108,3 +108,12 @@ _IN_FIELDS_EnableInstanceSqlHaStandbyDetectionsRequest = {
     'SqlServerCredentials': ('SqlServerCredentials', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'EnableInstanceSqlHaStandbyDetectionsResult'
+RESULT_MEMBERS = {
+    'EnableInstanceSqlHaStandbyDetectionsResult': {'Instances': ('list', 'RegisteredInstance')},
+    'RegisteredInstance': {'InstanceId': None, 'SqlServerLicenseUsage': None, 'HaStatus': None, 'ProcessingStatus': None, 'LastUpdatedTime': None, 'SqlServerCredentials': None, 'Tags': ('list', 'Tag')},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -44,3 +44,10 @@ def _out_EnableReachabilityAnalyzerOrganizationSharingResult(out, v):
 _IN_FIELDS_EnableReachabilityAnalyzerOrganizationSharingRequest = {
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'EnableReachabilityAnalyzerOrganizationSharingResult'
+RESULT_MEMBERS = {
+    'EnableReachabilityAnalyzerOrganizationSharingResult': {'ReturnValue': None},
+}

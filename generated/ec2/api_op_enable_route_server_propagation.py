@@ -64,3 +64,11 @@ _IN_FIELDS_EnableRouteServerPropagationRequest = {
     'RouteTableId': ('RouteTableId', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'EnableRouteServerPropagationResult'
+RESULT_MEMBERS = {
+    'EnableRouteServerPropagationResult': {'RouteServerPropagation': 'RouteServerPropagation'},
+    'RouteServerPropagation': {'RouteServerId': None, 'RouteTableId': None, 'State': None},
+}

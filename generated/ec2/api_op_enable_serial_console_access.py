@@ -44,3 +44,10 @@ def _out_EnableSerialConsoleAccessResult(out, v):
 _IN_FIELDS_EnableSerialConsoleAccessRequest = {
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'EnableSerialConsoleAccessResult'
+RESULT_MEMBERS = {
+    'EnableSerialConsoleAccessResult': {'SerialConsoleAccessEnabled': None},
+}

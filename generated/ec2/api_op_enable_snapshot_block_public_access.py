@@ -55,4 +55,11 @@ _IN_FIELDS_EnableSnapshotBlockPublicAccessRequest = {
     'DryRun': ('DryRun', _c.boolean),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'EnableSnapshotBlockPublicAccessResult'
+RESULT_MEMBERS = {
+    'EnableSnapshotBlockPublicAccessResult': {'State': None},
+}
+
 _ENUM_SnapshotBlockPublicAccessState = ('block-all-sharing', 'block-new-sharing', 'unblocked')

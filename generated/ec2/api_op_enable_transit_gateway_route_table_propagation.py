@@ -72,3 +72,11 @@ _IN_FIELDS_EnableTransitGatewayRouteTablePropagationRequest = {
     'DryRun': ('DryRun', _c.boolean),
     'TransitGatewayRouteTableAnnouncementId': ('TransitGatewayRouteTableAnnouncementId', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'EnableTransitGatewayRouteTablePropagationResult'
+RESULT_MEMBERS = {
+    'EnableTransitGatewayRouteTablePropagationResult': {'Propagation': 'TransitGatewayPropagation'},
+    'TransitGatewayPropagation': {'TransitGatewayAttachmentId': None, 'ResourceId': None, 'ResourceType': None, 'TransitGatewayRouteTableId': None, 'State': None, 'TransitGatewayRouteTableAnnouncementId': None},
+}

@@ -44,3 +44,10 @@ def _out_EnableVpcClassicLinkDnsSupportResult(out, v):
 _IN_FIELDS_EnableVpcClassicLinkDnsSupportRequest = {
     'VpcId': ('VpcId', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'EnableVpcClassicLinkDnsSupportResult'
+RESULT_MEMBERS = {
+    'EnableVpcClassicLinkDnsSupportResult': {'Return': None},
+}

@@ -61,3 +61,11 @@ _IN_FIELDS_ExportClientVpnClientCertificateRevocationListRequest = {
     'ClientVpnEndpointId': ('ClientVpnEndpointId', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ExportClientVpnClientCertificateRevocationListResult'
+RESULT_MEMBERS = {
+    'ClientCertificateRevocationListStatus': {'Code': None, 'Message': None},
+    'ExportClientVpnClientCertificateRevocationListResult': {'CertificateRevocationList': None, 'Status': 'ClientCertificateRevocationListStatus'},
+}

@@ -137,3 +137,13 @@ _IN_FIELDS_ExportVerifiedAccessInstanceClientConfigurationRequest = {
     'VerifiedAccessInstanceId': ('VerifiedAccessInstanceId', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ExportVerifiedAccessInstanceClientConfigurationResult'
+RESULT_MEMBERS = {
+    'ExportVerifiedAccessInstanceClientConfigurationResult': {'Version': None, 'VerifiedAccessInstanceId': None, 'Region': None, 'DeviceTrustProviders': ('list', None), 'UserTrustProvider': 'VerifiedAccessInstanceUserTrustProviderClientConfiguration', 'OpenVpnConfigurations': ('list', 'VerifiedAccessInstanceOpenVpnClientConfiguration')},
+    'VerifiedAccessInstanceOpenVpnClientConfiguration': {'Config': None, 'Routes': ('list', 'VerifiedAccessInstanceOpenVpnClientConfigurationRoute')},
+    'VerifiedAccessInstanceOpenVpnClientConfigurationRoute': {'Cidr': None},
+    'VerifiedAccessInstanceUserTrustProviderClientConfiguration': {'Type': None, 'Scopes': None, 'Issuer': None, 'AuthorizationEndpoint': None, 'PublicSigningKeyEndpoint': None, 'TokenEndpoint': None, 'UserInfoEndpoint': None, 'ClientId': None, 'ClientSecret': None, 'PkceEnabled': None},
+}

@@ -108,3 +108,12 @@ _IN_FIELDS_GetActiveVpnTunnelStatusRequest = {
     'VpnTunnelOutsideIpAddress': ('VpnTunnelOutsideIpAddress', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetActiveVpnTunnelStatusResult'
+RESULT_MEMBERS = {
+    'ActiveVpnTunnelAdditionalKeyExchange': {'AdditionalKeyExchangeRound': None, 'KeyExchangeMethod': None},
+    'ActiveVpnTunnelStatus': {'Phase1EncryptionAlgorithm': None, 'Phase2EncryptionAlgorithm': None, 'Phase1IntegrityAlgorithm': None, 'Phase2IntegrityAlgorithm': None, 'Phase1DHGroup': None, 'Phase2DHGroup': None, 'IkeVersion': None, 'ProvisioningStatus': None, 'ProvisioningStatusReason': None, 'Phase1AdditionalKeyExchanges': ('list', 'ActiveVpnTunnelAdditionalKeyExchange'), 'Phase2AdditionalKeyExchanges': ('list', 'ActiveVpnTunnelAdditionalKeyExchange')},
+    'GetActiveVpnTunnelStatusResult': {'ActiveVpnTunnelStatus': 'ActiveVpnTunnelStatus'},
+}

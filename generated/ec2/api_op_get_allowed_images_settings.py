@@ -170,3 +170,15 @@ def _out_ScanResultCondition(out, v):
 _IN_FIELDS_GetAllowedImagesSettingsRequest = {
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetAllowedImagesSettingsResult'
+RESULT_MEMBERS = {
+    'CreationDateCondition': {'MaximumDaysSinceCreated': None},
+    'DeprecationTimeCondition': {'MaximumDaysSinceDeprecated': None},
+    'GetAllowedImagesSettingsResult': {'State': None, 'ImageCriteria': ('list', 'ImageCriterion'), 'ManagedBy': None},
+    'ImageCriterion': {'ImageProviders': ('list', None), 'MarketplaceProductCodes': ('list', None), 'ImageNames': ('list', None), 'DeprecationTimeCondition': 'DeprecationTimeCondition', 'CreationDateCondition': 'CreationDateCondition', 'ImageWatermarks': ('list', 'ImageWatermarkFilterResponse'), 'ScanResultCondition': 'ScanResultCondition'},
+    'ImageWatermarkFilterResponse': {'WatermarkKey': None, 'SourceImageRegion': None, 'MaximumDaysSinceSourceImageCreated': None, 'MaximumDaysSinceWatermarkCreated': None},
+    'ScanResultCondition': {'MaxDaysSinceLastFindingScan': None, 'MaximumSeverityLabel': None, 'MaxDaysSinceInformationalFixAvailable': None, 'MaxDaysSinceLowFixAvailable': None, 'MaxDaysSinceMediumFixAvailable': None, 'MaxDaysSinceHighFixAvailable': None, 'MaxDaysSinceCriticalFixAvailable': None},
+}

@@ -71,3 +71,11 @@ _IN_FIELDS_GetAssociatedEnclaveCertificateIamRolesRequest = {
     'CertificateArn': ('CertificateArn', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetAssociatedEnclaveCertificateIamRolesResult'
+RESULT_MEMBERS = {
+    'AssociatedRole': {'AssociatedRoleArn': None, 'CertificateS3BucketName': None, 'CertificateS3ObjectKey': None, 'EncryptionKmsKeyId': None},
+    'GetAssociatedEnclaveCertificateIamRolesResult': {'AssociatedRoles': ('list', 'AssociatedRole')},
+}

@@ -77,3 +77,11 @@ _IN_FIELDS_GetAssociatedIpv6PoolCidrsRequest = {
     'MaxResults': ('MaxResults', _in_Ipv6PoolMaxResults),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetAssociatedIpv6PoolCidrsResult'
+RESULT_MEMBERS = {
+    'GetAssociatedIpv6PoolCidrsResult': {'Ipv6CidrAssociations': ('list', 'Ipv6CidrAssociation'), 'NextToken': None},
+    'Ipv6CidrAssociation': {'Ipv6Cidr': None, 'AssociatedResource': None},
+}

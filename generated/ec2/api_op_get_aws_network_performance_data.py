@@ -167,6 +167,15 @@ _IN_FIELDS_GetAwsNetworkPerformanceDataRequest = {
     'DryRun': ('DryRun', _c.boolean),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetAwsNetworkPerformanceDataResult'
+RESULT_MEMBERS = {
+    'DataResponse': {'Id': None, 'Source': None, 'Destination': None, 'Metric': None, 'Statistic': None, 'Period': None, 'MetricPoints': ('list', 'MetricPoint')},
+    'GetAwsNetworkPerformanceDataResult': {'DataResponses': ('list', 'DataResponse'), 'NextToken': None},
+    'MetricPoint': {'StartDate': None, 'EndDate': None, 'Value': None, 'Status': None},
+}
+
 _ENUM_MetricType = ('aggregate-latency',)
 _ENUM_PeriodType = ('five-minutes', 'fifteen-minutes', 'one-hour', 'three-hours', 'one-day', 'one-week')
 _ENUM_StatisticType = ('p50',)

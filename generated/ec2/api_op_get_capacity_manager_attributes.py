@@ -62,3 +62,10 @@ def _out_GetCapacityManagerAttributesResult(out, v):
 _IN_FIELDS_GetCapacityManagerAttributesRequest = {
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetCapacityManagerAttributesResult'
+RESULT_MEMBERS = {
+    'GetCapacityManagerAttributesResult': {'CapacityManagerStatus': None, 'OrganizationsAccess': None, 'DataExportCount': None, 'IngestionStatus': None, 'IngestionStatusMessage': None, 'EarliestDatapointTimestamp': None, 'LatestDatapointTimestamp': None},
+}

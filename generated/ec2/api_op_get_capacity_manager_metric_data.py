@@ -309,6 +309,17 @@ _IN_FIELDS_GetCapacityManagerMetricDataRequest = {
     'DryRun': ('DryRun', _c.boolean),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetCapacityManagerMetricDataResult'
+RESULT_MEMBERS = {
+    'CapacityManagerDimension': {'ResourceRegion': None, 'AvailabilityZoneId': None, 'AccountId': None, 'AccountName': None, 'InstanceFamily': None, 'InstanceType': None, 'InstancePlatform': None, 'ReservationArn': None, 'ReservationId': None, 'ReservationType': None, 'ReservationCreateTimestamp': None, 'ReservationStartTimestamp': None, 'ReservationEndTimestamp': None, 'ReservationEndDateType': None, 'Tenancy': None, 'ReservationState': None, 'ReservationInstanceMatchCriteria': None, 'ReservationUnusedFinancialOwner': None, 'Tags': ('list', 'CapacityManagerTagDimension')},
+    'CapacityManagerTagDimension': {'Key': None, 'Value': None},
+    'GetCapacityManagerMetricDataResult': {'MetricDataResults': ('list', 'MetricDataResult'), 'NextToken': None},
+    'MetricDataResult': {'Dimension': 'CapacityManagerDimension', 'Timestamp': None, 'MetricValues': ('list', 'MetricValue')},
+    'MetricValue': {'Metric': None, 'Value': None},
+}
+
 _ENUM_Comparison = ('equals', 'in')
 _ENUM_FilterByDimension = ('resource-region', 'availability-zone-id', 'account-id', 'account-name', 'instance-family', 'instance-type', 'instance-platform', 'reservation-arn', 'reservation-id', 'reservation-type', 'reservation-create-timestamp', 'reservation-start-timestamp', 'reservation-end-timestamp', 'reservation-end-date-type', 'tenancy', 'reservation-state', 'reservation-instance-match-criteria', 'reservation-unused-financial-owner')
 _ENUM_GroupBy = ('resource-region', 'availability-zone-id', 'account-id', 'account-name', 'instance-family', 'instance-type', 'instance-platform', 'reservation-arn', 'reservation-id', 'reservation-type', 'reservation-create-timestamp', 'reservation-start-timestamp', 'reservation-end-timestamp', 'reservation-end-date-type', 'tenancy', 'reservation-state', 'reservation-instance-match-criteria', 'reservation-unused-financial-owner')

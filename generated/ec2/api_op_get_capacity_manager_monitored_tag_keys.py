@@ -83,3 +83,11 @@ _IN_FIELDS_GetCapacityManagerMonitoredTagKeysRequest = {
     'NextToken': ('NextToken', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetCapacityManagerMonitoredTagKeysResult'
+RESULT_MEMBERS = {
+    'CapacityManagerMonitoredTagKey': {'TagKey': None, 'Status': None, 'StatusMessage': None, 'CapacityManagerProvided': None, 'EarliestDatapointTimestamp': None},
+    'GetCapacityManagerMonitoredTagKeysResult': {'CapacityManagerTagKeys': ('list', 'CapacityManagerMonitoredTagKey'), 'NextToken': None},
+}

@@ -135,3 +135,13 @@ _IN_FIELDS_GetCapacityReservationUsageRequest = {
     'MaxResults': ('MaxResults', _in_GetCapacityReservationUsageRequestMaxResults),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetCapacityReservationUsageResult'
+RESULT_MEMBERS = {
+    'GetCapacityReservationUsageResult': {'NextToken': None, 'CapacityReservationId': None, 'InstanceType': None, 'TotalInstanceCount': None, 'AvailableInstanceCount': None, 'State': None, 'InstanceUsages': ('list', 'InstanceUsage'), 'Interruptible': None, 'InterruptibleCapacityAllocation': 'InterruptibleCapacityAllocation', 'InterruptionInfo': 'InterruptionInfo'},
+    'InstanceUsage': {'AccountId': None, 'UsedInstanceCount': None},
+    'InterruptibleCapacityAllocation': {'InstanceCount': None, 'TargetInstanceCount': None, 'Status': None, 'InterruptibleCapacityReservationId': None, 'InterruptionType': None, 'ZeroSizePreference': None},
+    'InterruptionInfo': {'SourceCapacityReservationId': None, 'InterruptionType': None},
+}

@@ -59,3 +59,10 @@ _IN_FIELDS_GetClientVpnEndpointAuthorizationPolicyRequest = {
     'ClientVpnEndpointId': ('ClientVpnEndpointId', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetClientVpnEndpointAuthorizationPolicyResult'
+RESULT_MEMBERS = {
+    'GetClientVpnEndpointAuthorizationPolicyResult': {'ClientVpnEndpointId': None, 'PolicyDocument': None, 'Description': None, 'ShadowMode': None, 'Status': None},
+}

@@ -129,3 +129,11 @@ _IN_FIELDS_GetCoipPoolUsageRequest = {
     'NextToken': ('NextToken', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetCoipPoolUsageResult'
+RESULT_MEMBERS = {
+    'CoipAddressUsage': {'AllocationId': None, 'AwsAccountId': None, 'AwsService': None, 'CoIp': None},
+    'GetCoipPoolUsageResult': {'CoipPoolId': None, 'CoipAddressUsages': ('list', 'CoipAddressUsage'), 'LocalGatewayRouteTableId': None, 'NextToken': None},
+}

@@ -54,3 +54,10 @@ _IN_FIELDS_GetConsoleOutputRequest = {
     'Latest': ('Latest', _c.boolean),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetConsoleOutputResult'
+RESULT_MEMBERS = {
+    'GetConsoleOutputResult': {'InstanceId': None, 'Timestamp': None, 'Output': None},
+}

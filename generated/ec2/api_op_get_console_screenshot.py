@@ -51,3 +51,10 @@ _IN_FIELDS_GetConsoleScreenshotRequest = {
     'InstanceId': ('InstanceId', _c.string),
     'WakeUp': ('WakeUp', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetConsoleScreenshotResult'
+RESULT_MEMBERS = {
+    'GetConsoleScreenshotResult': {'ImageData': None, 'InstanceId': None},
+}

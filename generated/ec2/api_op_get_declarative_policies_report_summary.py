@@ -119,3 +119,12 @@ _IN_FIELDS_GetDeclarativePoliciesReportSummaryRequest = {
     'DryRun': ('DryRun', _c.boolean),
     'ReportId': ('ReportId', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetDeclarativePoliciesReportSummaryResult'
+RESULT_MEMBERS = {
+    'AttributeSummary': {'AttributeName': None, 'MostFrequentValue': None, 'NumberOfMatchedAccounts': None, 'NumberOfUnmatchedAccounts': None, 'RegionalSummaries': ('list', 'RegionalSummary')},
+    'GetDeclarativePoliciesReportSummaryResult': {'ReportId': None, 'S3Bucket': None, 'S3Prefix': None, 'TargetId': None, 'StartTime': None, 'EndTime': None, 'NumberOfAccounts': None, 'NumberOfFailedAccounts': None, 'AttributeSummaries': ('list', 'AttributeSummary')},
+    'RegionalSummary': {'RegionName': None, 'NumberOfMatchedAccounts': None, 'NumberOfUnmatchedAccounts': None},
+}

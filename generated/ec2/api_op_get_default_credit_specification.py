@@ -66,4 +66,12 @@ _IN_FIELDS_GetDefaultCreditSpecificationRequest = {
     'InstanceFamily': ('InstanceFamily', _in_UnlimitedSupportedInstanceFamily),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetDefaultCreditSpecificationResult'
+RESULT_MEMBERS = {
+    'GetDefaultCreditSpecificationResult': {'InstanceFamilyCreditSpecification': 'InstanceFamilyCreditSpecification'},
+    'InstanceFamilyCreditSpecification': {'InstanceFamily': None, 'CpuCredits': None},
+}
+
 _ENUM_UnlimitedSupportedInstanceFamily = ('t2', 't3', 't3a', 't4g', 't8i')

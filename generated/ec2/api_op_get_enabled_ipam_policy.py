@@ -50,3 +50,10 @@ def _out_GetEnabledIpamPolicyResult(out, v):
 _IN_FIELDS_GetEnabledIpamPolicyRequest = {
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetEnabledIpamPolicyResult'
+RESULT_MEMBERS = {
+    'GetEnabledIpamPolicyResult': {'IpamPolicyEnabled': None, 'IpamPolicyId': None, 'ManagedBy': None},
+}

@@ -119,4 +119,11 @@ _IN_FIELDS_IntegrateServices = {
     'AthenaIntegration': ('AthenaIntegrations', _in_AthenaIntegrationsSet),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetFlowLogsIntegrationTemplateResult'
+RESULT_MEMBERS = {
+    'GetFlowLogsIntegrationTemplateResult': {'Result': None},
+}
+
 _ENUM_PartitionLoadFrequency = ('none', 'daily', 'weekly', 'monthly')

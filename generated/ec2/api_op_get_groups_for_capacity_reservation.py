@@ -77,3 +77,11 @@ _IN_FIELDS_GetGroupsForCapacityReservationRequest = {
     'MaxResults': ('MaxResults', _in_GetGroupsForCapacityReservationRequestMaxResults),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetGroupsForCapacityReservationResult'
+RESULT_MEMBERS = {
+    'CapacityReservationGroup': {'GroupArn': None, 'OwnerId': None},
+    'GetGroupsForCapacityReservationResult': {'NextToken': None, 'CapacityReservationGroups': ('list', 'CapacityReservationGroup')},
+}

@@ -108,3 +108,11 @@ _IN_FIELDS_GetHostReservationPurchasePreviewRequest = {
     'HostIdSet': ('HostIdSet', _in_RequestHostIdSet),
     'OfferingId': ('OfferingId', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetHostReservationPurchasePreviewResult'
+RESULT_MEMBERS = {
+    'GetHostReservationPurchasePreviewResult': {'CurrencyCode': None, 'Purchase': ('list', 'Purchase'), 'TotalHourlyPrice': None, 'TotalUpfrontPrice': None},
+    'Purchase': {'CurrencyCode': None, 'Duration': None, 'HostIdSet': ('list', None), 'HostReservationId': None, 'HourlyPrice': None, 'InstanceFamily': None, 'PaymentOption': None, 'UpfrontPrice': None},
+}

@@ -74,3 +74,11 @@ _IN_FIELDS_GetImageAncestryRequest = {
     'ImageId': ('ImageId', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetImageAncestryResult'
+RESULT_MEMBERS = {
+    'GetImageAncestryResult': {'ImageAncestryEntries': ('list', 'ImageAncestryEntry')},
+    'ImageAncestryEntry': {'CreationDate': None, 'ImageId': None, 'ImageOwnerAlias': None, 'SourceImageId': None, 'SourceImageRegion': None},
+}

@@ -47,3 +47,10 @@ def _out_GetImageBlockPublicAccessStateResult(out, v):
 _IN_FIELDS_GetImageBlockPublicAccessStateRequest = {
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetImageBlockPublicAccessStateResult'
+RESULT_MEMBERS = {
+    'GetImageBlockPublicAccessStateResult': {'ImageBlockPublicAccessState': None, 'ManagedBy': None},
+}

@@ -102,3 +102,11 @@ _IN_FIELDS_GetImageFindingsRequest = {
     'NextToken': ('NextToken', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetImageFindingsResult'
+RESULT_MEMBERS = {
+    'GetImageFindingsResult': {'ImageFindings': ('list', 'ImageFinding'), 'NextToken': None},
+    'ImageFinding': {'FixAvailable': None, 'Score': None, 'FirstObservedAt': None, 'UpdatedAt': None, 'Title': None, 'Paths': ('list', None), 'SeverityLabel': None, 'SnapshotId': None},
+}

@@ -70,3 +70,11 @@ def _out_InstanceMetadataDefaultsResponse(out, v):
 _IN_FIELDS_GetInstanceMetadataDefaultsRequest = {
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetInstanceMetadataDefaultsResult'
+RESULT_MEMBERS = {
+    'GetInstanceMetadataDefaultsResult': {'AccountLevel': 'InstanceMetadataDefaultsResponse'},
+    'InstanceMetadataDefaultsResponse': {'HttpTokens': None, 'HttpPutResponseHopLimit': None, 'HttpEndpoint': None, 'InstanceMetadataTags': None, 'ManagedBy': None, 'ManagedExceptionMessage': None, 'HttpTokensEnforced': None},
+}

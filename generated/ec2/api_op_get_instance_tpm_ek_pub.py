@@ -77,5 +77,12 @@ _IN_FIELDS_GetInstanceTpmEkPubRequest = {
     'DryRun': ('DryRun', _c.boolean),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetInstanceTpmEkPubResult'
+RESULT_MEMBERS = {
+    'GetInstanceTpmEkPubResult': {'InstanceId': None, 'KeyType': None, 'KeyFormat': None, 'KeyValue': None},
+}
+
 _ENUM_EkPubKeyFormat = ('der', 'tpmt')
 _ENUM_EkPubKeyType = ('rsa-2048', 'ecc-sec-p384')

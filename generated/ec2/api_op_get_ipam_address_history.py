@@ -110,3 +110,11 @@ _IN_FIELDS_GetIpamAddressHistoryRequest = {
     'MaxResults': ('MaxResults', _in_IpamAddressHistoryMaxResults),
     'NextToken': ('NextToken', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetIpamAddressHistoryResult'
+RESULT_MEMBERS = {
+    'GetIpamAddressHistoryResult': {'HistoryRecords': ('list', 'IpamAddressHistoryRecord'), 'NextToken': None},
+    'IpamAddressHistoryRecord': {'ResourceOwnerId': None, 'ResourceRegion': None, 'ResourceType': None, 'ResourceId': None, 'ResourceCidr': None, 'ResourceName': None, 'ResourceComplianceStatus': None, 'ResourceOverlapStatus': None, 'VpcId': None, 'SampledStartTime': None, 'SampledEndTime': None},
+}

@@ -143,3 +143,12 @@ _IN_FIELDS_GetIpamDiscoveredAccountsRequest = {
     'NextToken': ('NextToken', _c.string),
     'MaxResults': ('MaxResults', _in_IpamMaxResults),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetIpamDiscoveredAccountsResult'
+RESULT_MEMBERS = {
+    'GetIpamDiscoveredAccountsResult': {'IpamDiscoveredAccounts': ('list', 'IpamDiscoveredAccount'), 'NextToken': None},
+    'IpamDiscoveredAccount': {'AccountId': None, 'DiscoveryRegion': None, 'FailureReason': 'IpamDiscoveryFailureReason', 'LastAttemptedDiscoveryTime': None, 'LastSuccessfulDiscoveryTime': None, 'OrganizationalUnitId': None},
+    'IpamDiscoveryFailureReason': {'Code': None, 'Message': None},
+}

@@ -218,3 +218,14 @@ _IN_FIELDS_GetIpamDiscoveredPublicAddressesRequest = {
     'NextToken': ('NextToken', _c.string),
     'MaxResults': ('MaxResults', _in_IpamMaxResults),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetIpamDiscoveredPublicAddressesResult'
+RESULT_MEMBERS = {
+    'GetIpamDiscoveredPublicAddressesResult': {'IpamDiscoveredPublicAddresses': ('list', 'IpamDiscoveredPublicAddress'), 'OldestSampleTime': None, 'NextToken': None},
+    'IpamDiscoveredPublicAddress': {'IpamResourceDiscoveryId': None, 'AddressRegion': None, 'Address': None, 'AddressOwnerId': None, 'AddressAllocationId': None, 'AssociationStatus': None, 'AddressType': None, 'Service': None, 'ServiceResource': None, 'VpcId': None, 'SubnetId': None, 'PublicIpv4PoolId': None, 'NetworkInterfaceId': None, 'NetworkInterfaceDescription': None, 'InstanceId': None, 'Tags': 'IpamPublicAddressTags', 'NetworkBorderGroup': None, 'SecurityGroups': ('list', 'IpamPublicAddressSecurityGroup'), 'SampleTime': None},
+    'IpamPublicAddressSecurityGroup': {'GroupName': None, 'GroupId': None},
+    'IpamPublicAddressTag': {'Key': None, 'Value': None},
+    'IpamPublicAddressTags': {'EipTags': ('list', 'IpamPublicAddressTag')},
+}

@@ -174,3 +174,12 @@ _IN_FIELDS_GetIpamDiscoveredResourceCidrsRequest = {
     'NextToken': ('NextToken', _c.string),
     'MaxResults': ('MaxResults', _in_IpamMaxResults),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetIpamDiscoveredResourceCidrsResult'
+RESULT_MEMBERS = {
+    'GetIpamDiscoveredResourceCidrsResult': {'IpamDiscoveredResourceCidrs': ('list', 'IpamDiscoveredResourceCidr'), 'NextToken': None},
+    'IpamDiscoveredResourceCidr': {'IpamResourceDiscoveryId': None, 'ResourceRegion': None, 'ResourceId': None, 'ResourceOwnerId': None, 'ResourceCidr': None, 'IpSource': None, 'ResourceType': None, 'ResourceTags': ('list', 'IpamResourceTag'), 'IpUsage': None, 'VpcId': None, 'SubnetId': None, 'NetworkInterfaceAttachmentStatus': None, 'SampleTime': None, 'AvailabilityZoneId': None},
+    'IpamResourceTag': {'Key': None, 'Value': None},
+}

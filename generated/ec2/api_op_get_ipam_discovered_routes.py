@@ -147,3 +147,11 @@ _IN_FIELDS_GetIpamDiscoveredRoutesRequest = {
     'NextToken': ('NextToken', _c.string),
     'MaxResults': ('MaxResults', _in_IpamMaxResults),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetIpamDiscoveredRoutesResult'
+RESULT_MEMBERS = {
+    'GetIpamDiscoveredRoutesResult': {'IpamDiscoveredRoutes': ('list', 'IpamDiscoveredRoute'), 'NextToken': None},
+    'IpamDiscoveredRoute': {'IpamResourceDiscoveryId': None, 'ResourceRegion': None, 'ResourceOwnerId': None, 'Cidr': None, 'Asn': None, 'State': None, 'AdvertisementType': None, 'NetworkBorderGroup': None, 'PoolId': None, 'IpamPoolId': None, 'SampleTime': None},
+}

@@ -117,3 +117,11 @@ _IN_FIELDS_GetIpamInternetRegistryAssociationCidrsRequest = {
     'NextToken': ('NextToken', _c.string),
     'Filter': ('Filters', _in_FilterList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetIpamInternetRegistryAssociationCidrsResult'
+RESULT_MEMBERS = {
+    'GetIpamInternetRegistryAssociationCidrsResult': {'NextToken': None, 'IpamInternetRegistryAssociationCidrs': ('list', 'IpamInternetRegistryAssociationCidr')},
+    'IpamInternetRegistryAssociationCidr': {'Cidr': None, 'LastObservedAt': None},
+}

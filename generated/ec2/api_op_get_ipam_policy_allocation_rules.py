@@ -148,4 +148,13 @@ _IN_FIELDS_GetIpamPolicyAllocationRulesRequest = {
     'NextToken': ('NextToken', _c.string),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetIpamPolicyAllocationRulesResult'
+RESULT_MEMBERS = {
+    'GetIpamPolicyAllocationRulesResult': {'IpamPolicyDocuments': ('list', 'IpamPolicyDocument'), 'NextToken': None},
+    'IpamPolicyAllocationRule': {'SourceIpamPoolId': None},
+    'IpamPolicyDocument': {'IpamPolicyId': None, 'Locale': None, 'ResourceType': None, 'AllocationRules': ('list', 'IpamPolicyAllocationRule')},
+}
+
 _ENUM_IpamPolicyResourceType = ('alb', 'eip', 'rds', 'rnat')

@@ -114,3 +114,11 @@ _IN_FIELDS_GetIpamPolicyOrganizationTargetsRequest = {
     'IpamPolicyId': ('IpamPolicyId', _c.string),
     'Filter': ('Filters', _in_FilterList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetIpamPolicyOrganizationTargetsResult'
+RESULT_MEMBERS = {
+    'GetIpamPolicyOrganizationTargetsResult': {'OrganizationTargets': ('list', 'IpamPolicyOrganizationTarget'), 'NextToken': None},
+    'IpamPolicyOrganizationTarget': {'OrganizationTargetId': None},
+}

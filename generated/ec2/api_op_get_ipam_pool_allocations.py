@@ -154,3 +154,12 @@ _IN_FIELDS_GetIpamPoolAllocationsRequest = {
     'MaxResults': ('MaxResults', _in_GetIpamPoolAllocationsMaxResults),
     'NextToken': ('NextToken', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetIpamPoolAllocationsResult'
+RESULT_MEMBERS = {
+    'GetIpamPoolAllocationsResult': {'IpamPoolAllocations': ('list', 'IpamPoolAllocation'), 'NextToken': None},
+    'IpamPoolAllocation': {'Cidr': None, 'IpamPoolAllocationId': None, 'Description': None, 'ResourceId': None, 'ResourceType': None, 'ResourceRegion': None, 'ResourceOwner': None, 'Tags': ('list', 'Tag')},
+    'Tag': {'Key': None, 'Value': None},
+}

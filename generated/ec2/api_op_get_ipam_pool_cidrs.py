@@ -137,3 +137,12 @@ _IN_FIELDS_GetIpamPoolCidrsRequest = {
     'MaxResults': ('MaxResults', _in_IpamMaxResults),
     'NextToken': ('NextToken', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetIpamPoolCidrsResult'
+RESULT_MEMBERS = {
+    'GetIpamPoolCidrsResult': {'IpamPoolCidrs': ('list', 'IpamPoolCidr'), 'NextToken': None},
+    'IpamPoolCidr': {'Cidr': None, 'State': None, 'FailureReason': 'IpamPoolCidrFailureReason', 'IpamPoolCidrId': None, 'NetmaskLength': None},
+    'IpamPoolCidrFailureReason': {'Code': None, 'Message': None},
+}

@@ -170,3 +170,13 @@ _IN_FIELDS_GetIpamPrefixListResolverRulesRequest = {
     'MaxResults': ('MaxResults', _in_IpamMaxResults),
     'NextToken': ('NextToken', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetIpamPrefixListResolverRulesResult'
+RESULT_MEMBERS = {
+    'GetIpamPrefixListResolverRulesResult': {'Rules': ('list', 'IpamPrefixListResolverRule'), 'NextToken': None},
+    'IpamPrefixListResolverRule': {'RuleType': None, 'StaticCidr': None, 'IpamScopeId': None, 'ResourceType': None, 'Conditions': ('list', 'IpamPrefixListResolverRuleCondition')},
+    'IpamPrefixListResolverRuleCondition': {'Operation': None, 'IpamPoolId': None, 'ResourceId': None, 'ResourceOwner': None, 'ResourceRegion': None, 'ResourceTag': 'IpamResourceTag', 'Cidr': None},
+    'IpamResourceTag': {'Key': None, 'Value': None},
+}

@@ -77,3 +77,11 @@ _IN_FIELDS_GetIpamPrefixListResolverVersionEntriesRequest = {
     'MaxResults': ('MaxResults', _in_IpamMaxResults),
     'NextToken': ('NextToken', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetIpamPrefixListResolverVersionEntriesResult'
+RESULT_MEMBERS = {
+    'GetIpamPrefixListResolverVersionEntriesResult': {'Entries': ('list', 'IpamPrefixListResolverVersionEntry'), 'NextToken': None},
+    'IpamPrefixListResolverVersionEntry': {'Cidr': None},
+}

@@ -122,3 +122,11 @@ _IN_FIELDS_GetIpamPrefixListResolverVersionsRequest = {
     'Filter': ('Filters', _in_FilterList),
     'NextToken': ('NextToken', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetIpamPrefixListResolverVersionsResult'
+RESULT_MEMBERS = {
+    'GetIpamPrefixListResolverVersionsResult': {'IpamPrefixListResolverVersions': ('list', 'IpamPrefixListResolverVersion'), 'NextToken': None},
+    'IpamPrefixListResolverVersion': {'Version': None},
+}

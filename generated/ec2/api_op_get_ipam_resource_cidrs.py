@@ -209,4 +209,13 @@ _IN_FIELDS_RequestIpamResourceTag = {
     'Value': ('Value', _c.string),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetIpamResourceCidrsResult'
+RESULT_MEMBERS = {
+    'GetIpamResourceCidrsResult': {'NextToken': None, 'IpamResourceCidrs': ('list', 'IpamResourceCidr')},
+    'IpamResourceCidr': {'IpamId': None, 'IpamScopeId': None, 'IpamPoolId': None, 'ResourceRegion': None, 'ResourceOwnerId': None, 'ResourceId': None, 'ResourceName': None, 'ResourceCidr': None, 'ResourceType': None, 'ResourceTags': ('list', 'IpamResourceTag'), 'IpUsage': None, 'ComplianceStatus': None, 'ManagementState': None, 'OverlapStatus': None, 'VpcId': None, 'AvailabilityZoneId': None},
+    'IpamResourceTag': {'Key': None, 'Value': None},
+}
+
 _ENUM_IpamResourceType = ('vpc', 'subnet', 'eip', 'public-ipv4-pool', 'ipv6-pool', 'eni', 'anycast-ip-list')

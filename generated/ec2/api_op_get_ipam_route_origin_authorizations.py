@@ -81,3 +81,11 @@ _IN_FIELDS_GetIpamRouteOriginAuthorizationsRequest = {
     'MaxResults': ('MaxResults', _in_IpamMaxResults),
     'NextToken': ('NextToken', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetIpamRouteOriginAuthorizationsResult'
+RESULT_MEMBERS = {
+    'GetIpamRouteOriginAuthorizationsResult': {'IpamRouteOriginAuthorizations': ('list', 'IpamRouteOriginAuthorizationInfo'), 'NextToken': None},
+    'IpamRouteOriginAuthorizationInfo': {'Cidr': None, 'Asn': None, 'MaxLength': None},
+}

@@ -207,3 +207,13 @@ _IN_FIELDS_GetIpamRouteProtectionFindingsRequest = {
     'NextToken': ('NextToken', _c.string),
     'MaxResults': ('MaxResults', _in_IpamMaxResults),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetIpamRouteProtectionFindingsResult'
+RESULT_MEMBERS = {
+    'GetIpamRouteProtectionFindingsResult': {'IpamId': None, 'RouteProtectionFindings': ('list', 'IpamRouteProtectionFinding'), 'NextToken': None},
+    'IpamRouteOriginAuthorization': {'Asn': None, 'Prefix': None, 'MaxLength': None, 'Match': None, 'Expiration': None},
+    'IpamRouteOverlap': {'Prefix': None, 'Asn': None, 'DetectedAt': None},
+    'IpamRouteProtectionFinding': {'ResourceOwnerId': None, 'ResourceRegion': None, 'IpamPoolId': None, 'Cidr': None, 'State': None, 'AdvertisementType': None, 'NetworkBorderGroup': None, 'PoolId': None, 'Asn': None, 'RpkiStatus': None, 'RpkiStrength': None, 'Roas': ('list', 'IpamRouteOriginAuthorization'), 'RouteOverlaps': ('list', 'IpamRouteOverlap'), 'SampleTime': None, 'RoaSampleTime': None},
+}

@@ -95,4 +95,12 @@ _IN_FIELDS_GetIpamRoutingPolicyRegistrationDeltasRequest = {
     'NextToken': ('NextToken', _c.string),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetIpamRoutingPolicyRegistrationDeltasResult'
+RESULT_MEMBERS = {
+    'GetIpamRoutingPolicyRegistrationDeltasResult': {'IpamRoutingPolicyRegistrationDeltas': ('list', 'IpamRoutingPolicyRegistrationDelta'), 'NextToken': None},
+    'IpamRoutingPolicyRegistrationDelta': {'DeltaId': None, 'DeltaJson': None, 'State': None, 'StateMessage': None},
+}
+
 _ENUM_ChronologicalOrder = ('forward', 'reverse')

@@ -100,3 +100,11 @@ _IN_FIELDS_GetIpamRoutingPolicyRegistrationsRequest = {
     'MaxResults': ('MaxResults', _in_IpamMaxResults),
     'NextToken': ('NextToken', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetIpamRoutingPolicyRegistrationsResult'
+RESULT_MEMBERS = {
+    'GetIpamRoutingPolicyRegistrationsResult': {'IpamRoutingPolicyRegistrations': ('list', 'IpamRoutingPolicyRegistration'), 'NextToken': None},
+    'IpamRoutingPolicyRegistration': {'Cidr': None, 'Asns': ('list', None), 'PermitMoreSpecificAnnouncements': None, 'MaxLength': None, 'Description': None, 'LatestDeltaId': None, 'State': None},
+}

@@ -77,3 +77,11 @@ _IN_FIELDS_GetManagedPrefixListAssociationsRequest = {
     'MaxResults': ('MaxResults', _in_GetManagedPrefixListAssociationsMaxResults),
     'NextToken': ('NextToken', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetManagedPrefixListAssociationsResult'
+RESULT_MEMBERS = {
+    'GetManagedPrefixListAssociationsResult': {'PrefixListAssociations': ('list', 'PrefixListAssociation'), 'NextToken': None},
+    'PrefixListAssociation': {'ResourceId': None, 'ResourceOwner': None},
+}

@@ -78,3 +78,11 @@ _IN_FIELDS_GetManagedPrefixListEntriesRequest = {
     'MaxResults': ('MaxResults', _in_PrefixListMaxResults),
     'NextToken': ('NextToken', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetManagedPrefixListEntriesResult'
+RESULT_MEMBERS = {
+    'GetManagedPrefixListEntriesResult': {'Entries': ('list', 'PrefixListEntry'), 'NextToken': None},
+    'PrefixListEntry': {'Cidr': None, 'Description': None},
+}

@@ -52,3 +52,11 @@ def _out_ManagedResourceVisibilitySettings(out, v):
 _IN_FIELDS_GetManagedResourceVisibilityRequest = {
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetManagedResourceVisibilityResult'
+RESULT_MEMBERS = {
+    'GetManagedResourceVisibilityResult': {'Visibility': 'ManagedResourceVisibilitySettings'},
+    'ManagedResourceVisibilitySettings': {'DefaultVisibility': None},
+}

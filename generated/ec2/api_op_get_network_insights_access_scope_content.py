@@ -179,3 +179,16 @@ _IN_FIELDS_GetNetworkInsightsAccessScopeContentRequest = {
     'NetworkInsightsAccessScopeId': ('NetworkInsightsAccessScopeId', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetNetworkInsightsAccessScopeContentResult'
+RESULT_MEMBERS = {
+    'AccessScopePath': {'Source': 'PathStatement', 'Destination': 'PathStatement', 'ThroughResources': ('list', 'ThroughResourcesStatement')},
+    'GetNetworkInsightsAccessScopeContentResult': {'NetworkInsightsAccessScopeContent': 'NetworkInsightsAccessScopeContent'},
+    'NetworkInsightsAccessScopeContent': {'NetworkInsightsAccessScopeId': None, 'MatchPaths': ('list', 'AccessScopePath'), 'ExcludePaths': ('list', 'AccessScopePath')},
+    'PacketHeaderStatement': {'SourceAddresses': ('list', None), 'DestinationAddresses': ('list', None), 'SourcePorts': ('list', None), 'DestinationPorts': ('list', None), 'SourcePrefixLists': ('list', None), 'DestinationPrefixLists': ('list', None), 'Protocols': ('list', None)},
+    'PathStatement': {'PacketHeaderStatement': 'PacketHeaderStatement', 'ResourceStatement': 'ResourceStatement'},
+    'ResourceStatement': {'Resources': ('list', None), 'ResourceTypes': ('list', None)},
+    'ThroughResourcesStatement': {'ResourceStatement': 'ResourceStatement'},
+}

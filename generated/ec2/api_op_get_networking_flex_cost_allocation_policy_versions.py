@@ -210,3 +210,16 @@ _IN_FIELDS_GetNetworkingFlexCostAllocationPolicyVersionsRequest = {
     'VersionsToInclude': ('VersionsToInclude', _in_FlexCostAllocationVersionsToIncludeList),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetNetworkingFlexCostAllocationPolicyVersionsResult'
+RESULT_MEMBERS = {
+    'FlexCostAllocationCidrMapping': {'CidrRange': None, 'CidrLabel': None},
+    'FlexCostAllocationCidrRangeSpecifications': {'PrefixesType': None, 'Prefixes': ('list', 'FlexCostAllocationCidrMapping')},
+    'FlexCostAllocationPolicyVersion': {'FcaPolicyId': None, 'Version': None, 'NetworkResourceType': None, 'NatFcaPolicyDocument': 'NatFlexCostAllocationPolicyDocument', 'InstanceFcaPolicyDocument': 'InstanceFlexCostAllocationPolicyDocument', 'PcxFcaPolicyDocument': 'PcxFlexCostAllocationPolicyDocument', 'ShowBackEnabled': None, 'Description': None, 'ExpectedEffectiveAt': None, 'CreatedAt': None},
+    'GetNetworkingFlexCostAllocationPolicyVersionsResult': {'FcaPolicyVersions': ('list', 'FlexCostAllocationPolicyVersion')},
+    'InstanceFlexCostAllocationPolicyDocument': {'ReportingGranularity': ('list', None), 'Dimensions': ('list', None), 'CidrRangeSpecifications': 'FlexCostAllocationCidrRangeSpecifications'},
+    'NatFlexCostAllocationPolicyDocument': {'ReportingGranularity': ('list', None), 'Dimensions': ('list', None), 'CidrRangeSpecifications': 'FlexCostAllocationCidrRangeSpecifications'},
+    'PcxFlexCostAllocationPolicyDocument': {'ReportingGranularity': ('list', None), 'Dimensions': ('list', None), 'CidrRangeSpecifications': 'FlexCostAllocationCidrRangeSpecifications'},
+}

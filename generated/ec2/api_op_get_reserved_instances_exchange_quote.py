@@ -180,3 +180,14 @@ _IN_FIELDS_TargetConfigurationRequest = {
     'InstanceCount': ('InstanceCount', _c.integer),
     'OfferingId': ('OfferingId', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetReservedInstancesExchangeQuoteResult'
+RESULT_MEMBERS = {
+    'GetReservedInstancesExchangeQuoteResult': {'CurrencyCode': None, 'IsValidExchange': None, 'OutputReservedInstancesWillExpireAt': None, 'PaymentDue': None, 'ReservedInstanceValueRollup': 'ReservationValue', 'ReservedInstanceValueSet': ('list', 'ReservedInstanceReservationValue'), 'TargetConfigurationValueRollup': 'ReservationValue', 'TargetConfigurationValueSet': ('list', 'TargetReservationValue'), 'ValidationFailureReason': None},
+    'ReservationValue': {'HourlyPrice': None, 'RemainingTotalValue': None, 'RemainingUpfrontValue': None},
+    'ReservedInstanceReservationValue': {'ReservationValue': 'ReservationValue', 'ReservedInstanceId': None},
+    'TargetConfiguration': {'InstanceCount': None, 'OfferingId': None},
+    'TargetReservationValue': {'ReservationValue': 'ReservationValue', 'TargetConfiguration': 'TargetConfiguration'},
+}

@@ -69,3 +69,11 @@ _IN_FIELDS_GetRouteServerPropagationsRequest = {
     'RouteTableId': ('RouteTableId', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetRouteServerPropagationsResult'
+RESULT_MEMBERS = {
+    'GetRouteServerPropagationsResult': {'RouteServerPropagations': ('list', 'RouteServerPropagation')},
+    'RouteServerPropagation': {'RouteServerId': None, 'RouteTableId': None, 'State': None},
+}

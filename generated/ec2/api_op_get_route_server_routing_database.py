@@ -166,3 +166,12 @@ _IN_FIELDS_GetRouteServerRoutingDatabaseRequest = {
     'DryRun': ('DryRun', _c.boolean),
     'Filter': ('Filters', _in_FilterList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetRouteServerRoutingDatabaseResult'
+RESULT_MEMBERS = {
+    'GetRouteServerRoutingDatabaseResult': {'AreRoutesPersisted': None, 'Routes': ('list', 'RouteServerRoute'), 'NextToken': None},
+    'RouteServerRoute': {'RouteServerEndpointId': None, 'RouteServerPeerId': None, 'RouteInstallationDetails': ('list', 'RouteServerRouteInstallationDetail'), 'RouteStatus': None, 'Prefix': None, 'AsPaths': ('list', None), 'Med': None, 'NextHopIp': None},
+    'RouteServerRouteInstallationDetail': {'RouteTableId': None, 'RouteInstallationStatus': None, 'RouteInstallationStatusReason': None},
+}

@@ -147,3 +147,12 @@ _IN_FIELDS_GetSecurityGroupsForVpcRequest = {
     'Filter': ('Filters', _in_FilterList),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetSecurityGroupsForVpcResult'
+RESULT_MEMBERS = {
+    'GetSecurityGroupsForVpcResult': {'NextToken': None, 'SecurityGroupForVpcs': ('list', 'SecurityGroupForVpc')},
+    'SecurityGroupForVpc': {'Description': None, 'GroupName': None, 'OwnerId': None, 'GroupId': None, 'Tags': ('list', 'Tag'), 'PrimaryVpcId': None},
+    'Tag': {'Key': None, 'Value': None},
+}

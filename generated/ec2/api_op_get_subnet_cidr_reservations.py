@@ -155,3 +155,12 @@ _IN_FIELDS_GetSubnetCidrReservationsRequest = {
     'NextToken': ('NextToken', _c.string),
     'MaxResults': ('MaxResults', _in_GetSubnetCidrReservationsMaxResults),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetSubnetCidrReservationsResult'
+RESULT_MEMBERS = {
+    'GetSubnetCidrReservationsResult': {'SubnetIpv4CidrReservations': ('list', 'SubnetCidrReservation'), 'SubnetIpv6CidrReservations': ('list', 'SubnetCidrReservation'), 'NextToken': None},
+    'SubnetCidrReservation': {'SubnetCidrReservationId': None, 'SubnetId': None, 'Cidr': None, 'ReservationType': None, 'OwnerId': None, 'Description': None, 'Tags': ('list', 'Tag')},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -80,3 +80,11 @@ _IN_FIELDS_GetTransitGatewayAttachmentNatConfigurationRequest = {
     'TransitGatewayAttachmentId': ('TransitGatewayAttachmentId', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetTransitGatewayAttachmentNatConfigurationResult'
+RESULT_MEMBERS = {
+    'GetTransitGatewayAttachmentNatConfigurationResult': {'TransitGatewayAttachmentId': None, 'NatGatewaySupport': None, 'NatSystemRouteSupport': None, 'NatGatewayRules': ('list', 'TransitGatewayNatRule')},
+    'TransitGatewayNatRule': {'RuleNumber': None, 'MatchSourceCidr': None, 'NatCidr': None, 'State': None},
+}

@@ -117,3 +117,11 @@ _IN_FIELDS_GetTransitGatewayAttachmentPropagationsRequest = {
     'NextToken': ('NextToken', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetTransitGatewayAttachmentPropagationsResult'
+RESULT_MEMBERS = {
+    'GetTransitGatewayAttachmentPropagationsResult': {'TransitGatewayAttachmentPropagations': ('list', 'TransitGatewayAttachmentPropagation'), 'NextToken': None},
+    'TransitGatewayAttachmentPropagation': {'TransitGatewayRouteTableId': None, 'State': None},
+}

@@ -137,3 +137,12 @@ _IN_FIELDS_GetTransitGatewayMulticastDomainAssociationsRequest = {
     'NextToken': ('NextToken', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetTransitGatewayMulticastDomainAssociationsResult'
+RESULT_MEMBERS = {
+    'GetTransitGatewayMulticastDomainAssociationsResult': {'MulticastDomainAssociations': ('list', 'TransitGatewayMulticastDomainAssociation'), 'NextToken': None},
+    'SubnetAssociation': {'SubnetId': None, 'State': None},
+    'TransitGatewayMulticastDomainAssociation': {'TransitGatewayAttachmentId': None, 'ResourceId': None, 'ResourceType': None, 'ResourceOwnerId': None, 'Subnet': 'SubnetAssociation'},
+}

@@ -157,3 +157,13 @@ _IN_FIELDS_GetTransitGatewayPolicyTableEntriesRequest = {
     'NextToken': ('NextToken', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetTransitGatewayPolicyTableEntriesResult'
+RESULT_MEMBERS = {
+    'GetTransitGatewayPolicyTableEntriesResult': {'TransitGatewayPolicyTableEntries': ('list', 'TransitGatewayPolicyTableEntry'), 'NextToken': None},
+    'TransitGatewayPolicyRule': {'SourceCidrBlock': None, 'SourcePortRange': None, 'DestinationCidrBlock': None, 'DestinationPortRange': None, 'Protocol': None, 'MetaData': 'TransitGatewayPolicyRuleMetaData'},
+    'TransitGatewayPolicyRuleMetaData': {'MetaDataKey': None, 'MetaDataValue': None},
+    'TransitGatewayPolicyTableEntry': {'PolicyRuleNumber': None, 'PolicyRule': 'TransitGatewayPolicyRule', 'TargetRouteTableId': None, 'State': None},
+}

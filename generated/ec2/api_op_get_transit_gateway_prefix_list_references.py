@@ -143,3 +143,12 @@ _IN_FIELDS_GetTransitGatewayPrefixListReferencesRequest = {
     'NextToken': ('NextToken', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetTransitGatewayPrefixListReferencesResult'
+RESULT_MEMBERS = {
+    'GetTransitGatewayPrefixListReferencesResult': {'TransitGatewayPrefixListReferences': ('list', 'TransitGatewayPrefixListReference'), 'NextToken': None},
+    'TransitGatewayPrefixListAttachment': {'TransitGatewayAttachmentId': None, 'ResourceType': None, 'ResourceId': None},
+    'TransitGatewayPrefixListReference': {'TransitGatewayRouteTableId': None, 'PrefixListId': None, 'PrefixListOwnerId': None, 'State': None, 'Blackhole': None, 'TransitGatewayAttachment': 'TransitGatewayPrefixListAttachment'},
+}

@@ -123,3 +123,11 @@ _IN_FIELDS_GetTransitGatewayRouteTableAssociationsRequest = {
     'NextToken': ('NextToken', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetTransitGatewayRouteTableAssociationsResult'
+RESULT_MEMBERS = {
+    'GetTransitGatewayRouteTableAssociationsResult': {'Associations': ('list', 'TransitGatewayRouteTableAssociation'), 'NextToken': None},
+    'TransitGatewayRouteTableAssociation': {'TransitGatewayAttachmentId': None, 'ResourceId': None, 'ResourceType': None, 'State': None},
+}

@@ -126,3 +126,11 @@ _IN_FIELDS_GetTransitGatewayRouteTablePropagationsRequest = {
     'NextToken': ('NextToken', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetTransitGatewayRouteTablePropagationsResult'
+RESULT_MEMBERS = {
+    'GetTransitGatewayRouteTablePropagationsResult': {'TransitGatewayRouteTablePropagations': ('list', 'TransitGatewayRouteTablePropagation'), 'NextToken': None},
+    'TransitGatewayRouteTablePropagation': {'TransitGatewayAttachmentId': None, 'ResourceId': None, 'ResourceType': None, 'State': None, 'TransitGatewayRouteTableAnnouncementId': None},
+}

@@ -80,3 +80,11 @@ _IN_FIELDS_GetVerifiedAccessEndpointTargetsRequest = {
     'NextToken': ('NextToken', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetVerifiedAccessEndpointTargetsResult'
+RESULT_MEMBERS = {
+    'GetVerifiedAccessEndpointTargetsResult': {'VerifiedAccessEndpointTargets': ('list', 'VerifiedAccessEndpointTarget'), 'NextToken': None},
+    'VerifiedAccessEndpointTarget': {'VerifiedAccessEndpointId': None, 'VerifiedAccessEndpointTargetIpAddress': None, 'VerifiedAccessEndpointTargetDns': None},
+}

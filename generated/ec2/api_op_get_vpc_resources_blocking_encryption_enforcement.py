@@ -83,3 +83,11 @@ _IN_FIELDS_GetVpcResourcesBlockingEncryptionEnforcementRequest = {
     'NextToken': ('NextToken', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetVpcResourcesBlockingEncryptionEnforcementResult'
+RESULT_MEMBERS = {
+    'GetVpcResourcesBlockingEncryptionEnforcementResult': {'NonCompliantResources': ('list', 'VpcEncryptionNonCompliantResource'), 'NextToken': None},
+    'VpcEncryptionNonCompliantResource': {'Id': None, 'Type': None, 'Description': None, 'IsExcludable': None},
+}

@@ -80,3 +80,11 @@ _IN_FIELDS_GetVpnConnectionDeviceTypesRequest = {
     'NextToken': ('NextToken', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetVpnConnectionDeviceTypesResult'
+RESULT_MEMBERS = {
+    'GetVpnConnectionDeviceTypesResult': {'VpnConnectionDeviceTypes': ('list', 'VpnConnectionDeviceType'), 'NextToken': None},
+    'VpnConnectionDeviceType': {'VpnConnectionDeviceTypeId': None, 'Vendor': None, 'Platform': None, 'Software': None},
+}

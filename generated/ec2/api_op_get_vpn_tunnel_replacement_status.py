@@ -79,3 +79,11 @@ _IN_FIELDS_GetVpnTunnelReplacementStatusRequest = {
     'VpnTunnelOutsideIpAddress': ('VpnTunnelOutsideIpAddress', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'GetVpnTunnelReplacementStatusResult'
+RESULT_MEMBERS = {
+    'GetVpnTunnelReplacementStatusResult': {'VpnConnectionId': None, 'TransitGatewayId': None, 'CustomerGatewayId': None, 'VpnGatewayId': None, 'VpnTunnelOutsideIpAddress': None, 'MaintenanceDetails': 'MaintenanceDetails'},
+    'MaintenanceDetails': {'PendingMaintenance': None, 'MaintenanceAutoAppliedAfter': None, 'LastMaintenanceApplied': None},
+}

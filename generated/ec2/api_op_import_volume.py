@@ -259,4 +259,18 @@ _IN_FIELDS_VolumeDetail = {
     'Size': ('Size', _c.long),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ImportVolumeResult'
+RESULT_MEMBERS = {
+    'ConversionTask': {'ConversionTaskId': None, 'ExpirationTime': None, 'ImportInstance': 'ImportInstanceTaskDetails', 'ImportVolume': 'ImportVolumeTaskDetails', 'State': None, 'StatusMessage': None, 'Tags': ('list', 'Tag')},
+    'DiskImageDescription': {'Checksum': None, 'Format': None, 'ImportManifestUrl': None, 'Size': None},
+    'DiskImageVolumeDescription': {'Id': None, 'Size': None},
+    'ImportInstanceTaskDetails': {'Description': None, 'InstanceId': None, 'Platform': None, 'Volumes': ('list', 'ImportInstanceVolumeDetailItem')},
+    'ImportInstanceVolumeDetailItem': {'AvailabilityZone': None, 'AvailabilityZoneId': None, 'BytesConverted': None, 'Description': None, 'Image': 'DiskImageDescription', 'Status': None, 'StatusMessage': None, 'Volume': 'DiskImageVolumeDescription'},
+    'ImportVolumeResult': {'ConversionTask': 'ConversionTask'},
+    'ImportVolumeTaskDetails': {'AvailabilityZone': None, 'AvailabilityZoneId': None, 'BytesConverted': None, 'Description': None, 'Image': 'DiskImageDescription', 'Volume': 'DiskImageVolumeDescription'},
+    'Tag': {'Key': None, 'Value': None},
+}
+
 _ENUM_DiskImageFormat = ('VMDK', 'RAW', 'VHD')

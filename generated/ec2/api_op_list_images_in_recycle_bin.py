@@ -91,3 +91,11 @@ _IN_FIELDS_ListImagesInRecycleBinRequest = {
     'MaxResults': ('MaxResults', _in_ListImagesInRecycleBinMaxResults),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ListImagesInRecycleBinResult'
+RESULT_MEMBERS = {
+    'ImageRecycleBinInfo': {'ImageId': None, 'Name': None, 'Description': None, 'RecycleBinEnterTime': None, 'RecycleBinExitTime': None},
+    'ListImagesInRecycleBinResult': {'Images': ('list', 'ImageRecycleBinInfo'), 'NextToken': None},
+}

@@ -91,3 +91,11 @@ _IN_FIELDS_ListSnapshotsInRecycleBinRequest = {
     'SnapshotId': ('SnapshotIds', _in_SnapshotIdStringList),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ListSnapshotsInRecycleBinResult'
+RESULT_MEMBERS = {
+    'ListSnapshotsInRecycleBinResult': {'Snapshots': ('list', 'SnapshotRecycleBinInfo'), 'NextToken': None},
+    'SnapshotRecycleBinInfo': {'SnapshotId': None, 'RecycleBinEnterTime': None, 'RecycleBinExitTime': None, 'Description': None, 'VolumeId': None},
+}

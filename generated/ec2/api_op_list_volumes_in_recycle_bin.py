@@ -128,3 +128,12 @@ _IN_FIELDS_ListVolumesInRecycleBinRequest = {
     'MaxResults': ('MaxResults', _c.integer),
     'NextToken': ('NextToken', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ListVolumesInRecycleBinResult'
+RESULT_MEMBERS = {
+    'ListVolumesInRecycleBinResult': {'Volumes': ('list', 'VolumeRecycleBinInfo'), 'NextToken': None},
+    'OperatorResponse': {'Managed': None, 'Principal': None, 'HiddenByDefault': None},
+    'VolumeRecycleBinInfo': {'VolumeId': None, 'VolumeType': None, 'State': None, 'Size': None, 'Iops': None, 'Throughput': None, 'OutpostArn': None, 'AvailabilityZone': None, 'AvailabilityZoneId': None, 'SourceVolumeId': None, 'SnapshotId': None, 'Operator': 'OperatorResponse', 'CreateTime': None, 'RecycleBinEnterTime': None, 'RecycleBinExitTime': None},
+}

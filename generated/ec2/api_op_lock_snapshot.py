@@ -96,4 +96,11 @@ _IN_FIELDS_LockSnapshotRequest = {
     'ExpirationDate': ('ExpirationDate', _c.timestamp_iso8601),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'LockSnapshotResult'
+RESULT_MEMBERS = {
+    'LockSnapshotResult': {'SnapshotId': None, 'LockState': None, 'LockDuration': None, 'CoolOffPeriod': None, 'CoolOffPeriodExpiresOn': None, 'LockCreatedOn': None, 'LockExpiresOn': None, 'LockDurationStartTime': None},
+}
+
 _ENUM_LockMode = ('compliance', 'governance')

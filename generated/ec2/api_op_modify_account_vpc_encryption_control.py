@@ -125,5 +125,14 @@ _IN_FIELDS_ModifyAccountVpcEncryptionControlRequest = {
     'ApiGatewayV2': ('ApiGatewayV2', _in_VpcEncryptionControlExclusionStateInput),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyAccountVpcEncryptionControlResult'
+RESULT_MEMBERS = {
+    'AccountVpcEncryptionControl': {'State': None, 'Mode': None, 'Exclusions': 'AccountVpcEncryptionControlExclusions', 'ManagedBy': None, 'LastUpdateTimestamp': None},
+    'AccountVpcEncryptionControlExclusions': {'InternetGateway': None, 'EgressOnlyInternetGateway': None, 'NatGateway': None, 'VirtualPrivateGateway': None, 'VpcPeering': None, 'Lambda': None, 'VpcLattice': None, 'ElasticFileSystem': None, 'GlobalAccelerator': None, 'ApiGatewayV2': None},
+    'ModifyAccountVpcEncryptionControlResult': {'AccountVpcEncryptionControl': 'AccountVpcEncryptionControl'},
+}
+
 _ENUM_AccountVpcEncryptionControlMode = ('unmanaged', 'attempt-monitor', 'attempt-enforce')
 _ENUM_VpcEncryptionControlExclusionStateInput = ('enable', 'disable')

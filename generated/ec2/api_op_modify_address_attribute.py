@@ -79,3 +79,12 @@ _IN_FIELDS_ModifyAddressAttributeRequest = {
     'DomainName': ('DomainName', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyAddressAttributeResult'
+RESULT_MEMBERS = {
+    'AddressAttribute': {'PublicIp': None, 'AllocationId': None, 'PtrRecord': None, 'PtrRecordUpdate': 'PtrUpdateStatus'},
+    'ModifyAddressAttributeResult': {'Address': 'AddressAttribute'},
+    'PtrUpdateStatus': {'Value': None, 'Status': None, 'Reason': None},
+}

@@ -58,4 +58,11 @@ _IN_FIELDS_ModifyAvailabilityZoneGroupRequest = {
     'DryRun': ('DryRun', _c.boolean),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyAvailabilityZoneGroupResult'
+RESULT_MEMBERS = {
+    'ModifyAvailabilityZoneGroupResult': {'Return': None},
+}
+
 _ENUM_ModifyAvailabilityZoneOptInStatus = ('opted-in', 'not-opted-in')

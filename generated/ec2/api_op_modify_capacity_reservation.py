@@ -97,5 +97,13 @@ _IN_FIELDS_ModifyCapacityReservationRequest = {
     'QuoteId': ('QuoteId', _c.string),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyCapacityReservationResult'
+RESULT_MEMBERS = {
+    'CapacityReservationAdjustmentDetails': {'StartDate': None, 'EndDate': None, 'CommitmentEndDate': None, 'EndDateType': None, 'CommitmentDuration': None},
+    'ModifyCapacityReservationResult': {'Return': None, 'AdjustmentStatus': None, 'AdjustmentDetails': 'CapacityReservationAdjustmentDetails'},
+}
+
 _ENUM_EndDateType = ('unlimited', 'limited')
 _ENUM_InstanceMatchCriteria = ('open', 'targeted')

@@ -50,3 +50,10 @@ _IN_FIELDS_ModifyCapacityReservationFleetRequest = {
     'DryRun': ('DryRun', _c.boolean),
     'RemoveEndDate': ('RemoveEndDate', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyCapacityReservationFleetResult'
+RESULT_MEMBERS = {
+    'ModifyCapacityReservationFleetResult': {'Return': None},
+}

@@ -274,5 +274,12 @@ _IN_FIELDS_TransitGatewayConfigurationInputStructure = {
     'AvailabilityZoneId': ('AvailabilityZoneIds', _in_ClientVpnAvailabilityZoneIdSet),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyClientVpnEndpointResult'
+RESULT_MEMBERS = {
+    'ModifyClientVpnEndpointResult': {'Return': None},
+}
+
 _ENUM_ClientVpnDeviceTrustProviderType = ('crowdstrike', 'jamf', 'jumpcloud')
 _ENUM_SelfServicePortal = ('enabled', 'disabled')

@@ -59,4 +59,11 @@ _IN_FIELDS_ModifyClientVpnEndpointAuthorizationPolicyRequest = {
     'DryRun': ('DryRun', _c.boolean),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyClientVpnEndpointAuthorizationPolicyResult'
+RESULT_MEMBERS = {
+    'ModifyClientVpnEndpointAuthorizationPolicyResult': {'Status': None},
+}
+
 _ENUM_ClientVpnAuthorizationPolicyShadowMode = ('enabled', 'disabled')

@@ -69,4 +69,12 @@ _IN_FIELDS_ModifyDefaultCreditSpecificationRequest = {
     'CpuCredits': ('CpuCredits', _c.string),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyDefaultCreditSpecificationResult'
+RESULT_MEMBERS = {
+    'InstanceFamilyCreditSpecification': {'InstanceFamily': None, 'CpuCredits': None},
+    'ModifyDefaultCreditSpecificationResult': {'InstanceFamilyCreditSpecification': 'InstanceFamilyCreditSpecification'},
+}
+
 _ENUM_UnlimitedSupportedInstanceFamily = ('t2', 't3', 't3a', 't4g', 't8i')

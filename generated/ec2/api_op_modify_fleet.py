@@ -789,6 +789,13 @@ _IN_FIELDS_VCpuCountRangeRequest = {
     'Max': ('Max', _c.integer),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyFleetResult'
+RESULT_MEMBERS = {
+    'ModifyFleetResult': {'Return': None},
+}
+
 _ENUM_AcceleratorManufacturer = ('amazon-web-services', 'amd', 'nvidia', 'xilinx', 'habana')
 _ENUM_AcceleratorName = ('a100', 'inferentia', 'k520', 'k80', 'm60', 'radeon-pro-v520', 't4', 'vu9p', 'v100', 'a10g', 'h100', 't4g', 'l40s', 'l4', 'gaudi-hl-205', 'inferentia2', 'trainium', 'trainium2', 'u30')
 _ENUM_AcceleratorType = ('gpu', 'fpga', 'inference', 'media')

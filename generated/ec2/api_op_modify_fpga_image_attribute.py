@@ -205,6 +205,16 @@ _IN_FIELDS_ModifyFpgaImageAttributeRequest = {
     'Name': ('Name', _c.string),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyFpgaImageAttributeResult'
+RESULT_MEMBERS = {
+    'FpgaImageAttribute': {'FpgaImageId': None, 'Name': None, 'Description': None, 'LoadPermissions': ('list', 'LoadPermission'), 'ProductCodes': ('list', 'ProductCode')},
+    'LoadPermission': {'UserId': None, 'Group': None},
+    'ModifyFpgaImageAttributeResult': {'FpgaImageAttribute': 'FpgaImageAttribute'},
+    'ProductCode': {'ProductCodeId': None, 'ProductCodeType': None},
+}
+
 _ENUM_FpgaImageAttributeName = ('description', 'name', 'loadPermission', 'productCodes')
 _ENUM_OperationType = ('add', 'remove')
 _ENUM_PermissionGroup = ('all',)

@@ -119,6 +119,15 @@ _IN_FIELDS_ModifyHostsRequest = {
     'AutoPlacement': ('AutoPlacement', _in_AutoPlacement),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyHostsResult'
+RESULT_MEMBERS = {
+    'ModifyHostsResult': {'Successful': ('list', None), 'Unsuccessful': ('list', 'UnsuccessfulItem')},
+    'UnsuccessfulItem': {'Error': 'UnsuccessfulItemError', 'ResourceId': None},
+    'UnsuccessfulItemError': {'Code': None, 'Message': None},
+}
+
 _ENUM_AutoPlacement = ('on', 'off')
 _ENUM_HostMaintenance = ('on', 'off')
 _ENUM_HostRecovery = ('on', 'off')

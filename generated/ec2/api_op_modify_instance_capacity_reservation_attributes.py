@@ -96,4 +96,11 @@ _IN_FIELDS_ModifyInstanceCapacityReservationAttributesRequest = {
     'DryRun': ('DryRun', _c.boolean),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyInstanceCapacityReservationAttributesResult'
+RESULT_MEMBERS = {
+    'ModifyInstanceCapacityReservationAttributesResult': {'Return': None},
+}
+
 _ENUM_CapacityReservationPreference = ('capacity-reservations-only', 'open', 'none')

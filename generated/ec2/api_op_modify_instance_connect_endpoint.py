@@ -67,4 +67,11 @@ _IN_FIELDS_ModifyInstanceConnectEndpointRequest = {
     'PreserveClientIp': ('PreserveClientIp', _c.boolean),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyInstanceConnectEndpointResult'
+RESULT_MEMBERS = {
+    'ModifyInstanceConnectEndpointResult': {'Return': None},
+}
+
 _ENUM_IpAddressType = ('ipv4', 'dualstack', 'ipv6')

@@ -67,4 +67,11 @@ _IN_FIELDS_ModifyInstanceCpuOptionsRequest = {
     'DryRun': ('DryRun', _c.boolean),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyInstanceCpuOptionsResult'
+RESULT_MEMBERS = {
+    'ModifyInstanceCpuOptionsResult': {'InstanceId': None, 'CoreCount': None, 'ThreadsPerCore': None, 'NestedVirtualization': None},
+}
+
 _ENUM_NestedVirtualizationSpecification = ('enabled', 'disabled')

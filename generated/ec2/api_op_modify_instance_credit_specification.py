@@ -129,3 +129,13 @@ _IN_FIELDS_ModifyInstanceCreditSpecificationRequest = {
     'ClientToken': ('ClientToken', _c.string),
     'InstanceCreditSpecification': ('InstanceCreditSpecifications', _in_InstanceCreditSpecificationListRequest),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyInstanceCreditSpecificationResult'
+RESULT_MEMBERS = {
+    'ModifyInstanceCreditSpecificationResult': {'SuccessfulInstanceCreditSpecifications': ('list', 'SuccessfulInstanceCreditSpecificationItem'), 'UnsuccessfulInstanceCreditSpecifications': ('list', 'UnsuccessfulInstanceCreditSpecificationItem')},
+    'SuccessfulInstanceCreditSpecificationItem': {'InstanceId': None},
+    'UnsuccessfulInstanceCreditSpecificationItem': {'InstanceId': None, 'Error': 'UnsuccessfulInstanceCreditSpecificationItemError'},
+    'UnsuccessfulInstanceCreditSpecificationItemError': {'Code': None, 'Message': None},
+}

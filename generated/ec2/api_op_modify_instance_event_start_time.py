@@ -76,3 +76,11 @@ _IN_FIELDS_ModifyInstanceEventStartTimeRequest = {
     'InstanceEventId': ('InstanceEventId', _c.string),
     'NotBefore': ('NotBefore', _c.timestamp_iso8601),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyInstanceEventStartTimeResult'
+RESULT_MEMBERS = {
+    'InstanceStatusEvent': {'InstanceEventId': None, 'Code': None, 'Description': None, 'NotAfter': None, 'NotBefore': None, 'NotBeforeDeadline': None},
+    'ModifyInstanceEventStartTimeResult': {'Event': 'InstanceStatusEvent'},
+}

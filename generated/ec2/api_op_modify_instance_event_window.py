@@ -197,4 +197,15 @@ _IN_FIELDS_ModifyInstanceEventWindowRequest = {
     'CronExpression': ('CronExpression', _c.string),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyInstanceEventWindowResult'
+RESULT_MEMBERS = {
+    'InstanceEventWindow': {'InstanceEventWindowId': None, 'TimeRanges': ('list', 'InstanceEventWindowTimeRange'), 'Name': None, 'CronExpression': None, 'AssociationTarget': 'InstanceEventWindowAssociationTarget', 'State': None, 'Tags': ('list', 'Tag')},
+    'InstanceEventWindowAssociationTarget': {'InstanceIds': ('list', None), 'Tags': ('list', 'Tag'), 'DedicatedHostIds': ('list', None)},
+    'InstanceEventWindowTimeRange': {'StartWeekDay': None, 'StartHour': None, 'EndWeekDay': None, 'EndHour': None},
+    'ModifyInstanceEventWindowResult': {'InstanceEventWindow': 'InstanceEventWindow'},
+    'Tag': {'Key': None, 'Value': None},
+}
+
 _ENUM_WeekDay = ('sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday')

@@ -70,5 +70,12 @@ _IN_FIELDS_ModifyInstanceMaintenanceOptionsRequest = {
     'DryRun': ('DryRun', _c.boolean),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyInstanceMaintenanceOptionsResult'
+RESULT_MEMBERS = {
+    'ModifyInstanceMaintenanceOptionsResult': {'InstanceId': None, 'AutoRecovery': None, 'RebootMigration': None},
+}
+
 _ENUM_InstanceAutoRecoveryState = ('disabled', 'default')
 _ENUM_InstanceRebootMigrationState = ('disabled', 'default')

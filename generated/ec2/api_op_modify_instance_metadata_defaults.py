@@ -78,6 +78,13 @@ _IN_FIELDS_ModifyInstanceMetadataDefaultsRequest = {
     'HttpTokensEnforced': ('HttpTokensEnforced', _in_DefaultHttpTokensEnforcedState),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyInstanceMetadataDefaultsResult'
+RESULT_MEMBERS = {
+    'ModifyInstanceMetadataDefaultsResult': {'Return': None},
+}
+
 _ENUM_DefaultHttpTokensEnforcedState = ('disabled', 'enabled', 'no-preference')
 _ENUM_DefaultInstanceMetadataEndpointState = ('disabled', 'enabled', 'no-preference')
 _ENUM_DefaultInstanceMetadataTagsState = ('disabled', 'enabled', 'no-preference')

@@ -107,6 +107,14 @@ _IN_FIELDS_ModifyInstanceMetadataOptionsRequest = {
     'InstanceMetadataTags': ('InstanceMetadataTags', _in_InstanceMetadataTagsState),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyInstanceMetadataOptionsResult'
+RESULT_MEMBERS = {
+    'InstanceMetadataOptionsResponse': {'State': None, 'HttpTokens': None, 'HttpPutResponseHopLimit': None, 'HttpEndpoint': None, 'HttpProtocolIpv6': None, 'InstanceMetadataTags': None},
+    'ModifyInstanceMetadataOptionsResult': {'InstanceId': None, 'InstanceMetadataOptions': 'InstanceMetadataOptionsResponse'},
+}
+
 _ENUM_HttpTokensState = ('optional', 'required')
 _ENUM_InstanceMetadataEndpointState = ('disabled', 'enabled')
 _ENUM_InstanceMetadataProtocolState = ('disabled', 'enabled')

@@ -61,4 +61,11 @@ _IN_FIELDS_ModifyInstanceNetworkPerformanceRequest = {
     'DryRun': ('DryRun', _c.boolean),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyInstanceNetworkPerformanceResult'
+RESULT_MEMBERS = {
+    'ModifyInstanceNetworkPerformanceResult': {'InstanceId': None, 'BandwidthWeighting': None},
+}
+
 _ENUM_InstanceBandwidthWeighting = ('default', 'vpc-1', 'ebs-1')

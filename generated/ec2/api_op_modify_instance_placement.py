@@ -68,5 +68,12 @@ _IN_FIELDS_ModifyInstancePlacementRequest = {
     'HostId': ('HostId', _c.string),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyInstancePlacementResult'
+RESULT_MEMBERS = {
+    'ModifyInstancePlacementResult': {'Return': None},
+}
+
 _ENUM_Affinity = ('default', 'host')
 _ENUM_HostTenancy = ('default', 'dedicated', 'host')

@@ -226,5 +226,15 @@ _IN_FIELDS_RemoveIpamOperatingRegion = {
     'RegionName': ('RegionName', _c.string),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyIpamResult'
+RESULT_MEMBERS = {
+    'Ipam': {'OwnerId': None, 'IpamId': None, 'IpamArn': None, 'IpamRegion': None, 'PublicDefaultScopeId': None, 'PrivateDefaultScopeId': None, 'ScopeCount': None, 'Description': None, 'OperatingRegions': ('list', 'IpamOperatingRegion'), 'State': None, 'Tags': ('list', 'Tag'), 'DefaultResourceDiscoveryId': None, 'DefaultResourceDiscoveryAssociationId': None, 'ResourceDiscoveryAssociationCount': None, 'StateMessage': None, 'Tier': None, 'EnablePrivateGua': None, 'MeteredAccount': None},
+    'IpamOperatingRegion': {'RegionName': None},
+    'ModifyIpamResult': {'Ipam': 'Ipam'},
+    'Tag': {'Key': None, 'Value': None},
+}
+
 _ENUM_IpamMeteredAccount = ('ipam-owner', 'resource-owner')
 _ENUM_IpamTier = ('free', 'advanced')

@@ -125,4 +125,13 @@ _IN_FIELDS_ModifyIpamPolicyAllocationRulesRequest = {
     'AllocationRule': ('AllocationRules', _in_IpamPolicyAllocationRuleListRequest),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyIpamPolicyAllocationRulesResult'
+RESULT_MEMBERS = {
+    'IpamPolicyAllocationRule': {'SourceIpamPoolId': None},
+    'IpamPolicyDocument': {'IpamPolicyId': None, 'Locale': None, 'ResourceType': None, 'AllocationRules': ('list', 'IpamPolicyAllocationRule')},
+    'ModifyIpamPolicyAllocationRulesResult': {'IpamPolicyDocument': 'IpamPolicyDocument'},
+}
+
 _ENUM_IpamPolicyResourceType = ('alb', 'eip', 'rds', 'rnat')

@@ -95,3 +95,12 @@ _IN_FIELDS_ModifyIpamPoolAllocationRequest = {
     'IpamPoolAllocationId': ('IpamPoolAllocationId', _c.string),
     'Description': ('Description', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyIpamPoolAllocationResult'
+RESULT_MEMBERS = {
+    'IpamPoolAllocation': {'Cidr': None, 'IpamPoolAllocationId': None, 'Description': None, 'ResourceId': None, 'ResourceType': None, 'ResourceRegion': None, 'ResourceOwner': None, 'Tags': ('list', 'Tag')},
+    'ModifyIpamPoolAllocationResult': {'IpamPoolAllocation': 'IpamPoolAllocation'},
+    'Tag': {'Key': None, 'Value': None},
+}

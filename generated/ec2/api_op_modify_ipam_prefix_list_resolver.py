@@ -222,6 +222,15 @@ _IN_FIELDS_RequestIpamResourceTag = {
     'Value': ('Value', _c.string),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyIpamPrefixListResolverResult'
+RESULT_MEMBERS = {
+    'IpamPrefixListResolver': {'OwnerId': None, 'IpamPrefixListResolverId': None, 'IpamPrefixListResolverArn': None, 'IpamArn': None, 'IpamRegion': None, 'Description': None, 'AddressFamily': None, 'State': None, 'Tags': ('list', 'Tag'), 'LastVersionCreationStatus': None, 'LastVersionCreationStatusMessage': None},
+    'ModifyIpamPrefixListResolverResult': {'IpamPrefixListResolver': 'IpamPrefixListResolver'},
+    'Tag': {'Key': None, 'Value': None},
+}
+
 _ENUM_IpamPrefixListResolverRuleConditionOperation = ('equals', 'not-equals', 'subnet-of')
 _ENUM_IpamPrefixListResolverRuleType = ('static-cidr', 'ipam-resource-cidr', 'ipam-pool-cidr')
 _ENUM_IpamResourceType = ('vpc', 'subnet', 'eip', 'public-ipv4-pool', 'ipv6-pool', 'eni', 'anycast-ip-list')

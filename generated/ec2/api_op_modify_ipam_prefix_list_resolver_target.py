@@ -109,3 +109,12 @@ _IN_FIELDS_ModifyIpamPrefixListResolverTargetRequest = {
     'TrackLatestVersion': ('TrackLatestVersion', _c.boolean),
     'ClientToken': ('ClientToken', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyIpamPrefixListResolverTargetResult'
+RESULT_MEMBERS = {
+    'IpamPrefixListResolverTarget': {'IpamPrefixListResolverTargetId': None, 'IpamPrefixListResolverTargetArn': None, 'IpamPrefixListResolverId': None, 'OwnerId': None, 'PrefixListId': None, 'PrefixListRegion': None, 'DesiredVersion': None, 'LastSyncedVersion': None, 'TrackLatestVersion': None, 'StateMessage': None, 'State': None, 'Tags': ('list', 'Tag')},
+    'ModifyIpamPrefixListResolverTargetResult': {'IpamPrefixListResolverTarget': 'IpamPrefixListResolverTarget'},
+    'Tag': {'Key': None, 'Value': None},
+}

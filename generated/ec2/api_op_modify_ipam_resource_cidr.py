@@ -131,3 +131,12 @@ _IN_FIELDS_ModifyIpamResourceCidrRequest = {
     'DestinationIpamScopeId': ('DestinationIpamScopeId', _c.string),
     'Monitored': ('Monitored', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyIpamResourceCidrResult'
+RESULT_MEMBERS = {
+    'IpamResourceCidr': {'IpamId': None, 'IpamScopeId': None, 'IpamPoolId': None, 'ResourceRegion': None, 'ResourceOwnerId': None, 'ResourceId': None, 'ResourceName': None, 'ResourceCidr': None, 'ResourceType': None, 'ResourceTags': ('list', 'IpamResourceTag'), 'IpUsage': None, 'ComplianceStatus': None, 'ManagementState': None, 'OverlapStatus': None, 'VpcId': None, 'AvailabilityZoneId': None},
+    'IpamResourceTag': {'Key': None, 'Value': None},
+    'ModifyIpamResourceCidrResult': {'IpamResourceCidr': 'IpamResourceCidr'},
+}

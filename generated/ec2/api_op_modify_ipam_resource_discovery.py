@@ -267,3 +267,14 @@ _IN_FIELDS_RemoveIpamOperatingRegion = {
 _IN_FIELDS_RemoveIpamOrganizationalUnitExclusion = {
     'OrganizationsEntityPath': ('OrganizationsEntityPath', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyIpamResourceDiscoveryResult'
+RESULT_MEMBERS = {
+    'IpamOperatingRegion': {'RegionName': None},
+    'IpamOrganizationalUnitExclusion': {'OrganizationsEntityPath': None},
+    'IpamResourceDiscovery': {'OwnerId': None, 'IpamResourceDiscoveryId': None, 'IpamResourceDiscoveryArn': None, 'IpamResourceDiscoveryRegion': None, 'Description': None, 'OperatingRegions': ('list', 'IpamOperatingRegion'), 'IsDefault': None, 'State': None, 'Tags': ('list', 'Tag'), 'OrganizationalUnitExclusions': ('list', 'IpamOrganizationalUnitExclusion')},
+    'ModifyIpamResourceDiscoveryResult': {'IpamResourceDiscovery': 'IpamResourceDiscovery'},
+    'Tag': {'Key': None, 'Value': None},
+}

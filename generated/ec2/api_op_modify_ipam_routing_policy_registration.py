@@ -89,3 +89,11 @@ _IN_FIELDS_ModifyIpamRoutingPolicyRegistrationRequest = {
     'Force': ('Force', _c.boolean),
     'ClientToken': ('ClientToken', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyIpamRoutingPolicyRegistrationResult'
+RESULT_MEMBERS = {
+    'IpamRoutingPolicyRegistrationDelta': {'DeltaId': None, 'DeltaJson': None, 'State': None, 'StateMessage': None},
+    'ModifyIpamRoutingPolicyRegistrationResult': {'IpamRoutingPolicyRegistrationDelta': 'IpamRoutingPolicyRegistrationDelta'},
+}

@@ -147,4 +147,14 @@ _IN_FIELDS_ModifyIpamScopeRequest = {
     'RemoveExternalAuthorityConfiguration': ('RemoveExternalAuthorityConfiguration', _c.boolean),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyIpamScopeResult'
+RESULT_MEMBERS = {
+    'IpamScope': {'OwnerId': None, 'IpamScopeId': None, 'IpamScopeArn': None, 'IpamArn': None, 'IpamRegion': None, 'IpamScopeType': None, 'IsDefault': None, 'Description': None, 'PoolCount': None, 'State': None, 'Tags': ('list', 'Tag'), 'ExternalAuthorityConfiguration': 'IpamScopeExternalAuthorityConfiguration'},
+    'IpamScopeExternalAuthorityConfiguration': {'Type': None, 'ExternalResourceIdentifier': None},
+    'ModifyIpamScopeResult': {'IpamScope': 'IpamScope'},
+    'Tag': {'Key': None, 'Value': None},
+}
+
 _ENUM_IpamScopeExternalAuthorityType = ('infoblox',)

@@ -116,3 +116,13 @@ _IN_FIELDS_ModifyLaunchTemplateRequest = {
     'LaunchTemplateName': ('LaunchTemplateName', _in_LaunchTemplateName),
     'SetDefaultVersion': ('DefaultVersion', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyLaunchTemplateResult'
+RESULT_MEMBERS = {
+    'LaunchTemplate': {'LaunchTemplateId': None, 'LaunchTemplateName': None, 'CreateTime': None, 'CreatedBy': None, 'DefaultVersionNumber': None, 'LatestVersionNumber': None, 'Tags': ('list', 'Tag'), 'Operator': 'OperatorResponse'},
+    'ModifyLaunchTemplateResult': {'LaunchTemplate': 'LaunchTemplate'},
+    'OperatorResponse': {'Managed': None, 'Principal': None, 'HiddenByDefault': None},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -183,3 +183,12 @@ _IN_FIELDS_ModifyManagedPrefixListRequest = {
 _IN_FIELDS_RemovePrefixListEntry = {
     'Cidr': ('Cidr', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyManagedPrefixListResult'
+RESULT_MEMBERS = {
+    'ManagedPrefixList': {'PrefixListId': None, 'AddressFamily': None, 'State': None, 'StateMessage': None, 'PrefixListArn': None, 'PrefixListName': None, 'MaxEntries': None, 'Version': None, 'Tags': ('list', 'Tag'), 'OwnerId': None, 'IpamPrefixListResolverTargetId': None, 'IpamPrefixListResolverSyncEnabled': None},
+    'ModifyManagedPrefixListResult': {'PrefixList': 'ManagedPrefixList'},
+    'Tag': {'Key': None, 'Value': None},
+}

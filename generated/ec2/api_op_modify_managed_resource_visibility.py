@@ -63,4 +63,12 @@ _IN_FIELDS_ModifyManagedResourceVisibilityRequest = {
     'DefaultVisibility': ('DefaultVisibility', _in_ManagedResourceDefaultVisibility),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyManagedResourceVisibilityResult'
+RESULT_MEMBERS = {
+    'ManagedResourceVisibilitySettings': {'DefaultVisibility': None},
+    'ModifyManagedResourceVisibilityResult': {'Visibility': 'ManagedResourceVisibilitySettings'},
+}
+
 _ENUM_ManagedResourceDefaultVisibility = ('hidden', 'visible')

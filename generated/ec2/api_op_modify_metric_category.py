@@ -96,3 +96,12 @@ _IN_FIELDS_ModifyMetricCategoryRequest = {
     'Metric': ('Metrics', _in_MetricCategoryMetricNameList),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyMetricCategoryResult'
+RESULT_MEMBERS = {
+    'MetricCategory': {'MetricCategoryId': None, 'Metrics': ('list', None), 'Tags': ('list', 'Tag')},
+    'ModifyMetricCategoryResult': {'MetricCategory': 'MetricCategory'},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -256,5 +256,12 @@ _IN_FIELDS_PcxFlexCostAllocationPolicyDocument = {
     'CidrRangeSpecifications': ('CidrRangeSpecifications', _in_FlexCostAllocationCidrRangeSpecifications),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyNetworkingFlexCostAllocationPolicyResult'
+RESULT_MEMBERS = {
+    'ModifyNetworkingFlexCostAllocationPolicyResult': {'FcaPolicyId': None, 'UpdatedAt': None, 'Version': None, 'VersionExpectedEffectiveAt': None},
+}
+
 _ENUM_FlexCostAllocationCostDimension = ('data-transfer', 'data-processing')
 _ENUM_FlexCostAllocationReportingGranularity = ('eni', 'ec2', 'subnet', 'vpc', 'account', 'peering-id', 'cidr')

@@ -58,4 +58,11 @@ _IN_FIELDS_ModifyPrivateDnsNameOptionsRequest = {
     'EnableResourceNameDnsAAAARecord': ('EnableResourceNameDnsAAAARecord', _c.boolean),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyPrivateDnsNameOptionsResult'
+RESULT_MEMBERS = {
+    'ModifyPrivateDnsNameOptionsResult': {'Return': None},
+}
+
 _ENUM_HostnameType = ('ip-name', 'resource-name')

@@ -58,4 +58,11 @@ _IN_FIELDS_ModifyPublicIpDnsNameOptionsRequest = {
     'DryRun': ('DryRun', _c.boolean),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyPublicIpDnsNameOptionsResult'
+RESULT_MEMBERS = {
+    'ModifyPublicIpDnsNameOptionsResult': {'Successful': None},
+}
+
 _ENUM_PublicIpDnsOption = ('public-dual-stack-dns-name', 'public-ipv4-dns-name', 'public-ipv6-dns-name')

@@ -105,4 +105,13 @@ _IN_FIELDS_ModifyRouteServerRequest = {
     'DryRun': ('DryRun', _c.boolean),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyRouteServerResult'
+RESULT_MEMBERS = {
+    'ModifyRouteServerResult': {'RouteServer': 'RouteServer'},
+    'RouteServer': {'RouteServerId': None, 'AmazonSideAsn': None, 'State': None, 'Tags': ('list', 'Tag'), 'PersistRoutesState': None, 'PersistRoutesDuration': None, 'SnsNotificationsEnabled': None, 'SnsTopicArn': None},
+    'Tag': {'Key': None, 'Value': None},
+}
+
 _ENUM_RouteServerPersistRoutesAction = ('enable', 'disable', 'reset')

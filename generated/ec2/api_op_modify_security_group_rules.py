@@ -109,3 +109,10 @@ _IN_FIELDS_SecurityGroupRuleUpdate = {
     'SecurityGroupRuleId': ('SecurityGroupRuleId', _c.string),
     'SecurityGroupRule': ('SecurityGroupRule', _in_SecurityGroupRuleRequest),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifySecurityGroupRulesResult'
+RESULT_MEMBERS = {
+    'ModifySecurityGroupRulesResult': {'Return': None},
+}

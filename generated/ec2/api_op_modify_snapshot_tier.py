@@ -59,4 +59,11 @@ _IN_FIELDS_ModifySnapshotTierRequest = {
     'DryRun': ('DryRun', _c.boolean),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifySnapshotTierResult'
+RESULT_MEMBERS = {
+    'ModifySnapshotTierResult': {'SnapshotId': None, 'TieringStartTime': None},
+}
+
 _ENUM_TargetStorageTier = ('archive',)

@@ -177,4 +177,15 @@ _IN_FIELDS_ModifyTrafficMirrorFilterNetworkServicesRequest = {
     'DryRun': ('DryRun', _c.boolean),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyTrafficMirrorFilterNetworkServicesResult'
+RESULT_MEMBERS = {
+    'ModifyTrafficMirrorFilterNetworkServicesResult': {'TrafficMirrorFilter': 'TrafficMirrorFilter'},
+    'Tag': {'Key': None, 'Value': None},
+    'TrafficMirrorFilter': {'TrafficMirrorFilterId': None, 'IngressFilterRules': ('list', 'TrafficMirrorFilterRule'), 'EgressFilterRules': ('list', 'TrafficMirrorFilterRule'), 'NetworkServices': ('list', None), 'Description': None, 'Tags': ('list', 'Tag')},
+    'TrafficMirrorFilterRule': {'TrafficMirrorFilterRuleId': None, 'TrafficMirrorFilterId': None, 'TrafficDirection': None, 'RuleNumber': None, 'RuleAction': None, 'Protocol': None, 'DestinationPortRange': 'TrafficMirrorPortRange', 'SourcePortRange': 'TrafficMirrorPortRange', 'DestinationCidrBlock': None, 'SourceCidrBlock': None, 'Description': None, 'Tags': ('list', 'Tag')},
+    'TrafficMirrorPortRange': {'FromPort': None, 'ToPort': None},
+}
+
 _ENUM_TrafficMirrorNetworkService = ('amazon-dns',)

@@ -177,6 +177,16 @@ _IN_FIELDS_TrafficMirrorPortRangeRequest = {
     'ToPort': ('ToPort', _c.integer),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyTrafficMirrorFilterRuleResult'
+RESULT_MEMBERS = {
+    'ModifyTrafficMirrorFilterRuleResult': {'TrafficMirrorFilterRule': 'TrafficMirrorFilterRule'},
+    'Tag': {'Key': None, 'Value': None},
+    'TrafficMirrorFilterRule': {'TrafficMirrorFilterRuleId': None, 'TrafficMirrorFilterId': None, 'TrafficDirection': None, 'RuleNumber': None, 'RuleAction': None, 'Protocol': None, 'DestinationPortRange': 'TrafficMirrorPortRange', 'SourcePortRange': 'TrafficMirrorPortRange', 'DestinationCidrBlock': None, 'SourceCidrBlock': None, 'Description': None, 'Tags': ('list', 'Tag')},
+    'TrafficMirrorPortRange': {'FromPort': None, 'ToPort': None},
+}
+
 _ENUM_TrafficDirection = ('ingress', 'egress')
 _ENUM_TrafficMirrorFilterRuleField = ('destination-port-range', 'source-port-range', 'protocol', 'description')
 _ENUM_TrafficMirrorRuleAction = ('accept', 'reject')

@@ -122,4 +122,13 @@ _IN_FIELDS_ModifyTrafficMirrorSessionRequest = {
     'DryRun': ('DryRun', _c.boolean),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyTrafficMirrorSessionResult'
+RESULT_MEMBERS = {
+    'ModifyTrafficMirrorSessionResult': {'TrafficMirrorSession': 'TrafficMirrorSession'},
+    'Tag': {'Key': None, 'Value': None},
+    'TrafficMirrorSession': {'TrafficMirrorSessionId': None, 'TrafficMirrorTargetId': None, 'TrafficMirrorFilterId': None, 'NetworkInterfaceId': None, 'OwnerId': None, 'PacketLength': None, 'SessionNumber': None, 'VirtualNetworkId': None, 'Description': None, 'Tags': ('list', 'Tag')},
+}
+
 _ENUM_TrafficMirrorSessionField = ('packet-length', 'description', 'virtual-network-id')

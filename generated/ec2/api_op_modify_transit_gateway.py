@@ -241,6 +241,17 @@ _IN_FIELDS_ModifyTransitGatewayRequest = {
     'DryRun': ('DryRun', _c.boolean),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyTransitGatewayResult'
+RESULT_MEMBERS = {
+    'EncryptionSupport': {'EncryptionState': None, 'StateMessage': None},
+    'ModifyTransitGatewayResult': {'TransitGateway': 'TransitGateway'},
+    'Tag': {'Key': None, 'Value': None},
+    'TransitGateway': {'TransitGatewayId': None, 'TransitGatewayArn': None, 'State': None, 'OwnerId': None, 'Description': None, 'CreationTime': None, 'Options': 'TransitGatewayOptions', 'Tags': ('list', 'Tag')},
+    'TransitGatewayOptions': {'AmazonSideAsn': None, 'TransitGatewayCidrBlocks': ('list', None), 'AutoAcceptSharedAttachments': None, 'DefaultRouteTableAssociation': None, 'AssociationDefaultRouteTableId': None, 'DefaultRouteTablePropagation': None, 'PropagationDefaultRouteTableId': None, 'VpnEcmpSupport': None, 'DnsSupport': None, 'SecurityGroupReferencingSupport': None, 'MulticastSupport': None, 'EncryptionSupport': 'EncryptionSupport'},
+}
+
 _ENUM_AutoAcceptSharedAttachmentsValue = ('enable', 'disable')
 _ENUM_DefaultRouteTableAssociationValue = ('enable', 'disable')
 _ENUM_DefaultRouteTablePropagationValue = ('enable', 'disable')

@@ -134,5 +134,13 @@ _IN_FIELDS_TransitGatewayNatRuleRequest = {
     'NatCidr': ('NatCidr', _c.string),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyTransitGatewayAttachmentNatConfigurationResult'
+RESULT_MEMBERS = {
+    'ModifyTransitGatewayAttachmentNatConfigurationResult': {'TransitGatewayAttachmentId': None, 'NatGatewaySupport': None, 'NatSystemRouteSupport': None, 'NatGatewayRules': ('list', 'TransitGatewayNatRule')},
+    'TransitGatewayNatRule': {'RuleNumber': None, 'MatchSourceCidr': None, 'NatCidr': None, 'State': None},
+}
+
 _ENUM_TransitGatewayAttachmentNatGatewaySupportValue = ('enable', 'disable')
 _ENUM_TransitGatewayAttachmentNatSystemRouteSupportValue = ('enable', 'disable')

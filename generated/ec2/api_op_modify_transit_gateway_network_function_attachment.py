@@ -127,3 +127,12 @@ _IN_FIELDS_ModifyTransitGatewayNetworkFunctionAttachmentRequest = {
     'RemoveAvailabilityZoneId': ('RemoveAvailabilityZoneIds', _in_NetworkFunctionAttachmentAZIdList),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyTransitGatewayNetworkFunctionAttachmentResult'
+RESULT_MEMBERS = {
+    'ModifyTransitGatewayNetworkFunctionAttachmentResult': {'TransitGatewayNetworkFunctionAttachment': 'TransitGatewayNetworkFunctionAttachment'},
+    'Tag': {'Key': None, 'Value': None},
+    'TransitGatewayNetworkFunctionAttachment': {'TransitGatewayAttachmentId': None, 'TransitGatewayId': None, 'TransitGatewayOwnerId': None, 'ResourceOwnerId': None, 'ResourceId': None, 'AvailabilityZones': ('list', None), 'AvailabilityZoneIds': ('list', None), 'State': None, 'CreationTime': None, 'Tags': ('list', 'Tag')},
+}

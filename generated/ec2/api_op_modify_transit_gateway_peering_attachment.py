@@ -178,4 +178,16 @@ _IN_FIELDS_ModifyTransitGatewayPeeringAttachmentRequestOptions = {
     'MultipathResilienceMode': ('MultipathResilienceMode', _in_TransitGatewayPeeringAttachmentMultipathResilienceMode),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyTransitGatewayPeeringAttachmentResult'
+RESULT_MEMBERS = {
+    'ModifyTransitGatewayPeeringAttachmentResult': {'TransitGatewayPeeringAttachment': 'TransitGatewayPeeringAttachment'},
+    'PeeringAttachmentStatus': {'Code': None, 'Message': None},
+    'PeeringTgwInfo': {'TransitGatewayId': None, 'CoreNetworkId': None, 'OwnerId': None, 'Region': None},
+    'Tag': {'Key': None, 'Value': None},
+    'TransitGatewayPeeringAttachment': {'TransitGatewayAttachmentId': None, 'AccepterTransitGatewayAttachmentId': None, 'RequesterTgwInfo': 'PeeringTgwInfo', 'AccepterTgwInfo': 'PeeringTgwInfo', 'Options': 'TransitGatewayPeeringAttachmentOptions', 'Status': 'PeeringAttachmentStatus', 'State': None, 'CreationTime': None, 'Tags': ('list', 'Tag')},
+    'TransitGatewayPeeringAttachmentOptions': {'DynamicRouting': None, 'RequesterAllowMultipathResilience': None, 'RequesterMultipathResilienceMode': None, 'AccepterAllowMultipathResilience': None, 'AccepterMultipathResilienceMode': None, 'MultipathResilienceStatus': None},
+}
+
 _ENUM_TransitGatewayPeeringAttachmentMultipathResilienceMode = ('always-on',)

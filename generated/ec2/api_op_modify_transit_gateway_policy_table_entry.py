@@ -145,3 +145,13 @@ _IN_FIELDS_TransitGatewayRequestPolicyRuleMetaData = {
     'MetaDataKey': ('MetaDataKey', _c.string),
     'MetaDataValue': ('MetaDataValue', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyTransitGatewayPolicyTableEntryResult'
+RESULT_MEMBERS = {
+    'ModifyTransitGatewayPolicyTableEntryResult': {'TransitGatewayPolicyTableEntry': 'TransitGatewayPolicyTableEntry'},
+    'TransitGatewayPolicyRule': {'SourceCidrBlock': None, 'SourcePortRange': None, 'DestinationCidrBlock': None, 'DestinationPortRange': None, 'Protocol': None, 'MetaData': 'TransitGatewayPolicyRuleMetaData'},
+    'TransitGatewayPolicyRuleMetaData': {'MetaDataKey': None, 'MetaDataValue': None},
+    'TransitGatewayPolicyTableEntry': {'PolicyRuleNumber': None, 'PolicyRule': 'TransitGatewayPolicyRule', 'TargetRouteTableId': None, 'State': None},
+}

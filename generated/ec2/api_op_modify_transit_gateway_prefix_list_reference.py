@@ -89,3 +89,12 @@ _IN_FIELDS_ModifyTransitGatewayPrefixListReferenceRequest = {
     'Blackhole': ('Blackhole', _c.boolean),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyTransitGatewayPrefixListReferenceResult'
+RESULT_MEMBERS = {
+    'ModifyTransitGatewayPrefixListReferenceResult': {'TransitGatewayPrefixListReference': 'TransitGatewayPrefixListReference'},
+    'TransitGatewayPrefixListAttachment': {'TransitGatewayAttachmentId': None, 'ResourceType': None, 'ResourceId': None},
+    'TransitGatewayPrefixListReference': {'TransitGatewayRouteTableId': None, 'PrefixListId': None, 'PrefixListOwnerId': None, 'State': None, 'Blackhole': None, 'TransitGatewayAttachment': 'TransitGatewayPrefixListAttachment'},
+}

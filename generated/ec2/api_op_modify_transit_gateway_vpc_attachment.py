@@ -181,6 +181,16 @@ _IN_FIELDS_ModifyTransitGatewayVpcAttachmentRequestOptions = {
     'ApplianceModeSupport': ('ApplianceModeSupport', _in_ApplianceModeSupportValue),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyTransitGatewayVpcAttachmentResult'
+RESULT_MEMBERS = {
+    'ModifyTransitGatewayVpcAttachmentResult': {'TransitGatewayVpcAttachment': 'TransitGatewayVpcAttachment'},
+    'Tag': {'Key': None, 'Value': None},
+    'TransitGatewayVpcAttachment': {'TransitGatewayAttachmentId': None, 'TransitGatewayId': None, 'VpcId': None, 'VpcOwnerId': None, 'State': None, 'SubnetIds': ('list', None), 'CreationTime': None, 'Options': 'TransitGatewayVpcAttachmentOptions', 'Tags': ('list', 'Tag')},
+    'TransitGatewayVpcAttachmentOptions': {'DnsSupport': None, 'SecurityGroupReferencingSupport': None, 'Ipv6Support': None, 'ApplianceModeSupport': None},
+}
+
 _ENUM_ApplianceModeSupportValue = ('enable', 'disable')
 _ENUM_DnsSupportValue = ('enable', 'disable')
 _ENUM_Ipv6SupportValue = ('enable', 'disable')

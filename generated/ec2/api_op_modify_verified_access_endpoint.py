@@ -415,4 +415,20 @@ _IN_FIELDS_ModifyVerifiedAccessEndpointRequest = {
     'CidrOptions': ('CidrOptions', _in_ModifyVerifiedAccessEndpointCidrOptions),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyVerifiedAccessEndpointResult'
+RESULT_MEMBERS = {
+    'ModifyVerifiedAccessEndpointResult': {'VerifiedAccessEndpoint': 'VerifiedAccessEndpoint'},
+    'Tag': {'Key': None, 'Value': None},
+    'VerifiedAccessEndpoint': {'VerifiedAccessInstanceId': None, 'VerifiedAccessGroupId': None, 'VerifiedAccessEndpointId': None, 'ApplicationDomain': None, 'EndpointType': None, 'AttachmentType': None, 'DomainCertificateArn': None, 'EndpointDomain': None, 'DeviceValidationDomain': None, 'SecurityGroupIds': ('list', None), 'LoadBalancerOptions': 'VerifiedAccessEndpointLoadBalancerOptions', 'NetworkInterfaceOptions': 'VerifiedAccessEndpointEniOptions', 'Status': 'VerifiedAccessEndpointStatus', 'Description': None, 'CreationTime': None, 'LastUpdatedTime': None, 'DeletionTime': None, 'Tags': ('list', 'Tag'), 'SseSpecification': 'VerifiedAccessSseSpecificationResponse', 'RdsOptions': 'VerifiedAccessEndpointRdsOptions', 'CidrOptions': 'VerifiedAccessEndpointCidrOptions'},
+    'VerifiedAccessEndpointCidrOptions': {'Cidr': None, 'PortRanges': ('list', 'VerifiedAccessEndpointPortRange'), 'Protocol': None, 'SubnetIds': ('list', None)},
+    'VerifiedAccessEndpointEniOptions': {'NetworkInterfaceId': None, 'Protocol': None, 'Port': None, 'PortRanges': ('list', 'VerifiedAccessEndpointPortRange')},
+    'VerifiedAccessEndpointLoadBalancerOptions': {'Protocol': None, 'Port': None, 'LoadBalancerArn': None, 'SubnetIds': ('list', None), 'PortRanges': ('list', 'VerifiedAccessEndpointPortRange')},
+    'VerifiedAccessEndpointPortRange': {'FromPort': None, 'ToPort': None},
+    'VerifiedAccessEndpointRdsOptions': {'Protocol': None, 'Port': None, 'RdsDbInstanceArn': None, 'RdsDbClusterArn': None, 'RdsDbProxyArn': None, 'RdsEndpoint': None, 'SubnetIds': ('list', None)},
+    'VerifiedAccessEndpointStatus': {'Code': None, 'Message': None},
+    'VerifiedAccessSseSpecificationResponse': {'CustomerManagedKeyEnabled': None, 'KmsKeyArn': None},
+}
+
 _ENUM_VerifiedAccessEndpointProtocol = ('http', 'https', 'tcp')

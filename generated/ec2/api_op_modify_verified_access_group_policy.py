@@ -87,3 +87,11 @@ _IN_FIELDS_VerifiedAccessSseSpecificationRequest = {
     'CustomerManagedKeyEnabled': ('CustomerManagedKeyEnabled', _c.boolean),
     'KmsKeyArn': ('KmsKeyArn', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyVerifiedAccessGroupPolicyResult'
+RESULT_MEMBERS = {
+    'ModifyVerifiedAccessGroupPolicyResult': {'PolicyEnabled': None, 'PolicyDocument': None, 'SseSpecification': 'VerifiedAccessSseSpecificationResponse'},
+    'VerifiedAccessSseSpecificationResponse': {'CustomerManagedKeyEnabled': None, 'KmsKeyArn': None},
+}

@@ -130,4 +130,13 @@ _IN_FIELDS_ModifyVolumeRequest = {
     'MultiAttachEnabled': ('MultiAttachEnabled', _c.boolean),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyVolumeResult'
+RESULT_MEMBERS = {
+    'ModifyVolumeResult': {'VolumeModification': 'VolumeModification'},
+    'OperatorResponse': {'Managed': None, 'Principal': None, 'HiddenByDefault': None},
+    'VolumeModification': {'VolumeId': None, 'ModificationState': None, 'StatusMessage': None, 'TargetSize': None, 'TargetIops': None, 'TargetVolumeType': None, 'TargetThroughput': None, 'TargetMultiAttachEnabled': None, 'OriginalSize': None, 'OriginalIops': None, 'OriginalVolumeType': None, 'OriginalThroughput': None, 'OriginalMultiAttachEnabled': None, 'Progress': None, 'StartTime': None, 'EndTime': None, 'Operator': 'OperatorResponse'},
+}
+
 _ENUM_VolumeType = ('standard', 'io1', 'io2', 'gp2', 'sc1', 'st1', 'gp3')

@@ -108,4 +108,13 @@ _IN_FIELDS_ModifyVpcBlockPublicAccessExclusionRequest = {
     'InternetGatewayExclusionMode': ('InternetGatewayExclusionMode', _in_InternetGatewayExclusionMode),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyVpcBlockPublicAccessExclusionResult'
+RESULT_MEMBERS = {
+    'ModifyVpcBlockPublicAccessExclusionResult': {'VpcBlockPublicAccessExclusion': 'VpcBlockPublicAccessExclusion'},
+    'Tag': {'Key': None, 'Value': None},
+    'VpcBlockPublicAccessExclusion': {'ExclusionId': None, 'InternetGatewayExclusionMode': None, 'ResourceArn': None, 'State': None, 'Reason': None, 'CreationTimestamp': None, 'LastUpdateTimestamp': None, 'DeletionTimestamp': None, 'Tags': ('list', 'Tag')},
+}
+
 _ENUM_InternetGatewayExclusionMode = ('allow-bidirectional', 'allow-egress')

@@ -84,4 +84,12 @@ _IN_FIELDS_ModifyVpcBlockPublicAccessOptionsRequest = {
     'InternetGatewayBlockMode': ('InternetGatewayBlockMode', _in_InternetGatewayBlockMode),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyVpcBlockPublicAccessOptionsResult'
+RESULT_MEMBERS = {
+    'ModifyVpcBlockPublicAccessOptionsResult': {'VpcBlockPublicAccessOptions': 'VpcBlockPublicAccessOptions'},
+    'VpcBlockPublicAccessOptions': {'AwsAccountId': None, 'AwsRegion': None, 'State': None, 'InternetGatewayBlockMode': None, 'Reason': None, 'LastUpdateTimestamp': None, 'ManagedBy': None, 'ExclusionsAllowed': None},
+}
+
 _ENUM_InternetGatewayBlockMode = ('off', 'block-bidirectional', 'block-ingress')

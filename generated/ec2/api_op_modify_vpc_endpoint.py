@@ -158,5 +158,12 @@ _IN_FIELDS_SubnetConfiguration = {
     'Ipv6': ('Ipv6', _c.string),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyVpcEndpointResult'
+RESULT_MEMBERS = {
+    'ModifyVpcEndpointResult': {'Return': None},
+}
+
 _ENUM_DnsRecordIpType = ('ipv4', 'dualstack', 'ipv6', 'service-defined')
 _ENUM_IpAddressType = ('ipv4', 'dualstack', 'ipv6')

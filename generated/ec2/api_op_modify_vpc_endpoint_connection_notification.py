@@ -56,3 +56,10 @@ _IN_FIELDS_ModifyVpcEndpointConnectionNotificationRequest = {
     'ConnectionNotificationArn': ('ConnectionNotificationArn', _c.string),
     'ConnectionEvents': ('ConnectionEvents', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyVpcEndpointConnectionNotificationResult'
+RESULT_MEMBERS = {
+    'ModifyVpcEndpointConnectionNotificationResult': {'ReturnValue': None},
+}

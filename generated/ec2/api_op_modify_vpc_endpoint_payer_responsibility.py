@@ -90,5 +90,13 @@ _IN_FIELDS_ModifyVpcEndpointPayerResponsibilityRequest = {
     'Scope': ('Scope', _in_PayerResponsibilityScope),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyVpcEndpointPayerResponsibilityResult'
+RESULT_MEMBERS = {
+    'ModifyVpcEndpointPayerResponsibilityResult': {'VpcEndpointId': None, 'PayerResponsibilities': ('list', 'PayerResponsibilityEntry')},
+    'PayerResponsibilityEntry': {'Scope': None, 'PayerResponsibilityType': None},
+}
+
 _ENUM_PayerResponsibilityScope = ('vpc-endpoint-charges', 'resource-gateway-charges')
 _ENUM_PayerResponsibilityType = ('vpc-endpoint-account', 'resource-gateway-account', 'vpc-endpoint-service-account')

@@ -65,3 +65,10 @@ _IN_FIELDS_ModifyVpcEndpointServiceConfigurationRequest = {
     'AddSupportedRegion': ('AddSupportedRegions', _in_ValueStringList),
     'RemoveSupportedRegion': ('RemoveSupportedRegions', _in_ValueStringList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyVpcEndpointServiceConfigurationResult'
+RESULT_MEMBERS = {
+    'ModifyVpcEndpointServiceConfigurationResult': {'Return': None},
+}

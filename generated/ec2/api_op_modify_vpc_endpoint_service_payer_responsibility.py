@@ -58,4 +58,11 @@ _IN_FIELDS_ModifyVpcEndpointServicePayerResponsibilityRequest = {
     'PayerResponsibility': ('PayerResponsibility', _in_PayerResponsibility),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyVpcEndpointServicePayerResponsibilityResult'
+RESULT_MEMBERS = {
+    'ModifyVpcEndpointServicePayerResponsibilityResult': {'ReturnValue': None},
+}
+
 _ENUM_PayerResponsibility = ('ServiceOwner',)

@@ -95,4 +95,12 @@ _IN_FIELDS_ModifyVpcEndpointServicePermissionsRequest = {
     'PermissionType': ('PermissionType', _in_PermissionType),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyVpcEndpointServicePermissionsResult'
+RESULT_MEMBERS = {
+    'AddedPrincipal': {'PrincipalType': None, 'Principal': None, 'ServicePermissionId': None, 'ServiceId': None, 'PermissionType': None},
+    'ModifyVpcEndpointServicePermissionsResult': {'AddedPrincipals': ('list', 'AddedPrincipal'), 'ReturnValue': None},
+}
+
 _ENUM_PermissionType = ('vpc-endpoint', 'transit-gateway-attachment')

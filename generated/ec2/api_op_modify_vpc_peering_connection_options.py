@@ -104,4 +104,12 @@ _IN_FIELDS_PeeringConnectionOptionsRequest = {
     'MultipathResilienceMode': ('MultipathResilienceMode', _in_MultipathResilienceMode),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyVpcPeeringConnectionOptionsResult'
+RESULT_MEMBERS = {
+    'ModifyVpcPeeringConnectionOptionsResult': {'AccepterPeeringConnectionOptions': 'PeeringConnectionOptions', 'RequesterPeeringConnectionOptions': 'PeeringConnectionOptions'},
+    'PeeringConnectionOptions': {'AllowDnsResolutionFromRemoteVpc': None, 'AllowEgressFromLocalClassicLinkToRemoteVpc': None, 'AllowEgressFromLocalVpcToRemoteClassicLink': None, 'AllowMultipathResilience': None, 'MultipathResilienceMode': None},
+}
+
 _ENUM_MultipathResilienceMode = ('always-on',)

@@ -468,3 +468,27 @@ _IN_FIELDS_ModifyVpnConnectionRequest = {
     'VpnGatewayId': ('VpnGatewayId', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ModifyVpnConnectionResult'
+RESULT_MEMBERS = {
+    'AdditionalKeyExchangeMethodsListValue': {'Value': None},
+    'CloudWatchLogOptions': {'LogEnabled': None, 'LogGroupArn': None, 'LogOutputFormat': None, 'BgpLogEnabled': None, 'BgpLogGroupArn': None, 'BgpLogOutputFormat': None},
+    'IKEVersionsListValue': {'Value': None},
+    'ModifyVpnConnectionResult': {'VpnConnection': 'VpnConnection'},
+    'Phase1DHGroupNumbersListValue': {'Value': None},
+    'Phase1EncryptionAlgorithmsListValue': {'Value': None},
+    'Phase1IntegrityAlgorithmsListValue': {'Value': None},
+    'Phase2DHGroupNumbersListValue': {'Value': None},
+    'Phase2EncryptionAlgorithmsListValue': {'Value': None},
+    'Phase2IntegrityAlgorithmsListValue': {'Value': None},
+    'Tag': {'Key': None, 'Value': None},
+    'TunnelOption': {'OutsideIpAddress': None, 'TunnelInsideCidr': None, 'TunnelInsideIpv6Cidr': None, 'PreSharedKey': None, 'Phase1LifetimeSeconds': None, 'Phase2LifetimeSeconds': None, 'RekeyMarginTimeSeconds': None, 'RekeyFuzzPercentage': None, 'ReplayWindowSize': None, 'DpdTimeoutSeconds': None, 'DpdTimeoutAction': None, 'Phase1EncryptionAlgorithms': ('list', 'Phase1EncryptionAlgorithmsListValue'), 'Phase2EncryptionAlgorithms': ('list', 'Phase2EncryptionAlgorithmsListValue'), 'Phase1IntegrityAlgorithms': ('list', 'Phase1IntegrityAlgorithmsListValue'), 'Phase2IntegrityAlgorithms': ('list', 'Phase2IntegrityAlgorithmsListValue'), 'Phase1DHGroupNumbers': ('list', 'Phase1DHGroupNumbersListValue'), 'Phase2DHGroupNumbers': ('list', 'Phase2DHGroupNumbersListValue'), 'IkeVersions': ('list', 'IKEVersionsListValue'), 'StartupAction': None, 'LogOptions': 'VpnTunnelLogOptions', 'EnableTunnelLifecycleControl': None, 'Phase1AdditionalKeyExchanges': ('list', 'VpnAdditionalKeyExchange'), 'Phase2AdditionalKeyExchanges': ('list', 'VpnAdditionalKeyExchange')},
+    'VgwTelemetry': {'AcceptedRouteCount': None, 'LastStatusChange': None, 'OutsideIpAddress': None, 'Status': None, 'StatusMessage': None, 'CertificateArn': None},
+    'VpnAdditionalKeyExchange': {'AdditionalKeyExchangeRound': None, 'KeyExchangeMethods': ('list', 'AdditionalKeyExchangeMethodsListValue'), 'Requirement': None},
+    'VpnConnection': {'Category': None, 'TransitGatewayId': None, 'VpnConcentratorId': None, 'CoreNetworkArn': None, 'CoreNetworkAttachmentArn': None, 'GatewayAssociationState': None, 'Options': 'VpnConnectionOptions', 'Routes': ('list', 'VpnStaticRoute'), 'Tags': ('list', 'Tag'), 'VgwTelemetry': ('list', 'VgwTelemetry'), 'PreSharedKeyArn': None, 'VpnConnectionId': None, 'State': None, 'CustomerGatewayConfiguration': None, 'Type': None, 'CustomerGatewayId': None, 'VpnGatewayId': None},
+    'VpnConnectionOptions': {'EnableAcceleration': None, 'StaticRoutesOnly': None, 'LocalIpv4NetworkCidr': None, 'RemoteIpv4NetworkCidr': None, 'LocalIpv6NetworkCidr': None, 'RemoteIpv6NetworkCidr': None, 'OutsideIpAddressType': None, 'TransportTransitGatewayAttachmentId': None, 'TunnelInsideIpVersion': None, 'TunnelOptions': ('list', 'TunnelOption'), 'TunnelBandwidth': None},
+    'VpnStaticRoute': {'DestinationCidrBlock': None, 'Source': None, 'State': None},
+    'VpnTunnelLogOptions': {'CloudWatchLogOptions': 'CloudWatchLogOptions'},
+}

@@ -300,3 +300,18 @@ _IN_FIELDS_MoveCapacityReservationInstancesRequest = {
     'DestinationCapacityReservationId': ('DestinationCapacityReservationId', _c.string),
     'InstanceCount': ('InstanceCount', _c.integer),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'MoveCapacityReservationInstancesResult'
+RESULT_MEMBERS = {
+    'CapacityAllocation': {'AllocationType': None, 'Count': None, 'AllocationMetadata': ('list', 'CapacityAllocationMetadataEntry')},
+    'CapacityAllocationMetadataEntry': {'Key': None, 'Value': None},
+    'CapacityReservation': {'CapacityReservationId': None, 'OwnerId': None, 'CapacityReservationArn': None, 'AvailabilityZoneId': None, 'InstanceType': None, 'InstancePlatform': None, 'AvailabilityZone': None, 'Tenancy': None, 'TotalInstanceCount': None, 'AvailableInstanceCount': None, 'EbsOptimized': None, 'EphemeralStorage': None, 'State': None, 'StartDate': None, 'EndDate': None, 'EndDateType': None, 'InstanceMatchCriteria': None, 'CreateDate': None, 'Tags': ('list', 'Tag'), 'OutpostArn': None, 'CapacityReservationFleetId': None, 'PlacementGroupArn': None, 'CapacityAllocations': ('list', 'CapacityAllocation'), 'ReservationType': None, 'UnusedReservationBillingOwnerId': None, 'CommitmentInfo': 'CapacityReservationCommitmentInfo', 'DeliveryPreference': None, 'CapacityBlockId': None, 'Interruptible': None, 'InterruptibleCapacityAllocation': 'InterruptibleCapacityAllocation', 'InterruptionInfo': 'InterruptionInfo', 'AdjustmentStatus': None, 'AdjustmentDetails': 'CapacityReservationAdjustmentDetails', 'OriginalStartDate': None, 'ZeroSizePreference': None, 'LaunchStatus': None},
+    'CapacityReservationAdjustmentDetails': {'StartDate': None, 'EndDate': None, 'CommitmentEndDate': None, 'EndDateType': None, 'CommitmentDuration': None},
+    'CapacityReservationCommitmentInfo': {'CommittedInstanceCount': None, 'CommitmentEndDate': None, 'CommitmentDuration': None},
+    'InterruptibleCapacityAllocation': {'InstanceCount': None, 'TargetInstanceCount': None, 'Status': None, 'InterruptibleCapacityReservationId': None, 'InterruptionType': None, 'ZeroSizePreference': None},
+    'InterruptionInfo': {'SourceCapacityReservationId': None, 'InterruptionType': None},
+    'MoveCapacityReservationInstancesResult': {'SourceCapacityReservation': 'CapacityReservation', 'DestinationCapacityReservation': 'CapacityReservation', 'InstanceCount': None},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -93,3 +93,11 @@ _IN_FIELDS_ProvisionIpamByoasnRequest = {
     'Asn': ('Asn', _c.string),
     'AsnAuthorizationContext': ('AsnAuthorizationContext', _in_AsnAuthorizationContext),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ProvisionIpamByoasnResult'
+RESULT_MEMBERS = {
+    'Byoasn': {'Asn': None, 'IpamId': None, 'StatusMessage': None, 'State': None},
+    'ProvisionIpamByoasnResult': {'Byoasn': 'Byoasn'},
+}

@@ -111,4 +111,13 @@ _IN_FIELDS_ProvisionIpamPoolCidrRequest = {
     'IpamExternalResourceVerificationTokenId': ('IpamExternalResourceVerificationTokenId', _c.string),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ProvisionIpamPoolCidrResult'
+RESULT_MEMBERS = {
+    'IpamPoolCidr': {'Cidr': None, 'State': None, 'FailureReason': 'IpamPoolCidrFailureReason', 'IpamPoolCidrId': None, 'NetmaskLength': None},
+    'IpamPoolCidrFailureReason': {'Code': None, 'Message': None},
+    'ProvisionIpamPoolCidrResult': {'IpamPoolCidr': 'IpamPoolCidr'},
+}
+
 _ENUM_VerificationMethod = ('remarks-x509', 'dns-token')

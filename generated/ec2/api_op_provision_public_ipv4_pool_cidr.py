@@ -74,3 +74,11 @@ _IN_FIELDS_ProvisionPublicIpv4PoolCidrRequest = {
     'NetmaskLength': ('NetmaskLength', _c.integer),
     'NetworkBorderGroup': ('NetworkBorderGroup', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ProvisionPublicIpv4PoolCidrResult'
+RESULT_MEMBERS = {
+    'ProvisionPublicIpv4PoolCidrResult': {'PoolId': None, 'PoolAddressRange': 'PublicIpv4PoolRange'},
+    'PublicIpv4PoolRange': {'FirstAddress': None, 'LastAddress': None, 'AddressCount': None, 'AvailableAddressCount': None},
+}

@@ -104,3 +104,11 @@ _IN_FIELDS_PurchaseCapacityBlockExtensionRequest = {
     'CapacityReservationId': ('CapacityReservationId', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'PurchaseCapacityBlockExtensionResult'
+RESULT_MEMBERS = {
+    'CapacityBlockExtension': {'CapacityReservationId': None, 'InstanceType': None, 'InstanceCount': None, 'AvailabilityZone': None, 'AvailabilityZoneId': None, 'CapacityBlockExtensionOfferingId': None, 'CapacityBlockExtensionDurationHours': None, 'CapacityBlockExtensionStatus': None, 'CapacityBlockExtensionPurchaseDate': None, 'CapacityBlockExtensionStartDate': None, 'CapacityBlockExtensionEndDate': None, 'UpfrontFee': None, 'CurrencyCode': None, 'ZoneType': None},
+    'PurchaseCapacityBlockExtensionResult': {'CapacityBlockExtensions': ('list', 'CapacityBlockExtension')},
+}

@@ -79,4 +79,11 @@ _IN_FIELDS_ReservedInstanceLimitPrice = {
     'CurrencyCode': ('CurrencyCode', _in_CurrencyCodeValues),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'PurchaseReservedInstancesOfferingResult'
+RESULT_MEMBERS = {
+    'PurchaseReservedInstancesOfferingResult': {'ReservedInstancesId': None},
+}
+
 _ENUM_CurrencyCodeValues = ('USD',)

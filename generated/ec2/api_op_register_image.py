@@ -262,6 +262,13 @@ _IN_FIELDS_TagSpecification = {
     'Tag': ('Tags', _in_TagList),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'RegisterImageResult'
+RESULT_MEMBERS = {
+    'RegisterImageResult': {'ImageId': None},
+}
+
 _ENUM_ArchitectureValues = ('i386', 'x86_64', 'arm64', 'x86_64_mac', 'arm64_mac')
 _ENUM_BootModeValues = ('legacy-bios', 'uefi', 'uefi-preferred')
 _ENUM_ImdsSupportValues = ('v2.0',)

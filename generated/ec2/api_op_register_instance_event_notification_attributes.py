@@ -91,3 +91,11 @@ _IN_FIELDS_RegisterInstanceTagAttributeRequest = {
     'IncludeAllTagsOfInstance': ('IncludeAllTagsOfInstance', _c.boolean),
     'InstanceTagKey': ('InstanceTagKeys', _in_InstanceTagKeySet),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'RegisterInstanceEventNotificationAttributesResult'
+RESULT_MEMBERS = {
+    'InstanceTagNotificationAttribute': {'InstanceTagKeys': ('list', None), 'IncludeAllTagsOfInstance': None},
+    'RegisterInstanceEventNotificationAttributesResult': {'InstanceTagAttribute': 'InstanceTagNotificationAttribute'},
+}

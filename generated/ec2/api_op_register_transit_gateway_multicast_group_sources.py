@@ -79,3 +79,11 @@ _IN_FIELDS_RegisterTransitGatewayMulticastGroupSourcesRequest = {
     'NetworkInterfaceIds': ('NetworkInterfaceIds', _in_TransitGatewayNetworkInterfaceIdList),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'RegisterTransitGatewayMulticastGroupSourcesResult'
+RESULT_MEMBERS = {
+    'RegisterTransitGatewayMulticastGroupSourcesResult': {'RegisteredMulticastGroupSources': 'TransitGatewayMulticastRegisteredGroupSources'},
+    'TransitGatewayMulticastRegisteredGroupSources': {'TransitGatewayMulticastDomainId': None, 'RegisteredNetworkInterfaceIds': ('list', None), 'GroupIpAddress': None},
+}

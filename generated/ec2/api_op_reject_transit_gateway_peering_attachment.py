@@ -150,3 +150,15 @@ _IN_FIELDS_RejectTransitGatewayPeeringAttachmentRequest = {
     'TransitGatewayAttachmentId': ('TransitGatewayAttachmentId', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'RejectTransitGatewayPeeringAttachmentResult'
+RESULT_MEMBERS = {
+    'PeeringAttachmentStatus': {'Code': None, 'Message': None},
+    'PeeringTgwInfo': {'TransitGatewayId': None, 'CoreNetworkId': None, 'OwnerId': None, 'Region': None},
+    'RejectTransitGatewayPeeringAttachmentResult': {'TransitGatewayPeeringAttachment': 'TransitGatewayPeeringAttachment'},
+    'Tag': {'Key': None, 'Value': None},
+    'TransitGatewayPeeringAttachment': {'TransitGatewayAttachmentId': None, 'AccepterTransitGatewayAttachmentId': None, 'RequesterTgwInfo': 'PeeringTgwInfo', 'AccepterTgwInfo': 'PeeringTgwInfo', 'Options': 'TransitGatewayPeeringAttachmentOptions', 'Status': 'PeeringAttachmentStatus', 'State': None, 'CreationTime': None, 'Tags': ('list', 'Tag')},
+    'TransitGatewayPeeringAttachmentOptions': {'DynamicRouting': None, 'RequesterAllowMultipathResilience': None, 'RequesterMultipathResilienceMode': None, 'AccepterAllowMultipathResilience': None, 'AccepterMultipathResilienceMode': None, 'MultipathResilienceStatus': None},
+}

@@ -121,3 +121,13 @@ _IN_FIELDS_RejectTransitGatewayVpcAttachmentRequest = {
     'TransitGatewayAttachmentId': ('TransitGatewayAttachmentId', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'RejectTransitGatewayVpcAttachmentResult'
+RESULT_MEMBERS = {
+    'RejectTransitGatewayVpcAttachmentResult': {'TransitGatewayVpcAttachment': 'TransitGatewayVpcAttachment'},
+    'Tag': {'Key': None, 'Value': None},
+    'TransitGatewayVpcAttachment': {'TransitGatewayAttachmentId': None, 'TransitGatewayId': None, 'VpcId': None, 'VpcOwnerId': None, 'State': None, 'SubnetIds': ('list', None), 'CreationTime': None, 'Options': 'TransitGatewayVpcAttachmentOptions', 'Tags': ('list', 'Tag')},
+    'TransitGatewayVpcAttachmentOptions': {'DnsSupport': None, 'SecurityGroupReferencingSupport': None, 'Ipv6Support': None, 'ApplianceModeSupport': None},
+}

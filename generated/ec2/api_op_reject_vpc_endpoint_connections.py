@@ -96,3 +96,12 @@ _IN_FIELDS_RejectVpcEndpointConnectionsRequest = {
     'VpcEndpointId': ('VpcEndpointIds', _in_VpcEndpointIdList),
     'TransitGatewayAttachmentId': ('TransitGatewayAttachmentIds', _in_TransitGatewayAttachmentIdList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'RejectVpcEndpointConnectionsResult'
+RESULT_MEMBERS = {
+    'RejectVpcEndpointConnectionsResult': {'Unsuccessful': ('list', 'UnsuccessfulItem')},
+    'UnsuccessfulItem': {'Error': 'UnsuccessfulItemError', 'ResourceId': None},
+    'UnsuccessfulItemError': {'Code': None, 'Message': None},
+}

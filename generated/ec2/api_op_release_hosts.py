@@ -92,3 +92,12 @@ def _out_UnsuccessfulItemList(out, v):
 _IN_FIELDS_ReleaseHostsRequest = {
     'HostId': ('HostIds', _in_RequestHostIdList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ReleaseHostsResult'
+RESULT_MEMBERS = {
+    'ReleaseHostsResult': {'Successful': ('list', None), 'Unsuccessful': ('list', 'UnsuccessfulItem')},
+    'UnsuccessfulItem': {'Error': 'UnsuccessfulItemError', 'ResourceId': None},
+    'UnsuccessfulItemError': {'Code': None, 'Message': None},
+}

@@ -53,3 +53,10 @@ _IN_FIELDS_ReleaseIpamPoolAllocationRequest = {
     'Cidr': ('Cidr', _c.string),
     'IpamPoolAllocationId': ('IpamPoolAllocationId', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ReleaseIpamPoolAllocationResult'
+RESULT_MEMBERS = {
+    'ReleaseIpamPoolAllocationResult': {'Success': None},
+}

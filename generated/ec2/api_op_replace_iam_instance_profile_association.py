@@ -99,3 +99,12 @@ _IN_FIELDS_ReplaceIamInstanceProfileAssociationRequest = {
     'IamInstanceProfile': ('IamInstanceProfile', _in_IamInstanceProfileSpecification),
     'AssociationId': ('AssociationId', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ReplaceIamInstanceProfileAssociationResult'
+RESULT_MEMBERS = {
+    'IamInstanceProfile': {'Arn': None, 'Id': None},
+    'IamInstanceProfileAssociation': {'AssociationId': None, 'InstanceId': None, 'IamInstanceProfile': 'IamInstanceProfile', 'State': None, 'Timestamp': None},
+    'ReplaceIamInstanceProfileAssociationResult': {'IamInstanceProfileAssociation': 'IamInstanceProfileAssociation'},
+}

@@ -240,4 +240,11 @@ _IN_FIELDS_ScanResultConditionRequest = {
     'MaxDaysSinceCriticalFixAvailable': ('MaxDaysSinceCriticalFixAvailable', _in_MaxDaysSinceFixAvailableValue),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ReplaceImageCriteriaInAllowedImagesSettingsResult'
+RESULT_MEMBERS = {
+    'ReplaceImageCriteriaInAllowedImagesSettingsResult': {'ReturnValue': None},
+}
+
 _ENUM_SeverityLabel = ('informational', 'low', 'medium', 'high', 'critical')

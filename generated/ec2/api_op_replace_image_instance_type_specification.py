@@ -92,3 +92,10 @@ _IN_FIELDS_ReplaceImageInstanceTypeSpecificationRequest = {
     'InstanceTypeSpecification': ('InstanceTypeSpecification', _in_InstanceTypeSpecificationRequest),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ReplaceImageInstanceTypeSpecificationResult'
+RESULT_MEMBERS = {
+    'ReplaceImageInstanceTypeSpecificationResult': {'ReturnValue': None},
+}

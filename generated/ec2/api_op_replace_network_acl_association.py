@@ -50,3 +50,10 @@ _IN_FIELDS_ReplaceNetworkAclAssociationRequest = {
     'AssociationId': ('AssociationId', _c.string),
     'NetworkAclId': ('NetworkAclId', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ReplaceNetworkAclAssociationResult'
+RESULT_MEMBERS = {
+    'ReplaceNetworkAclAssociationResult': {'NewAssociationId': None},
+}

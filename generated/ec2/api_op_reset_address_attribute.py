@@ -89,4 +89,13 @@ _IN_FIELDS_ResetAddressAttributeRequest = {
     'DryRun': ('DryRun', _c.boolean),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ResetAddressAttributeResult'
+RESULT_MEMBERS = {
+    'AddressAttribute': {'PublicIp': None, 'AllocationId': None, 'PtrRecord': None, 'PtrRecordUpdate': 'PtrUpdateStatus'},
+    'PtrUpdateStatus': {'Value': None, 'Status': None, 'Reason': None},
+    'ResetAddressAttributeResult': {'Address': 'AddressAttribute'},
+}
+
 _ENUM_AddressAttributeName = ('domain-name',)

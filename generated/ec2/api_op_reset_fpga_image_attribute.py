@@ -56,4 +56,11 @@ _IN_FIELDS_ResetFpgaImageAttributeRequest = {
     'Attribute': ('Attribute', _in_ResetFpgaImageAttributeName),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ResetFpgaImageAttributeResult'
+RESULT_MEMBERS = {
+    'ResetFpgaImageAttributeResult': {'Return': None},
+}
+
 _ENUM_ResetFpgaImageAttributeName = ('loadPermission',)

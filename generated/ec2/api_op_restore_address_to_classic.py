@@ -50,3 +50,10 @@ _IN_FIELDS_RestoreAddressToClassicRequest = {
     'DryRun': ('DryRun', _c.boolean),
     'PublicIp': ('PublicIp', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'RestoreAddressToClassicResult'
+RESULT_MEMBERS = {
+    'RestoreAddressToClassicResult': {'PublicIp': None, 'Status': None},
+}

@@ -112,3 +112,12 @@ _IN_FIELDS_RestoreManagedPrefixListVersionRequest = {
     'PreviousVersion': ('PreviousVersion', _c.long),
     'CurrentVersion': ('CurrentVersion', _c.long),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'RestoreManagedPrefixListVersionResult'
+RESULT_MEMBERS = {
+    'ManagedPrefixList': {'PrefixListId': None, 'AddressFamily': None, 'State': None, 'StateMessage': None, 'PrefixListArn': None, 'PrefixListName': None, 'MaxEntries': None, 'Version': None, 'Tags': ('list', 'Tag'), 'OwnerId': None, 'IpamPrefixListResolverTargetId': None, 'IpamPrefixListResolverSyncEnabled': None},
+    'RestoreManagedPrefixListVersionResult': {'PrefixList': 'ManagedPrefixList'},
+    'Tag': {'Key': None, 'Value': None},
+}

@@ -77,3 +77,10 @@ _IN_FIELDS_RestoreSnapshotFromRecycleBinRequest = {
     'SnapshotId': ('SnapshotId', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'RestoreSnapshotFromRecycleBinResult'
+RESULT_MEMBERS = {
+    'RestoreSnapshotFromRecycleBinResult': {'SnapshotId': None, 'OutpostArn': None, 'Description': None, 'Encrypted': None, 'OwnerId': None, 'Progress': None, 'StartTime': None, 'State': None, 'VolumeId': None, 'VolumeSize': None, 'SseType': None},
+}

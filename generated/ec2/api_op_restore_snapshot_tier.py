@@ -58,3 +58,10 @@ _IN_FIELDS_RestoreSnapshotTierRequest = {
     'PermanentRestore': ('PermanentRestore', _c.boolean),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'RestoreSnapshotTierResult'
+RESULT_MEMBERS = {
+    'RestoreSnapshotTierResult': {'SnapshotId': None, 'RestoreStartTime': None, 'RestoreDuration': None, 'IsPermanentRestore': None},
+}

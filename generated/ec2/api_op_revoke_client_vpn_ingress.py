@@ -63,3 +63,11 @@ _IN_FIELDS_RevokeClientVpnIngressRequest = {
     'RevokeAllGroups': ('RevokeAllGroups', _c.boolean),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'RevokeClientVpnIngressResult'
+RESULT_MEMBERS = {
+    'ClientVpnAuthorizationRuleStatus': {'Code': None, 'Message': None},
+    'RevokeClientVpnIngressResult': {'Status': 'ClientVpnAuthorizationRuleStatus'},
+}

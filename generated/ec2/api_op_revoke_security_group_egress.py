@@ -403,3 +403,16 @@ _IN_FIELDS_UserIdGroupPair = {
     'VpcPeeringConnectionId': ('VpcPeeringConnectionId', _c.string),
     'PeeringStatus': ('PeeringStatus', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'RevokeSecurityGroupEgressResult'
+RESULT_MEMBERS = {
+    'IpPermission': {'IpProtocol': None, 'FromPort': None, 'ToPort': None, 'UserIdGroupPairs': ('list', 'UserIdGroupPair'), 'IpRanges': ('list', 'IpRange'), 'Ipv6Ranges': ('list', 'Ipv6Range'), 'PrefixListIds': ('list', 'PrefixListId')},
+    'IpRange': {'Description': None, 'CidrIp': None},
+    'Ipv6Range': {'Description': None, 'CidrIpv6': None},
+    'PrefixListId': {'Description': None, 'PrefixListId': None},
+    'RevokeSecurityGroupEgressResult': {'Return': None, 'UnknownIpPermissions': ('list', 'IpPermission'), 'RevokedSecurityGroupRules': ('list', 'RevokedSecurityGroupRule')},
+    'RevokedSecurityGroupRule': {'SecurityGroupRuleId': None, 'GroupId': None, 'IsEgress': None, 'IpProtocol': None, 'FromPort': None, 'ToPort': None, 'CidrIpv4': None, 'CidrIpv6': None, 'PrefixListId': None, 'ReferencedGroupId': None, 'Description': None},
+    'UserIdGroupPair': {'Description': None, 'UserId': None, 'GroupName': None, 'GroupId': None, 'VpcId': None, 'VpcPeeringConnectionId': None, 'PeeringStatus': None},
+}

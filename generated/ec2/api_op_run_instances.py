@@ -2022,6 +2022,50 @@ _IN_FIELDS_TagSpecification = {
     'Tag': ('Tags', _in_TagList),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'Reservation'
+RESULT_MEMBERS = {
+    'CapacityReservationSpecificationResponse': {'CapacityReservationPreference': None, 'CapacityReservationTarget': 'CapacityReservationTargetResponse'},
+    'CapacityReservationTargetResponse': {'CapacityReservationId': None, 'CapacityReservationResourceGroupArn': None},
+    'ConnectionTrackingSpecificationResponse': {'TcpEstablishedTimeout': None, 'UdpStreamTimeout': None, 'UdpTimeout': None},
+    'CpuOptions': {'CoreCount': None, 'ThreadsPerCore': None, 'AmdSevSnp': None, 'NestedVirtualization': None},
+    'EbsInstanceBlockDevice': {'AttachTime': None, 'DeleteOnTermination': None, 'Status': None, 'VolumeId': None, 'AssociatedResource': None, 'VolumeOwnerId': None, 'Operator': 'OperatorResponse', 'EbsCardIndex': None},
+    'ElasticGpuAssociation': {'ElasticGpuId': None, 'ElasticGpuAssociationId': None, 'ElasticGpuAssociationState': None, 'ElasticGpuAssociationTime': None},
+    'ElasticInferenceAcceleratorAssociation': {'ElasticInferenceAcceleratorArn': None, 'ElasticInferenceAcceleratorAssociationId': None, 'ElasticInferenceAcceleratorAssociationState': None, 'ElasticInferenceAcceleratorAssociationTime': None},
+    'EnclaveOptions': {'Enabled': None},
+    'GroupIdentifier': {'GroupId': None, 'GroupName': None},
+    'HibernationOptions': {'Configured': None},
+    'IamInstanceProfile': {'Arn': None, 'Id': None},
+    'Instance': {'Architecture': None, 'BlockDeviceMappings': ('list', 'InstanceBlockDeviceMapping'), 'ClientToken': None, 'EbsOptimized': None, 'EnaSupport': None, 'Hypervisor': None, 'IamInstanceProfile': 'IamInstanceProfile', 'InstanceLifecycle': None, 'ElasticGpuAssociations': ('list', 'ElasticGpuAssociation'), 'ElasticInferenceAcceleratorAssociations': ('list', 'ElasticInferenceAcceleratorAssociation'), 'NetworkInterfaces': ('list', 'InstanceNetworkInterface'), 'OutpostArn': None, 'RootDeviceName': None, 'RootDeviceType': None, 'SecurityGroups': ('list', 'GroupIdentifier'), 'SourceDestCheck': None, 'SpotInstanceRequestId': None, 'SriovNetSupport': None, 'StateReason': 'StateReason', 'Tags': ('list', 'Tag'), 'VirtualizationType': None, 'CpuOptions': 'CpuOptions', 'CapacityBlockId': None, 'CapacityReservationId': None, 'CapacityReservationSpecification': 'CapacityReservationSpecificationResponse', 'HibernationOptions': 'HibernationOptions', 'Licenses': ('list', 'LicenseConfiguration'), 'MetadataOptions': 'InstanceMetadataOptionsResponse', 'EnclaveOptions': 'EnclaveOptions', 'BootMode': None, 'PlatformDetails': None, 'UsageOperation': None, 'UsageOperationUpdateTime': None, 'PrivateDnsNameOptions': 'PrivateDnsNameOptionsResponse', 'Ipv6Address': None, 'TpmSupport': None, 'MaintenanceOptions': 'InstanceMaintenanceOptions', 'CurrentInstanceBootMode': None, 'NetworkPerformanceOptions': 'InstanceNetworkPerformanceOptions', 'Operator': 'OperatorResponse', 'SecondaryInterfaces': ('list', 'InstanceSecondaryInterface'), 'InstanceId': None, 'ImageId': None, 'State': 'InstanceState', 'PrivateDnsName': None, 'PublicDnsName': None, 'StateTransitionReason': None, 'KeyName': None, 'AmiLaunchIndex': None, 'ProductCodes': ('list', 'ProductCode'), 'InstanceType': None, 'LaunchTime': None, 'Placement': 'Placement', 'KernelId': None, 'RamdiskId': None, 'Platform': None, 'Monitoring': 'Monitoring', 'SubnetId': None, 'VpcId': None, 'PrivateIpAddress': None, 'PublicIpAddress': None},
+    'InstanceAttachmentEnaSrdSpecification': {'EnaSrdEnabled': None, 'EnaSrdUdpSpecification': 'InstanceAttachmentEnaSrdUdpSpecification'},
+    'InstanceAttachmentEnaSrdUdpSpecification': {'EnaSrdUdpEnabled': None},
+    'InstanceBlockDeviceMapping': {'DeviceName': None, 'Ebs': 'EbsInstanceBlockDevice'},
+    'InstanceIpv4Prefix': {'Ipv4Prefix': None},
+    'InstanceIpv6Address': {'Ipv6Address': None, 'IsPrimaryIpv6': None},
+    'InstanceIpv6Prefix': {'Ipv6Prefix': None},
+    'InstanceMaintenanceOptions': {'AutoRecovery': None, 'RebootMigration': None},
+    'InstanceMetadataOptionsResponse': {'State': None, 'HttpTokens': None, 'HttpPutResponseHopLimit': None, 'HttpEndpoint': None, 'HttpProtocolIpv6': None, 'InstanceMetadataTags': None},
+    'InstanceNetworkInterface': {'Association': 'InstanceNetworkInterfaceAssociation', 'Attachment': 'InstanceNetworkInterfaceAttachment', 'Description': None, 'Groups': ('list', 'GroupIdentifier'), 'Ipv6Addresses': ('list', 'InstanceIpv6Address'), 'MacAddress': None, 'NetworkInterfaceId': None, 'OwnerId': None, 'PrivateDnsName': None, 'PrivateIpAddress': None, 'PrivateIpAddresses': ('list', 'InstancePrivateIpAddress'), 'SourceDestCheck': None, 'Status': None, 'SubnetId': None, 'VpcId': None, 'InterfaceType': None, 'Ipv4Prefixes': ('list', 'InstanceIpv4Prefix'), 'Ipv6Prefixes': ('list', 'InstanceIpv6Prefix'), 'ConnectionTrackingConfiguration': 'ConnectionTrackingSpecificationResponse', 'Operator': 'OperatorResponse'},
+    'InstanceNetworkInterfaceAssociation': {'CarrierIp': None, 'CustomerOwnedIp': None, 'IpOwnerId': None, 'PublicDnsName': None, 'PublicIp': None},
+    'InstanceNetworkInterfaceAttachment': {'AttachTime': None, 'AttachmentId': None, 'DeleteOnTermination': None, 'DeviceIndex': None, 'Status': None, 'NetworkCardIndex': None, 'EnaSrdSpecification': 'InstanceAttachmentEnaSrdSpecification', 'EnaQueueCount': None},
+    'InstanceNetworkPerformanceOptions': {'BandwidthWeighting': None},
+    'InstancePrivateIpAddress': {'Association': 'InstanceNetworkInterfaceAssociation', 'Primary': None, 'PrivateDnsName': None, 'PrivateIpAddress': None},
+    'InstanceSecondaryInterface': {'Attachment': 'InstanceSecondaryInterfaceAttachment', 'MacAddress': None, 'SecondaryInterfaceId': None, 'OwnerId': None, 'PrivateIpAddresses': ('list', 'InstanceSecondaryInterfacePrivateIpAddress'), 'SourceDestCheck': None, 'Status': None, 'SecondarySubnetId': None, 'SecondaryNetworkId': None, 'InterfaceType': None},
+    'InstanceSecondaryInterfaceAttachment': {'AttachTime': None, 'AttachmentId': None, 'DeleteOnTermination': None, 'DeviceIndex': None, 'Status': None, 'NetworkCardIndex': None},
+    'InstanceSecondaryInterfacePrivateIpAddress': {'PrivateIpAddress': None},
+    'InstanceState': {'Code': None, 'Name': None},
+    'LicenseConfiguration': {'LicenseConfigurationArn': None},
+    'Monitoring': {'MetricCategoryIds': ('list', None), 'State': None},
+    'OperatorResponse': {'Managed': None, 'Principal': None, 'HiddenByDefault': None},
+    'Placement': {'AvailabilityZoneId': None, 'Affinity': None, 'GroupName': None, 'PartitionNumber': None, 'HostId': None, 'Tenancy': None, 'SpreadDomain': None, 'HostResourceGroupArn': None, 'GroupId': None, 'AvailabilityZone': None},
+    'PrivateDnsNameOptionsResponse': {'HostnameType': None, 'EnableResourceNameDnsARecord': None, 'EnableResourceNameDnsAAAARecord': None},
+    'ProductCode': {'ProductCodeId': None, 'ProductCodeType': None},
+    'Reservation': {'ReservationId': None, 'OwnerId': None, 'RequesterId': None, 'Groups': ('list', 'GroupIdentifier'), 'Instances': ('list', 'Instance')},
+    'StateReason': {'Code': None, 'Message': None},
+    'Tag': {'Key': None, 'Value': None},
+}
+
 _ENUM_AmdSevSnpSpecification = ('enabled', 'disabled')
 _ENUM_CapacityReservationPreference = ('capacity-reservations-only', 'open', 'none')
 _ENUM_HostnameType = ('ip-name', 'resource-name')

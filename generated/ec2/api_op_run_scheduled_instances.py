@@ -317,3 +317,10 @@ _IN_FIELDS_ScheduledInstancesPrivateIpAddressConfig = {
     'Primary': ('Primary', _c.boolean),
     'PrivateIpAddress': ('PrivateIpAddress', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'RunScheduledInstancesResult'
+RESULT_MEMBERS = {
+    'RunScheduledInstancesResult': {'InstanceIdSet': ('list', None)},
+}

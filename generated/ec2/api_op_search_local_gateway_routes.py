@@ -137,3 +137,11 @@ _IN_FIELDS_SearchLocalGatewayRoutesRequest = {
     'NextToken': ('NextToken', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'SearchLocalGatewayRoutesResult'
+RESULT_MEMBERS = {
+    'LocalGatewayRoute': {'DestinationCidrBlock': None, 'LocalGatewayVirtualInterfaceGroupId': None, 'Type': None, 'State': None, 'LocalGatewayRouteTableId': None, 'LocalGatewayRouteTableArn': None, 'OwnerId': None, 'SubnetId': None, 'CoipPoolId': None, 'NetworkInterfaceId': None, 'DestinationPrefixListId': None},
+    'SearchLocalGatewayRoutesResult': {'Routes': ('list', 'LocalGatewayRoute'), 'NextToken': None},
+}

@@ -144,3 +144,11 @@ _IN_FIELDS_SearchTransitGatewayMulticastGroupsRequest = {
     'NextToken': ('NextToken', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'SearchTransitGatewayMulticastGroupsResult'
+RESULT_MEMBERS = {
+    'SearchTransitGatewayMulticastGroupsResult': {'MulticastGroups': ('list', 'TransitGatewayMulticastGroup'), 'NextToken': None},
+    'TransitGatewayMulticastGroup': {'GroupIpAddress': None, 'TransitGatewayAttachmentId': None, 'SubnetId': None, 'ResourceId': None, 'ResourceType': None, 'ResourceOwnerId': None, 'NetworkInterfaceId': None, 'GroupMember': None, 'GroupSource': None, 'MemberType': None, 'SourceType': None},
+}

@@ -155,3 +155,12 @@ _IN_FIELDS_SearchTransitGatewayRoutesRequest = {
     'DryRun': ('DryRun', _c.boolean),
     'NextToken': ('NextToken', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'SearchTransitGatewayRoutesResult'
+RESULT_MEMBERS = {
+    'SearchTransitGatewayRoutesResult': {'Routes': ('list', 'TransitGatewayRoute'), 'AdditionalRoutesAvailable': None, 'NextToken': None},
+    'TransitGatewayRoute': {'DestinationCidrBlock': None, 'PrefixListId': None, 'TransitGatewayRouteTableAnnouncementId': None, 'TransitGatewayAttachments': ('list', 'TransitGatewayRouteAttachment'), 'Type': None, 'State': None},
+    'TransitGatewayRouteAttachment': {'ResourceId': None, 'TransitGatewayAttachmentId': None, 'ResourceType': None},
+}

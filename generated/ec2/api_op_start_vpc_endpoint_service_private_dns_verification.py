@@ -47,3 +47,10 @@ _IN_FIELDS_StartVpcEndpointServicePrivateDnsVerificationRequest = {
     'DryRun': ('DryRun', _c.boolean),
     'ServiceId': ('ServiceId', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'StartVpcEndpointServicePrivateDnsVerificationResult'
+RESULT_MEMBERS = {
+    'StartVpcEndpointServicePrivateDnsVerificationResult': {'ReturnValue': None},
+}

@@ -91,3 +91,12 @@ _IN_FIELDS_StopInstancesRequest = {
     'DryRun': ('DryRun', _c.boolean),
     'Force': ('Force', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'StopInstancesResult'
+RESULT_MEMBERS = {
+    'InstanceState': {'Code': None, 'Name': None},
+    'InstanceStateChange': {'InstanceId': None, 'CurrentState': 'InstanceState', 'PreviousState': 'InstanceState'},
+    'StopInstancesResult': {'StoppingInstances': ('list', 'InstanceStateChange')},
+}

@@ -89,3 +89,12 @@ _IN_FIELDS_TerminateClientVpnConnectionsRequest = {
     'Username': ('Username', _c.string),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'TerminateClientVpnConnectionsResult'
+RESULT_MEMBERS = {
+    'ClientVpnConnectionStatus': {'Code': None, 'Message': None},
+    'TerminateClientVpnConnectionsResult': {'ClientVpnEndpointId': None, 'Username': None, 'ConnectionStatuses': ('list', 'TerminateConnectionStatus')},
+    'TerminateConnectionStatus': {'ConnectionId': None, 'PreviousStatus': 'ClientVpnConnectionStatus', 'CurrentStatus': 'ClientVpnConnectionStatus'},
+}

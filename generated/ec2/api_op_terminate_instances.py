@@ -90,3 +90,12 @@ _IN_FIELDS_TerminateInstancesRequest = {
     'SkipOsShutdown': ('SkipOsShutdown', _c.boolean),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'TerminateInstancesResult'
+RESULT_MEMBERS = {
+    'InstanceState': {'Code': None, 'Name': None},
+    'InstanceStateChange': {'InstanceId': None, 'CurrentState': 'InstanceState', 'PreviousState': 'InstanceState'},
+    'TerminateInstancesResult': {'TerminatingInstances': ('list', 'InstanceStateChange')},
+}

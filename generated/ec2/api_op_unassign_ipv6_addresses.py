@@ -82,3 +82,10 @@ _IN_FIELDS_UnassignIpv6AddressesRequest = {
     'NetworkInterfaceId': ('NetworkInterfaceId', _c.string),
     'Ipv6Addresses': ('Ipv6Addresses', _in_Ipv6AddressList),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'UnassignIpv6AddressesResult'
+RESULT_MEMBERS = {
+    'UnassignIpv6AddressesResult': {'NetworkInterfaceId': None, 'UnassignedIpv6Addresses': ('list', None), 'UnassignedIpv6Prefixes': ('list', None)},
+}

@@ -110,3 +110,11 @@ _IN_FIELDS_UnassignPrivateNatGatewayAddressRequest = {
     'MaxDrainDurationSeconds': ('MaxDrainDurationSeconds', _in_DrainSeconds),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'UnassignPrivateNatGatewayAddressResult'
+RESULT_MEMBERS = {
+    'NatGatewayAddress': {'AllocationId': None, 'NetworkInterfaceId': None, 'PrivateIp': None, 'PublicIp': None, 'AssociationId': None, 'IsPrimary': None, 'FailureMessage': None, 'Status': None, 'AvailabilityZone': None, 'AvailabilityZoneId': None},
+    'UnassignPrivateNatGatewayAddressResult': {'NatGatewayId': None, 'NatGatewayAddresses': ('list', 'NatGatewayAddress')},
+}

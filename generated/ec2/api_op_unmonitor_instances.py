@@ -98,3 +98,12 @@ _IN_FIELDS_UnmonitorInstancesRequest = {
     'MetricCategoryId': ('MetricCategoryIds', _in_MetricCategoryIdList),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'UnmonitorInstancesResult'
+RESULT_MEMBERS = {
+    'InstanceMonitoring': {'InstanceId': None, 'Monitoring': 'Monitoring'},
+    'Monitoring': {'MetricCategoryIds': ('list', None), 'State': None},
+    'UnmonitorInstancesResult': {'InstanceMonitorings': ('list', 'InstanceMonitoring')},
+}

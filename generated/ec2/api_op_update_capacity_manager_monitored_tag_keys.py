@@ -81,3 +81,11 @@ _IN_FIELDS_UpdateCapacityManagerMonitoredTagKeysRequest = {
     'DryRun': ('DryRun', _c.boolean),
     'ClientToken': ('ClientToken', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'UpdateCapacityManagerMonitoredTagKeysResult'
+RESULT_MEMBERS = {
+    'CapacityManagerMonitoredTagKey': {'TagKey': None, 'Status': None, 'StatusMessage': None, 'CapacityManagerProvided': None, 'EarliestDatapointTimestamp': None},
+    'UpdateCapacityManagerMonitoredTagKeysResult': {'CapacityManagerTagKeys': ('list', 'CapacityManagerMonitoredTagKey')},
+}

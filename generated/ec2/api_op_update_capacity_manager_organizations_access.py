@@ -51,3 +51,10 @@ _IN_FIELDS_UpdateCapacityManagerOrganizationsAccessRequest = {
     'DryRun': ('DryRun', _c.boolean),
     'ClientToken': ('ClientToken', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'UpdateCapacityManagerOrganizationsAccessResult'
+RESULT_MEMBERS = {
+    'UpdateCapacityManagerOrganizationsAccessResult': {'CapacityManagerStatus': None, 'OrganizationsAccess': None},
+}

@@ -72,4 +72,11 @@ _IN_FIELDS_UpdateInterruptibleCapacityReservationAllocationRequest = {
     'ZeroSizePreference': ('ZeroSizePreference', _in_ZeroSizePreference),
 }
 
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'UpdateInterruptibleCapacityReservationAllocationResult'
+RESULT_MEMBERS = {
+    'UpdateInterruptibleCapacityReservationAllocationResult': {'InterruptibleCapacityReservationId': None, 'SourceCapacityReservationId': None, 'InstanceCount': None, 'TargetInstanceCount': None, 'Status': None, 'InterruptionType': None},
+}
+
 _ENUM_ZeroSizePreference = ('retain', 'default')

@@ -250,3 +250,10 @@ _IN_FIELDS_UserIdGroupPair = {
     'VpcPeeringConnectionId': ('VpcPeeringConnectionId', _c.string),
     'PeeringStatus': ('PeeringStatus', _c.string),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'UpdateSecurityGroupRuleDescriptionsEgressResult'
+RESULT_MEMBERS = {
+    'UpdateSecurityGroupRuleDescriptionsEgressResult': {'Return': None},
+}

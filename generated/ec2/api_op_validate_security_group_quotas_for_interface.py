@@ -54,3 +54,10 @@ _IN_FIELDS_ValidateSecurityGroupQuotasForInterfaceRequest = {
     'SecurityGroupId': ('SecurityGroupIds', _in_SecurityGroupIdList),
     'DryRun': ('DryRun', _c.boolean),
 }
+
+# Result check (strict mode, ``codec.check_result``): the root structure, and per output structure
+# its members with what each holds (None: a scalar; a structure's id; ("list"|"map", what an item holds)).
+RESULT_ROOT = 'ValidateSecurityGroupQuotasForInterfaceResult'
+RESULT_MEMBERS = {
+    'ValidateSecurityGroupQuotasForInterfaceResult': {'Valid': None},
+}

@@ -43,7 +43,10 @@ def ec2api_url(cloud_info, tmp_path_factory) -> str:
     port = _free_port()
     workdir = tmp_path_factory.mktemp("ec2api")
     env = dict(os.environ, EC2API_DATABASE_URL=f"sqlite:///{workdir / 'state.sqlite'}",
-               EC2API_CREDENTIAL_TTL="300")
+               EC2API_CREDENTIAL_TTL="300",
+               # Refuse result keys the output shape lacks (tests/conftest.py sets it for the
+               # in-process tests; said again here so that the server's strictness is explicit).
+               EC2API_STRICT_RESULTS="1")
     log = open(workdir / "server.log", "wb")
     proc = subprocess.Popen(
         [str(BIN / "ec2api"), "serve", "--cloud-json", str(Path(cloud_info["state_dir"]) / "cloud.json"),

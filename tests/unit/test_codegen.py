@@ -21,7 +21,7 @@ def test_same_model_same_bytes(tmp_path):
                        check=True, capture_output=True)
     cmp = filecmp.dircmp(tmp_path / "a" / "ec2", tmp_path / "b" / "ec2")
     assert not cmp.diff_files and not cmp.left_only and not cmp.right_only
-    assert len(cmp.same_files) == 834
+    assert len(cmp.same_files) == 835   # 830 operations, registry, metadata, types, enums, __init__
 
 
 def test_every_generated_file_says_do_not_edit():
@@ -53,3 +53,11 @@ def test_metadata_tables():
     assert IDEMPOTENCY_TOKENS["RunInstances"] == "ClientToken"
     assert PAGINATORS["DescribeInstanceTypes"]["limit_min"] == 5
     assert PAGINATORS["DescribeInstanceTypes"]["limit_max"] == 100
+
+
+def test_enums_are_public_tuples_in_the_models_order():
+    from generated.ec2 import enums
+
+    assert enums.InstanceType[:2] == ("a1.medium", "a1.large") and "t3.micro" in enums.InstanceType
+    assert "available" in enums.ImageState
+    assert all(isinstance(v, tuple) for k, v in vars(enums).items() if k[0].isupper())
