@@ -1,7 +1,9 @@
-"""The handler registry: handlers register themselves against operation names.
+"""The handler registry: handlers declare themselves against operation names.
 
-The runtime never imports a handler by name; it imports the handlers package once (``load_handlers``)
-and every module in it registers its functions with ``@handler("OperationName", honours=(...))``.
+The runtime never imports a handler by name. ``@handler("OperationName", honours=(...))`` marks a
+function; ``load_handlers`` imports every public module of the handlers package (an area is a
+module, ``handlers/key_pairs.py``, or a package, ``handlers/instances/``; ``_``-prefixed modules are
+helpers and skipped) and returns the registry of what they declare.
 """
 
 from __future__ import annotations
@@ -11,14 +13,17 @@ import pkgutil
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 from ec2api_runtime import honours
 from ec2api_runtime.honours import Spec
 from generated.ec2 import OPERATIONS
 from generated.ec2.metadata import IDEMPOTENCY_TOKENS, INPUT_MEMBERS
 
-HandlerFn = Callable[[Any, dict], dict | None]
+# What the runtime calls: ``fn(ctx, params)``. Handlers type their parameters and result with the
+# generated TypedDicts (``generated/ec2/types.py``); at run time those are plain dicts.
+HandlerFn = Callable[..., Any]
+F = TypeVar("F", bound=HandlerFn)
 
 
 @dataclass(frozen=True)
@@ -27,7 +32,7 @@ class Handler:
 
     operation: str
     fn: HandlerFn
-    area: str                     # the handler module's name: "instances", "key_pairs", ...
+    area: str                     # the area's module or package: "instances", "key_pairs", ...
     not_found: str | None = None  # error code for an OpenStack 404 the handler did not translate
     limit_exceeded: str = "ResourceLimitExceeded"
     honours: frozenset[str] = frozenset()   # top-level input members honoured whatever their value
@@ -44,7 +49,10 @@ class Handler:
         honours.refuse_values(params, self.partly)
 
 
+# The registry of the ``handlers`` package, which the service dispatches through: filled by
+# ``load_handlers()`` (tests replace entries in it).
 HANDLERS: dict[str, Handler] = {}
+_MARK = "__ec2api_handler__"   # the attribute ``@handler`` sets on the function it declares
 
 
 def runtime_members(operation: str) -> frozenset[str]:
@@ -55,8 +63,9 @@ def runtime_members(operation: str) -> frozenset[str]:
 
 def handler(operation: str, *, honours: Iterable[str], partly: Mapping[str, Spec] | None = None,
             not_found: str | None = None,
-            limit_exceeded: str = "ResourceLimitExceeded") -> Callable[[HandlerFn], HandlerFn]:
-    """Register ``fn(ctx, params) -> result`` as the implementation of ``operation``.
+            limit_exceeded: str = "ResourceLimitExceeded") -> Callable[[F], F]:
+    """Declare ``fn(ctx, params) -> result`` the implementation of ``operation`` (``load_handlers``
+    collects it).
 
     ``honours`` names the top-level input members the handler honours, ``partly`` those it honours
     for some sub-members or values only (``ec2api_runtime.honours``); the runtime refuses every other
@@ -74,20 +83,37 @@ def handler(operation: str, *, honours: Iterable[str], partly: Mapping[str, Spec
     if "DryRun" in honoured | set(partial):
         raise ValueError(f"{operation}: DryRun is the runtime's, never a handler's")
 
-    def register(fn: HandlerFn) -> HandlerFn:
-        if operation in HANDLERS:
-            raise ValueError(f"{operation} has two handlers: {HANDLERS[operation].fn} and {fn}")
-        area = fn.__module__.rpartition(".")[2]
-        HANDLERS[operation] = Handler(operation, fn, area, not_found, limit_exceeded, honoured, partial)
+    def register(fn: F) -> F:
+        setattr(fn, _MARK, Handler(operation, fn, area_of_module(fn.__module__), not_found, limit_exceeded,
+                                   honoured, partial))
         return fn
 
     return register
 
 
+def area_of_module(module: str) -> str:
+    """The area of a handler module: the first name under the handlers package
+    (``handlers.instances.launch`` and ``handlers.key_pairs`` -> ``instances``, ``key_pairs``)."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else parts[0]
+
+
 def load_handlers(package: str = "handlers") -> dict[str, Handler]:
-    """Import every module of the handlers package so that each registers its operations."""
+    """Import every public module of ``package`` (packages included) and return ``{operation: Handler}``
+    for the functions they declare. Two handlers for one operation are an error."""
+    registry: dict[str, Handler] = {}
     pkg = importlib.import_module(package)
-    for info in pkgutil.iter_modules(pkg.__path__):
-        if not info.name.startswith("_"):
-            importlib.import_module(f"{package}.{info.name}")
-    return HANDLERS
+    for info in pkgutil.walk_packages(pkg.__path__, prefix=f"{package}."):
+        if any(part.startswith("_") for part in info.name.split(".")[1:]):
+            continue   # helper modules declare nothing; walk_packages still enters public packages
+        module = importlib.import_module(info.name)
+        for value in vars(module).values():
+            h = getattr(value, _MARK, None)
+            if not isinstance(h, Handler) or getattr(value, "__module__", None) != module.__name__:
+                continue   # not a handler, or one imported from elsewhere: counted where it is defined
+            if h.operation in registry:
+                raise ValueError(f"{h.operation} has two handlers: {registry[h.operation].fn} and {h.fn}")
+            registry[h.operation] = h
+    if package == "handlers":
+        HANDLERS.update(registry)
+    return registry

@@ -48,7 +48,7 @@ class OperationFacts:
     """What one handler does with its operation's members."""
 
     operation: str
-    location: str                                  # "handlers/instances.py::run_instances"
+    location: str                                  # "handlers/instances/launch.py::run_instances"
     reads: frozenset[str] = frozenset()            # top-level input members read
     required_reads: frozenset[str] = frozenset()   # ... read by subscript (assumed present)
     refused: frozenset[str] = frozenset()          # top-level input members refused when present
@@ -486,13 +486,30 @@ def _declaration(fn: ast.FunctionDef, mod: _Module) -> dict[str, Iterable[str] |
     return None
 
 
+def handler_modules(root: str | Path) -> list[tuple[str, Path]]:
+    """``(dotted name, path)`` of every public module under ``root/handlers``, packages' included.
+
+    Helper modules (any ``_``-prefixed name below ``handlers``) declare nothing and are skipped, as
+    ``dispatch.load_handlers`` skips them; a package's ``__init__.py`` is its own module.
+    """
+    base = Path(root) / "handlers"
+    out = []
+    for path in sorted(base.rglob("*.py")):
+        parts = path.relative_to(base).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        if parts and not any(p.startswith("_") for p in parts):
+            out.append((".".join(("handlers", *parts)), path))
+    return out
+
+
 def declared_facts(root: str | Path) -> dict[str, dict[str, Iterable[str] | bool]]:
     """``{operation: declared fields}`` for every ``@handler`` in ``root/handlers`` that declares."""
     project = Project(root)
     out = {}
-    for path in sorted((Path(root) / "handlers").glob("*.py")):
-        mod = project.module(f"handlers.{path.stem}")
-        for fn in mod.tree.body if mod and not path.name.startswith("_") else []:
+    for dotted, _path in handler_modules(root):
+        mod = project.module(dotted)
+        for fn in mod.tree.body if mod else []:
             if isinstance(fn, ast.FunctionDef) and (op := _handler_operation(fn, mod)) is not None:
                 declared = _declaration(fn, mod)
                 if declared is not None:
@@ -504,10 +521,8 @@ def static_facts(root: str | Path) -> dict[str, OperationFacts]:
     """``{operation: facts}`` for every ``@handler`` function in ``root/handlers``."""
     project = Project(root)
     out: dict[str, OperationFacts] = {}
-    for path in sorted((Path(root) / "handlers").glob("*.py")):
-        if path.name.startswith("_"):
-            continue   # helper modules register nothing (dispatch.load_handlers skips them too)
-        mod = project.module(f"handlers.{path.stem}")
+    for dotted, path in handler_modules(root):
+        mod = project.module(dotted)
         assert mod is not None
         for fn in mod.tree.body:
             if not isinstance(fn, ast.FunctionDef):
@@ -525,8 +540,10 @@ def static_facts(root: str | Path) -> dict[str, OperationFacts]:
 
 
 def area_of(facts: OperationFacts) -> str:
-    """The handler module an operation lives in: ``handlers/instances.py::..`` -> ``instances``."""
-    return Path(facts.location.split("::")[0]).stem
+    """The area an operation's handler lives in: the first name under ``handlers/``
+    (``handlers/key_pairs.py::..`` -> ``key_pairs``, ``handlers/instances/launch.py::..`` -> ``instances``)."""
+    parts = Path(facts.location.split("::")[0]).parts
+    return Path(parts[1]).stem if len(parts) > 1 and parts[0] == "handlers" else Path(parts[-1]).stem
 
 
 def merge(static: Mapping[str, OperationFacts], declared: Mapping[str, Mapping[str, Iterable[str] | bool]]

@@ -18,6 +18,7 @@ import openstack.connection
 import requests
 import requests.adapters
 from keystoneauth1 import plugin, session
+from openstack import exceptions
 
 # Discovery documents of every endpoint, shared by all sessions of this process.
 _DISCOVERY_CACHE: dict[str, Any] = {}
@@ -145,3 +146,13 @@ def versioned_endpoint(conn: openstack.connection.Connection, service: str) -> s
             _VERSIONED[(service, base)] = url
     return url
 
+
+
+def checked(resp: Any) -> Any:
+    """``resp`` (a raw response of ``conn.<service>.get/post/...``) if it succeeded; else raise the
+    openstacksdk exception for its status, which ``ec2api_runtime.faults`` maps to an EC2 error.
+
+    The one way handlers turn a raw OpenStack answer into success or an error.
+    """
+    exceptions.raise_from_response(resp)
+    return resp

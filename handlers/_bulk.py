@@ -15,7 +15,7 @@ from typing import Any
 from openstack import exceptions
 
 from ec2api_runtime import parallel
-from ec2api_runtime.openstack import versioned_endpoint
+from ec2api_runtime.openstack import checked, versioned_endpoint
 
 # Neutron takes repeated query values (``?device_id=a&device_id=b``); this many UUIDs keep the URL
 # near 2 KB, well inside the 4 KB request line that uwsgi-served APIs accept by default.
@@ -32,8 +32,7 @@ def get_json(ctx: Any, service: str, path: str, params: dict | None = None,
     url = versioned_endpoint(ctx.os, service).rstrip("/") + path
     resp = ctx.os.session.get(url, params=params or {}, raise_exc=False, microversion=microversion,
                               microversion_service_type=service if microversion else None)
-    exceptions.raise_from_response(resp)
-    return resp.json()
+    return checked(resp).json()
 
 
 class Server:

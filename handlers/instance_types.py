@@ -26,7 +26,7 @@ from ec2api_runtime.filters import apply_filters, only_requested
 from generated.ec2 import enums
 from handlers import _bulk
 from handlers._instance_view import instance_type
-from handlers.regions import zone_id
+from handlers._zones import zone_id, zone_names
 
 # The model's InstanceType enum: the names a flavor may carry to be an EC2 instance type.
 EC2_INSTANCE_TYPES: frozenset[str] = frozenset(enums.InstanceType)
@@ -239,7 +239,7 @@ def describe_instance_type_offerings(ctx: Any, params: dict) -> dict:
     if location_type == "region":
         locations = [ctx.region]
     elif location_type in ("availability-zone", "availability-zone-id"):
-        names = sorted({z.name for z in ctx.os.compute.availability_zones()})
+        names = zone_names(ctx)
         locations = names if location_type == "availability-zone" else [
             zone_id(ctx.region, i) for i in range(len(names))]
     else:   # outpost: none here

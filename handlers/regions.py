@@ -8,6 +8,7 @@ from ec2api_runtime import networks
 from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error
 from ec2api_runtime.filters import apply_filters
+from handlers._zones import zone_id, zone_names
 
 OPT_IN = "opt-in-not-required"
 
@@ -29,16 +30,11 @@ def describe_regions(ctx: Any, params: dict) -> dict:
     return {"Regions": regions}
 
 
-def zone_id(region: str, index: int) -> str:
-    """A stable zone id in AWS's style (``regionone-az1``), by the zone's position in name order."""
-    return f"{region.lower()}-az{index + 1}"
-
-
 # AllAvailabilityZones: no zone here needs opting in to, so both values are one answer.
 @handler("DescribeAvailabilityZones", honours=("ZoneNames", "ZoneIds", "Filters", "AllAvailabilityZones"))
 def describe_availability_zones(ctx: Any, params: dict) -> dict:
     """Nova's availability zones that hold compute hosts (one Nova call)."""
-    names = sorted({z.name for z in ctx.os.compute.availability_zones()})
+    names = zone_names(ctx)
     zones = [{
         "ZoneName": name, "ZoneId": zone_id(ctx.region, i), "State": "available",
         "OptInStatus": OPT_IN, "Messages": [], "RegionName": ctx.region, "GroupName": ctx.region,

@@ -8,13 +8,13 @@ from ec2api_runtime import pagination
 from ec2api_runtime.db import ids, tags
 from ec2api_runtime.dispatch import handler
 from ec2api_runtime.filters import apply_filters, check_filters
+from handlers import _glance as glance
 from handlers import _lifecycle as lifecycle
-from handlers import images
 
 
 def _check_images_visible(ctx: Any, resource_ids: list[str]) -> None:
     """AMI ids are shared by every project; tagging one needs the caller to see that image."""
-    images.resolve_many(ctx, [rid for rid in resource_ids if ids.kind_of(rid) == "ami"])
+    glance.resolve_many(ctx, [rid for rid in resource_ids if ids.kind_of(rid) == "ami"])
 
 
 @handler("CreateTags", honours=("Resources", "Tags"))

@@ -12,9 +12,7 @@ is a record left pending for ``STALE_PENDING`` by a worker that died mid-operati
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import decimal
 import hashlib
 import json
 from dataclasses import dataclass
@@ -24,6 +22,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ec2api_runtime import tagged_json
 from ec2api_runtime.db.models import IdempotencyRecord
 from ec2api_runtime.db.types import utcnow
 from ec2api_runtime.errors import EC2Error
@@ -59,7 +58,7 @@ class Record:
 def digest(params: dict[str, Any]) -> str:
     """SHA-256 of the canonical JSON of ``params`` without ``ClientToken`` and ``DryRun``."""
     body = {k: v for k, v in params.items() if k not in EXCLUDED_PARAMS}
-    text = json.dumps(_encode(body), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    text = json.dumps(tagged_json.encode(body), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -137,69 +136,11 @@ def _get(s: Session, project_id: str, operation: str, token: str) -> Any:
     return s.execute(q).first()
 
 
-# JSON with types tagged so that they come back as they went in: {"$t": "datetime", "v": "..."}.
-# A real dict that has a "$t" key is wrapped as {"$t": "dict", "v": {...}}.
-_TAG = "$t"
-
-
 def encode(value: Any) -> str:
     """JSON text of a result, keeping datetimes, dates, bytes, decimals, tuples and sets."""
-    return json.dumps(_encode(value), separators=(",", ":"), ensure_ascii=False)
+    return tagged_json.dumps(value)
 
 
 def decode(text: str) -> Any:
     """The value that ``encode`` wrote."""
-    return _decode(json.loads(text))
-
-
-def _encode(v: Any) -> Any:
-    if v is None or isinstance(v, bool | int | str):
-        return v
-    if isinstance(v, float):
-        return v if v == v and v not in (float("inf"), float("-inf")) else {_TAG: "float", "v": repr(v)}
-    if isinstance(v, dict):
-        d = {str(k): _encode(x) for k, x in v.items()}
-        return {_TAG: "dict", "v": d} if _TAG in d else d
-    if isinstance(v, list):
-        return [_encode(x) for x in v]
-    if isinstance(v, tuple):
-        return {_TAG: "tuple", "v": [_encode(x) for x in v]}
-    if isinstance(v, set | frozenset):
-        return {_TAG: "set", "v": sorted((_encode(x) for x in v), key=repr)}
-    if isinstance(v, dt.datetime):
-        return {_TAG: "datetime", "v": v.isoformat()}
-    if isinstance(v, dt.date):
-        return {_TAG: "date", "v": v.isoformat()}
-    if isinstance(v, bytes | bytearray | memoryview):
-        return {_TAG: "bytes", "v": base64.b64encode(bytes(v)).decode()}
-    if isinstance(v, decimal.Decimal):
-        return {_TAG: "decimal", "v": str(v)}
-    raise TypeError(f"cannot store a {type(v).__name__} in an idempotency record")
-
-
-def _decode(v: Any) -> Any:
-    if isinstance(v, list):
-        return [_decode(x) for x in v]
-    if not isinstance(v, dict):
-        return v
-    tag = v.get(_TAG)
-    if tag is None:
-        return {k: _decode(x) for k, x in v.items()}
-    inner = v["v"]
-    if tag == "dict":
-        return {k: _decode(x) for k, x in inner.items()}
-    if tag == "tuple":
-        return tuple(_decode(x) for x in inner)
-    if tag == "set":
-        return {_decode(x) for x in inner}
-    if tag == "datetime":
-        return dt.datetime.fromisoformat(inner)
-    if tag == "date":
-        return dt.date.fromisoformat(inner)
-    if tag == "bytes":
-        return base64.b64decode(inner)
-    if tag == "decimal":
-        return decimal.Decimal(inner)
-    if tag == "float":
-        return float(inner)
-    raise ValueError(f"unknown tag {tag!r} in an idempotency record")
+    return tagged_json.loads(text)

@@ -27,7 +27,7 @@ def test_coverage_list_names_each_handler_its_members_and_what_is_missing():
     result = CliRunner().invoke(main, ["coverage", "--list"])
     assert result.exit_code == 0, result.output
     text = result.output
-    assert ("  RunInstances -> handlers.instances:run_instances: members honoured 27 / 44 (15 partly), "
+    assert ("  RunInstances -> handlers.instances.launch:run_instances: members honoured 27 / 44 (15 partly), "
             "by the runtime 2, refused 15") in text
     assert "  DescribeKeyPairs -> handlers.key_pairs:describe_key_pairs: members honoured 4 / 5," in text
     assert "key_pairs: 4 / 4 operations" in text and "instance_types: 3 / 7 operations" in text

@@ -9,7 +9,8 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from ec2api_runtime.db import Database
-from handlers import images, instance_types
+from handlers import instance_types
+from handlers.images.describe import describe_images
 from tests.unit.conftest import make_ctx
 
 PROJECT = "p" * 32
@@ -57,12 +58,12 @@ def _ctx(db: Database, os: object) -> SimpleNamespace:
 def test_describe_images_makes_three_glance_calls(db: Database, n: int) -> None:
     glance = FakeGlance(n)
     ctx = _ctx(db, glance.connection())
-    out = images.describe_images(ctx, {"Filters": [{"Name": "name", "Values": ["img-*"]}]})
+    out = describe_images(ctx, {"Filters": [{"Name": "name", "Values": ["img-*"]}]})
     assert len(out["Images"]) == n
     assert len(glance.calls) == 3
     glance.calls.clear()
     some = [i["ImageId"] for i in out["Images"][:5]]
-    out = images.describe_images(ctx, {"ImageIds": some})
+    out = describe_images(ctx, {"ImageIds": some})
     assert sorted(i["ImageId"] for i in out["Images"]) == sorted(some)
     assert len(glance.calls) == 3
     assert all(parse_qs(urlparse(c).query)["id"][0].startswith("in:") for c in glance.calls)

@@ -10,7 +10,8 @@ import pytest
 
 from ec2api_runtime.db import ids
 from ec2api_runtime.errors import EC2Error
-from handlers import images
+from handlers._glance import SCOPE, image_ids
+from handlers.images.describe import describe_images
 from tests.unit.test_images_cost import FakeGlance, _ctx
 
 GONE = "00000000-0000-0000-0000-00000000dead"
@@ -18,10 +19,10 @@ GONE = "00000000-0000-0000-0000-00000000dead"
 
 def _deregistered(db, seconds_ago: float | None) -> str:  # noqa: F811
     with db.session() as s:
-        image_id = images.image_ids(s, [GONE])[GONE]
+        image_id = image_ids(s, [GONE])[GONE]
         if seconds_ago is not None:
             when = datetime.now(UTC) - timedelta(seconds=seconds_ago)
-            ids.set_data(s, images.SCOPE, image_id, {"deregistered_at": when.isoformat()})
+            ids.set_data(s, SCOPE, image_id, {"deregistered_at": when.isoformat()})
     return image_id
 
 
@@ -32,8 +33,8 @@ def test_deregistered_image_window(db, seconds_ago, window, empty) -> None:  # n
     ctx = _ctx(db, FakeGlance(0).connection())     # Glance shows nothing of a deleted image
     ctx.config = SimpleNamespace(deregistered_visible_seconds=window)
     if empty:
-        assert images.describe_images(ctx, {"ImageIds": [image_id]})["Images"] == []
+        assert describe_images(ctx, {"ImageIds": [image_id]})["Images"] == []
     else:
         with pytest.raises(EC2Error) as e:
-            images.describe_images(ctx, {"ImageIds": [image_id]})
+            describe_images(ctx, {"ImageIds": [image_id]})
         assert e.value.code == "InvalidAMIID.NotFound"

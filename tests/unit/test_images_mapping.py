@@ -1,4 +1,4 @@
-"""Pure mappings of handlers/images.py (Glance image -> EC2 Image) and handlers/instance_types.py."""
+"""Pure mappings of handlers/images/ (Glance image -> EC2 Image) and handlers/instance_types.py."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ import json
 
 import pytest
 
-from handlers import images, instance_types
+from handlers import instance_types
+from handlers.images import _view as images
+from handlers.images.describe import _FILTERS
+from handlers.images.register import _disk_format
 
 
 @pytest.mark.parametrize(("status", "state"), [
@@ -84,14 +87,14 @@ def test_bad_bdm_property_is_ignored() -> None:
 
 def test_filters_extract_from_images() -> None:
     out = _image(GLANCE)
-    assert images._FILTERS["block-device-mapping.volume-size"](out) == [4]
-    assert images._FILTERS["block-device-mapping.device-name"](out) == ["/dev/sda1"]
-    assert images._FILTERS["is-public"](out) is False
+    assert _FILTERS["block-device-mapping.volume-size"](out) == [4]
+    assert _FILTERS["block-device-mapping.device-name"](out) == ["/dev/sda1"]
+    assert _FILTERS["is-public"](out) is False
 
 
 def test_disk_format_from_url() -> None:
-    assert images._disk_format("https://example.com/x/cirros.qcow2?sig=1") == "qcow2"
-    assert images._disk_format("https://example.com/disk") == "raw"
+    assert _disk_format("https://example.com/x/cirros.qcow2?sig=1") == "qcow2"
+    assert _disk_format("https://example.com/disk") == "raw"
 
 
 @pytest.mark.parametrize(("name", "burstable", "free"), [

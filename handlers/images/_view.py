@@ -1,0 +1,142 @@
+"""The EC2 ``Image`` of a Glance image: pure mapping, no I/O (unit-tested in tests/unit/test_images_mapping.py)."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from ec2api_runtime.codec import ts_iso8601
+from ec2api_runtime.timeutil import parse_os_time
+
+DEFAULT_ROOT_DEVICE = "/dev/sda1"
+SOURCE_PROPERTY = "ec2api_source_image"     # Glance property naming the image a copy came from
+_STATES = {
+    "active": "available", "queued": "pending", "saving": "pending", "uploading": "pending",
+    "importing": "pending", "killed": "failed", "deactivated": "disabled", "deleted": "deregistered",
+    "pending_delete": "deregistered",
+}
+_ARCHITECTURES = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64",
+                  "i386": "i386", "i686": "i386", "x86": "i386"}
+
+
+def ec2_state(glance_status: str | None) -> str:
+    """The EC2 ImageState of a Glance image status."""
+    return _STATES.get(glance_status or "", "pending")
+
+
+def architecture(value: str | None) -> str:
+    """Glance's ``architecture`` property as an EC2 architecture (x86_64 when unset or unknown)."""
+    return _ARCHITECTURES.get((value or "").lower(), "x86_64")
+
+
+def is_public(image: dict) -> bool:
+    """Public in AWS's sense: every account may find and launch it."""
+    return image.get("visibility") in ("public", "community")
+
+
+def glance_bdms(image: dict) -> list[dict]:
+    """The ``block_device_mapping`` property (a JSON list, as Nova writes it) of a Glance image."""
+    raw = image.get("block_device_mapping")
+    if not raw:
+        return []
+    try:
+        value = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        return []
+    return [b for b in value if isinstance(b, dict)] if isinstance(value, list) else []
+
+
+def _device(name: str | None) -> str | None:
+    if not name:
+        return None
+    return name if name.startswith("/dev/") else "/dev/" + name
+
+
+def root_device_name(image: dict) -> str:
+    """The image's root device: Nova's ``root_device_name`` property, else AWS's ``/dev/sda1``."""
+    return _device(image.get("root_device_name")) or DEFAULT_ROOT_DEVICE
+
+
+def block_device_mappings(image: dict, snapshot_ids: dict[str, str]) -> list[dict]:
+    """EC2 BlockDeviceMappings of a Glance image; ``snapshot_ids`` maps Cinder ids to ``snap-`` ids."""
+    root = root_device_name(image)
+    bdms = glance_bdms(image)
+    out: list[dict] = []
+    for b in bdms:
+        if b.get("destination_type") not in (None, "volume"):
+            continue
+        if b.get("source_type") == "blank" and b.get("guest_format") == "swap":
+            continue
+        device = _device(b.get("device_name")) or (root if b.get("boot_index") in (0, "0") else None)
+        if device is None:
+            continue
+        ebs: dict[str, Any] = {"DeleteOnTermination": bool(b.get("delete_on_termination", False)),
+                               "Encrypted": False}
+        if b.get("snapshot_id"):
+            ebs["SnapshotId"] = snapshot_ids.get(b["snapshot_id"], "")
+        if b.get("volume_size") is not None:
+            ebs["VolumeSize"] = int(b["volume_size"])
+        ebs["VolumeType"] = b.get("volume_type") or "standard"
+        out.append({"DeviceName": device, "Ebs": ebs})
+    if not bdms:
+        # An image holding a disk: its root volume is the size of the image (at least min_disk).
+        size_gib = math.ceil((image.get("size") or 0) / 2**30)
+        out.append({"DeviceName": root, "Ebs": {
+            "DeleteOnTermination": True, "VolumeSize": max(int(image.get("min_disk") or 0), size_gib, 1),
+            "VolumeType": "standard", "Encrypted": False}})
+    return out
+
+
+def image_dict(image: dict, *, image_id: str, owner_account: str, image_tags: list[dict],
+               snapshot_ids: dict[str, str], extra_ids: dict[str, str], region: str) -> dict[str, Any]:
+    """The EC2 ``Image`` of a Glance image (a Glance v2 JSON dict).
+
+    ``extra_ids`` maps other OpenStack ids the image names (kernel, ramdisk, source image, source
+    instance) to their EC2 ids.
+    """
+    name = image.get("name") or ""
+    windows = (image.get("os_type") or "").lower() == "windows"
+    created = parse_os_time(image.get("created_at"))
+    container = image.get("container_format")
+    out: dict[str, Any] = {
+        "ImageId": image_id,
+        "ImageLocation": f"{owner_account}/{name}",
+        "State": "failed" if image.get("os_glance_failed_import") else ec2_state(image.get("status")),
+        "OwnerId": owner_account,
+        "CreationDate": ts_iso8601(created) if created else "",
+        "Public": is_public(image),
+        "Architecture": architecture(image.get("architecture")),
+        "ImageType": {"aki": "kernel", "ari": "ramdisk"}.get(container or "", "machine"),
+        "Name": name,
+        "RootDeviceName": root_device_name(image),
+        "RootDeviceType": "ebs",
+        "VirtualizationType": "hvm",
+        "Hypervisor": "xen",
+        "BlockDeviceMappings": block_device_mappings(image, snapshot_ids),
+        "EnaSupport": True,
+        "PlatformDetails": "Windows" if windows else "Linux/UNIX",
+        "UsageOperation": "RunInstances:0002" if windows else "RunInstances",
+        "ProductCodes": [],
+        "Tags": image_tags,
+    }
+    if windows:
+        out["Platform"] = "Windows"
+    if image.get("description"):
+        out["Description"] = image["description"]
+    firmware = (image.get("hw_firmware_type") or "").lower()
+    if firmware in ("uefi", "bios"):
+        out["BootMode"] = "uefi" if firmware == "uefi" else "legacy-bios"
+    for prop, key in (("kernel_id", "KernelId"), ("ramdisk_id", "RamdiskId"),
+                      (SOURCE_PROPERTY, "SourceImageId"), ("instance_uuid", "SourceInstanceId")):
+        if image.get(prop) and extra_ids.get(image[prop]):
+            out[key] = extra_ids[image[prop]]
+    if "SourceImageId" in out:
+        out["SourceImageRegion"] = region
+    if image.get("os_glance_failed_import"):
+        out["StateReason"] = {"Code": "Client.InvalidImageLocation",
+                              "Message": "Glance could not import the image from its location."}
+    elif out["State"] == "failed":
+        out["StateReason"] = {"Code": "Server.InternalError",
+                              "Message": "The image could not be stored (Glance status killed)."}
+    return out

@@ -1,0 +1,241 @@
+"""RunInstances: one Nova create call per reservation, everything checked before anything is created.
+
+Default network rule: without a SubnetId (and without NetworkInterfaces naming one), an instance is
+attached to the project's default VPC network (``ec2api_runtime.networks``)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from ec2api_runtime import networks
+from ec2api_runtime.db import ids, tags
+from ec2api_runtime.dispatch import handler
+from ec2api_runtime.errors import EC2Error
+from ec2api_runtime.honours import ANY, Spec
+from ec2api_runtime.openstack import checked
+from ec2api_runtime.tagging import tags_from_specs
+from handlers import _bulk as bulk
+from handlers import _glance as glance
+from handlers import _instance_view as view
+from handlers.instances._common import KIND, flavor_named, lookups_for, security_group_ids
+
+DEFAULT_INSTANCE_TYPE = "t3.micro"
+USER_DATA_LIMIT = 16 * 1024
+
+
+def _image(ctx: Any, image_id: str) -> dict:
+    """The Glance image (JSON dict) to launch from: visible to the caller and available."""
+    image = glance.resolve(ctx, image_id)
+    if image.get("status") != "active":
+        raise EC2Error("InvalidAMIID.Unavailable", f"The image '{image_id}' is not available")
+    return image
+
+
+def _network_spec(ctx: Any, params: dict) -> tuple[dict, str | None, list[str], list[str]]:
+    """``(nova network entry, neutron subnet id, security group ids, security group names)``.
+
+    The aws CLI folds --associate-public-ip-address and secondary IPs into NetworkInterfaces[0],
+    moving SubnetId, groups and the private IP there; both spellings are accepted.
+    """
+    interfaces = params.get("NetworkInterfaces") or []
+    if len(interfaces) > 1:
+        raise EC2Error("Unsupported", "Only one network interface can be given at launch.")
+    eni = interfaces[0] if interfaces else {}
+    if eni.get("NetworkInterfaceId"):
+        raise EC2Error("Unsupported", "Attaching an existing network interface at launch is not supported.")
+    if eni and (params.get("SubnetId") or params.get("SecurityGroupIds") or params.get("PrivateIpAddress")):
+        raise EC2Error("InvalidParameterCombination",
+                       "Network interfaces and an instance-level subnet, security groups or private IP "
+                       "addresses cannot be specified on the same request")
+    subnet_id = eni.get("SubnetId") or params.get("SubnetId")
+    group_ids = list(eni.get("Groups") or params.get("SecurityGroupIds") or [])
+    group_names = list(params.get("SecurityGroups") or [])
+    private_ip = eni.get("PrivateIpAddress") or params.get("PrivateIpAddress")
+    if subnet_id:
+        if not ids.is_well_formed("subnet", subnet_id):
+            raise ids.malformed("subnet", subnet_id)
+        with ctx.session() as s:
+            neutron_subnet = ids.os_id(s, ctx.project_id, subnet_id)
+        subnet = ctx.os.network.find_subnet(neutron_subnet, ignore_missing=True) if neutron_subnet else None
+        if subnet is None:
+            raise EC2Error("InvalidSubnetID.NotFound", f"The subnet ID '{subnet_id}' does not exist")
+        network_id, subnet_uuid = subnet.network_id, subnet.id
+    else:
+        net = networks.default_network(ctx)
+        if net is None:
+            raise EC2Error("VPCIdNotSpecified", "No default VPC for this user")
+        network_id, subnet_uuid = net.id, (sorted(net.subnet_ids or []) or [None])[0]
+    entry: dict = {"uuid": network_id}
+    if private_ip:
+        entry["fixed_ip"] = private_ip
+    return entry, subnet_uuid, group_ids, group_names
+
+
+def _block_device_mappings(ctx: Any, params: dict, image: dict) -> list[dict] | None:
+    """Nova block_device_mapping_v2 for BlockDeviceMappings (boot from volume where Cinder allows)."""
+    mappings = params.get("BlockDeviceMappings") or []
+    if not mappings:
+        return None
+    out = [{"boot_index": 0, "uuid": image["id"], "source_type": "image", "destination_type": "local",
+            "delete_on_termination": True}]
+    for m in mappings:
+        ebs = m.get("Ebs")
+        device = m.get("DeviceName", "")
+        if m.get("NoDevice") is not None or not ebs:
+            continue
+        is_root = device in ("/dev/sda1", "/dev/xvda", "/dev/sda", "/dev/vda")
+        size = ebs.get("VolumeSize")
+        entry: dict = {"delete_on_termination": ebs.get("DeleteOnTermination", True),
+                       "destination_type": "volume", "device_name": device}
+        if ebs.get("SnapshotId"):
+            with ctx.session() as s:
+                snap = ids.os_id(s, ctx.project_id, ebs["SnapshotId"])
+            if snap is None:
+                raise EC2Error("InvalidSnapshot.NotFound", f"The snapshot '{ebs['SnapshotId']}' does not exist")
+            entry.update(source_type="snapshot", uuid=snap)
+        elif is_root:
+            entry.update(source_type="image", uuid=image["id"])
+        else:
+            entry.update(source_type="blank")
+        if size:
+            entry["volume_size"] = size
+        elif entry["source_type"] != "snapshot":
+            entry["volume_size"] = max(1, int(image.get("min_disk") or 1))
+        # VolumeType is not passed on: EC2's type names (gp3, io2...) are not Cinder's; Cinder's
+        # default type serves them all.
+        if is_root:
+            entry["boot_index"] = 0
+            out[0] = entry
+        else:
+            entry["boot_index"] = -1
+            out.append(entry)
+    return out
+
+
+# Members RunInstances honours for some sub-members or values only (``ec2api_runtime.honours``). The
+# values accepted are the ones this cloud gives every instance, and what DescribeInstances shows:
+# monitoring disabled, standard credits, no hibernation, IMDS as Nova serves it, and so on.
+_RUN_PARTLY: dict[str, Spec] = {
+    "BlockDeviceMappings": {"DeviceName": ANY, "Ebs": {
+        "DeleteOnTermination": ANY, "SnapshotId": ANY, "VolumeSize": ANY, "Encrypted": (False,),
+        # Cinder's default type serves every volume; DescribeVolumes reports it as gp3 (3000 IOPS, 125 MB/s).
+        "VolumeType": ("gp3",), "Iops": (3000,), "Throughput": (125,)}},
+    "NetworkInterfaces": {"DeviceIndex": (0,), "SubnetId": ANY, "Groups": ANY, "PrivateIpAddress": ANY,
+                          # Nova deletes the ports it made with the server; no public address at launch.
+                          "DeleteOnTermination": (True,), "AssociatePublicIpAddress": (False,)},
+    "Placement": {"AvailabilityZone": ANY, "Tenancy": ("default",), "GroupName": ("",)},
+    "Monitoring": {"Enabled": (False,)},
+    "CreditSpecification": {"CpuCredits": ("standard",)},
+    "HibernationOptions": {"Configured": (False,)},
+    "CapacityReservationSpecification": {"CapacityReservationPreference": ("open",)},
+    "MetadataOptions": {"HttpTokens": ("optional",), "HttpPutResponseHopLimit": (1,), "HttpEndpoint": ("enabled",),
+                        "HttpProtocolIpv6": ("disabled",), "InstanceMetadataTags": ("disabled",)},
+    "EnclaveOptions": {"Enabled": (False,)},
+    "PrivateDnsNameOptions": {"HostnameType": ("ip-name",), "EnableResourceNameDnsARecord": (False,),
+                              "EnableResourceNameDnsAAAARecord": (False,)},
+    "MaintenanceOptions": {"AutoRecovery": ("default",)},
+    "DisableApiStop": (False,),
+    "EbsOptimized": (False,),
+    "EnablePrimaryIpv6": (False,),
+    # A guest that shuts itself down stays stopped (Nova SHUTOFF): nothing here would terminate it.
+    "InstanceInitiatedShutdownBehavior": ("stop",),
+}
+
+
+@handler("RunInstances", not_found="InvalidParameterValue", limit_exceeded="InstanceLimitExceeded",
+         honours=("ImageId", "InstanceType", "KeyName", "MinCount", "MaxCount", "SecurityGroupIds",
+                  "SecurityGroups", "SubnetId", "PrivateIpAddress", "UserData", "TagSpecifications",
+                  "DisableApiTermination"),
+         partly=_RUN_PARTLY)
+def run_instances(ctx: Any, params: dict) -> dict:
+    """Launch MinCount..MaxCount instances as one reservation (one Nova create call)."""
+    min_count, max_count = params["MinCount"], params["MaxCount"]
+    if min_count < 1 or max_count < min_count:
+        raise EC2Error("InvalidParameterValue",
+                       f"MinCount ({min_count}) must be at least 1 and at most MaxCount ({max_count}).")
+    if not params.get("ImageId"):
+        raise EC2Error("MissingParameter", "The request must contain the parameter ImageId")
+    # Network interfaces are not tagged at launch yet (their ports appear after the launch returns);
+    # refused by tags_from_specs rather than accepted and dropped.
+    instance_tags = tags_from_specs(params.get("TagSpecifications"), "instance", allowed=("instance", "volume"))
+    volume_tags = tags_from_specs(params.get("TagSpecifications"), "volume", allowed=("instance", "volume"))
+    user_data = params.get("UserData")
+    if user_data is not None:
+        try:
+            decoded = base64.b64decode(user_data, validate=True)
+        except (binascii.Error, ValueError):
+            raise EC2Error("InvalidUserData.Malformed", "User data must be base64-encoded.") from None
+        if len(decoded) > USER_DATA_LIMIT:
+            raise EC2Error("InvalidParameterValue", "User data is limited to 16384 bytes")
+    shutdown = params.get("InstanceInitiatedShutdownBehavior", "stop")
+
+    # Everything is checked before anything is created.
+    image = _image(ctx, params["ImageId"])
+    flavor = flavor_named(ctx, params.get("InstanceType") or DEFAULT_INSTANCE_TYPE)
+    if params.get("KeyName") and ctx.os.compute.find_keypair(params["KeyName"], ignore_missing=True) is None:
+        raise EC2Error("InvalidKeyPair.NotFound", f"The key pair '{params['KeyName']}' does not exist")
+    network, subnet_uuid, group_ids, group_names = _network_spec(ctx, params)
+    groups = security_group_ids(ctx, group_ids, group_names)
+    bdm = _block_device_mappings(ctx, params, image)
+    name = next((t["Value"] for t in instance_tags if t["Key"] == "Name" and t["Value"]), "ec2-instance")
+
+    body: dict[str, Any] = {
+        "name": name, "flavorRef": flavor.id, "min_count": min_count, "max_count": max_count,
+        "networks": [network], "return_reservation_id": True,
+        "metadata": {"ec2api:launched": "true"},
+    }
+    if bdm:
+        body["block_device_mapping_v2"] = bdm
+        if bdm[0].get("destination_type") != "volume":
+            body["imageRef"] = image["id"]
+    else:
+        body["imageRef"] = image["id"]
+    if groups:
+        body["security_groups"] = [{"name": g} for g in dict.fromkeys(groups)]
+    if params.get("KeyName"):
+        body["key_name"] = params["KeyName"]
+    if user_data:
+        body["user_data"] = user_data
+    zone = (params.get("Placement") or {}).get("AvailabilityZone")
+    if zone:
+        body["availability_zone"] = zone
+    resp = ctx.os.compute.post("/servers", json={"server": body}, microversion="2.67")
+    checked(resp)
+    reservation = resp.json()["reservation_id"]
+    servers = bulk.servers(ctx, reservation_id=reservation)
+    try:
+        servers.sort(key=lambda srv: (srv.launch_index or 0, srv.created_at or "", srv.id))
+        with ctx.session() as s:
+            reservation_id = ids.ec2_id(s, ctx.project_id, "r", reservation)
+            id_of = ids.ec2_ids(s, ctx.project_id, KIND, [srv.id for srv in servers])
+            for index, srv in enumerate(servers):
+                data = {"reservation": reservation, "reservation_ec2_id": reservation_id,
+                        "launch_index": index, "client_token": params.get("ClientToken", ""),
+                        "disable_api_termination": bool(params.get("DisableApiTermination", False)),
+                        "shutdown_behavior": shutdown}
+                if user_data:
+                    data["user_data"] = user_data
+                if volume_tags:
+                    data["volume_tags"] = volume_tags
+                ids.set_data(s, ctx.project_id, id_of[srv.id], data)
+            if instance_tags:
+                tags.set_tags(s, ctx.project_id, list(id_of.values()), instance_tags)
+    except BaseException:
+        for srv in servers:
+            ctx.os.compute.delete_server(srv.id, ignore_missing=True)
+        raise
+    lookups = lookups_for(ctx, servers, data_ids=list(id_of.values()))
+    instances = [view.describe(srv, lookups) for srv in servers]
+    with ctx.session() as s:
+        # Nova creates the ports a moment later; the subnet and VPC are known from the request.
+        vpc_id = ids.ec2_id(s, ctx.project_id, "vpc", network["uuid"])
+        subnet_id = ids.ec2_id(s, ctx.project_id, "subnet", subnet_uuid) if subnet_uuid else None
+    for i in instances:
+        i.setdefault("VpcId", vpc_id)
+        if subnet_id:
+            i.setdefault("SubnetId", subnet_id)
+        if not i["Tags"]:
+            del i["Tags"]
+    return {"ReservationId": reservation_id, "OwnerId": ctx.account_id, "Groups": [], "Instances": instances}
