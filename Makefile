@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 CLOUD  := bash tests/cloud/cloud.sh
 MODEL_DIR := service-models/ec2/2016-11-15
 
-.PHONY: venv run test test-unit test-conformance test-integration lint check-generated \
+.PHONY: venv run test test-unit test-conformance test-integration lint typecheck check-generated \
         regenerate upgrade fidelity check-fidelity bench fuzz cloud-up cloud-down cloud-reset clean
 
 # The venv is (re)built when pyproject.toml changes.
@@ -63,7 +63,11 @@ check-fidelity: venv
 lint: venv
 	$(VENV)/bin/ruff check codegen ec2api_runtime handlers tests
 
-test: venv check-generated check-fidelity lint cloud-up
+# Static types (configuration in pyproject.toml): handlers against the generated TypedDicts.
+typecheck: venv
+	$(VENV)/bin/mypy
+
+test: venv check-generated check-fidelity lint typecheck cloud-up
 	$(VENV)/bin/pytest -q
 
 bench: venv cloud-up

@@ -53,19 +53,23 @@ class Describe:
     """How one kind of resource is described."""
 
     result_key: str
-    fetch: Callable[[Any, dict, dict[str, list[str]]], list[Item]]   # (ctx, params, {param: requested})
+    fetch: Callable[[Any, Any, dict[str, list[str]]], list[Item]]   # (ctx, params, {param: requested})
     filters: Mapping[str, Callable[[Item], Any]]
     sort_key: Callable[[Item], Any]
     requested: Sequence[Requested] = ()
     tags: bool = True              # items carry "Tags", and tag:<key>/tag-key/tag-value filter on them
-    prepare: Callable[[Any, dict], None] | None = None   # checks of other parameters, before any I/O
-    extra: Callable[[Any, dict, list[Item]], list[Item]] = field(default=lambda ctx, params, items: items)
+    prepare: Callable[[Any, Any], None] | None = None   # checks of other parameters, before any I/O
+    extra: Callable[[Any, Any, list[Item]], list[Item]] = field(default=lambda ctx, params, items: items)
     # What is paged when it is not the items themselves (DescribeInstances pages reservations).
     group: Callable[[Any, list[Item]], list[Item]] | None = None
 
 
-def run(ctx: Any, params: dict, spec: Describe) -> dict:
-    """The Describe result for ``params`` (the steps in the module docstring)."""
+def run(ctx: Any, params: Mapping[str, Any], spec: Describe) -> Any:
+    """The Describe result for ``params`` (the steps in the module docstring).
+
+    It is the operation's result TypedDict; which one depends on the spec, so statically it is
+    ``Any`` (the strict serializer of the tests checks its keys).
+    """
     operation = ctx.operation
     wanted: dict[str, list[str]] = {}
     for r in spec.requested:

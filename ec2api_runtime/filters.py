@@ -118,7 +118,7 @@ class Values:
         self.globs: list[_Glob] = []
         for v in values:
             c = _compile(v)
-            if c.__class__ is str:
+            if isinstance(c, str):
                 self.exact.add(c)
             else:
                 self.globs.append(c)
@@ -184,6 +184,10 @@ def check_filters(operation: str, filters: Iterable[Mapping], implemented: Itera
             raise EC2Error("InvalidParameterValue", f"The filter '{name}' is not supported")
 
 
+def _no_tags(item: Any) -> Sequence[Mapping]:
+    return ()
+
+
 def apply_filters(operation: str, filters: Sequence[Mapping] | None, items: Iterable[Any],
                   extractors: Mapping[str, Extractor],
                   tags_of: Callable[[Any], Sequence[Mapping]] | None = None) -> list[Any]:
@@ -199,17 +203,19 @@ def apply_filters(operation: str, filters: Sequence[Mapping] | None, items: Iter
     if tags_of is not None:
         implemented.update(TAG_FILTERS)
     check_filters(operation, filters, implemented)
+    # Without tags_of the tag filters were refused just above; this only keeps the types honest.
+    tags = tags_of if tags_of is not None else _no_tags
     for f in filters:
         if not f.get("Values"):
             continue
         name, values = f["Name"], Values(f["Values"])
         if name.startswith("tag:") and name not in extractors:
             key = name[4:]   # keys may hold colons: split at the first one only
-            items = [i for i in items if any(t["Key"] == key and matches(values, t["Value"]) for t in tags_of(i))]
+            items = [i for i in items if any(t["Key"] == key and matches(values, t["Value"]) for t in tags(i))]
         elif name == "tag-key" and name not in extractors:
-            items = [i for i in items if any(matches(values, t["Key"]) for t in tags_of(i))]
+            items = [i for i in items if any(matches(values, t["Key"]) for t in tags(i))]
         elif name == "tag-value" and name not in extractors:
-            items = [i for i in items if any(matches(values, t["Value"]) for t in tags_of(i))]
+            items = [i for i in items if any(matches(values, t["Value"]) for t in tags(i))]
         else:
             extract = extractors[name]
             items = [i for i in items if matches(values, extract(i))]

@@ -70,7 +70,7 @@ class Front:
         """
         declared = next((int(v) for n, v in scope["headers"] if n == b"content-length" and v.isdigit()), None)
         too_large = declared is not None and declared > self.max_body
-        if too_large and declared > DRAIN_LIMIT:
+        if declared is not None and too_large and declared > DRAIN_LIMIT:
             await _error(send, _TOO_LARGE)
             return None
         loop = asyncio.get_running_loop()

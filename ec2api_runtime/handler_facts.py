@@ -34,6 +34,7 @@ import ast
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 PARAMS_PACKAGES = ("handlers", "ec2api_runtime")
 _KEY_METHODS = {"get", "pop", "setdefault"}
@@ -400,7 +401,7 @@ def _constant_keys(target: ast.AST, call: ast.Call) -> set[str]:
     if not isinstance(target, ast.FunctionDef):
         return set()
     names = _param_names(target)
-    used = set()
+    used: set[str] = set()
     for node in ast.walk(target):
         if isinstance(node, ast.Dict):
             used.update(k.id for k in node.keys if isinstance(k, ast.Name))
@@ -509,7 +510,9 @@ def declared_facts(root: str | Path) -> dict[str, dict[str, Iterable[str] | bool
     out = {}
     for dotted, _path in handler_modules(root):
         mod = project.module(dotted)
-        for fn in mod.tree.body if mod else []:
+        if mod is None:
+            continue
+        for fn in mod.tree.body:
             if isinstance(fn, ast.FunctionDef) and (op := _handler_operation(fn, mod)) is not None:
                 declared = _declaration(fn, mod)
                 if declared is not None:
@@ -556,6 +559,6 @@ def merge(static: Mapping[str, OperationFacts], declared: Mapping[str, Mapping[s
     out = dict(static)
     for op, fields in declared.items():
         base = out.get(op) or OperationFacts(op, "declared")
-        changes = {k: (v if isinstance(v, bool) else frozenset(v)) for k, v in fields.items()}
-        out[op] = replace(base, source="declared", **changes)
+        changes: dict[str, Any] = {k: (v if isinstance(v, bool) else frozenset(v)) for k, v in fields.items()}
+        out[op] = replace(base, source="declared", **changes)   # field names checked by replace() at run time
     return out

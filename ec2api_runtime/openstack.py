@@ -136,7 +136,8 @@ _VERSIONED_MAX = 4096
 
 def versioned_endpoint(conn: openstack.connection.Connection, service: str) -> str:
     """The versioned endpoint of ``service`` (an openstacksdk name: compute, network, image...)."""
-    base = conn.session.auth.get_endpoint(conn.session, service.replace("_", "-"))
+    auth = conn.session.auth   # a CallerAuth: the caller's catalog
+    base = auth.get_endpoint(conn.session, service_type=service.replace("_", "-")) if auth is not None else None
     url = _VERSIONED.get((service, base)) if base else None
     if url is None:
         url = getattr(conn, service).get_endpoint()

@@ -10,7 +10,7 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ec2api_runtime.errors import EC2Error
@@ -91,15 +91,17 @@ def _as_key(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
-def page(ctx: Any, params: dict, operation: str, result_key: str, items: Sequence[Any],
-         key: Callable[[Any], Any]) -> dict:
+def page(ctx: Any, params: Mapping[str, Any], operation: str, result_key: str, items: Sequence[Any],
+         key: Callable[[Any], Any]) -> Any:
     """A Describe result holding one page of ``items`` under ``result_key``, and ``NextToken`` if more.
 
-    ``MaxResults`` and ``NextToken`` come from the request's ``params``.
+    ``MaxResults`` and ``NextToken`` come from the request's ``params``. The result is the operation's
+    result TypedDict, but its key is an argument: statically it is ``Any`` (the strict serializer of
+    the tests checks its keys).
     """
     chunk, token = paginate(ctx.pagination_secret, operation, items, key, params.get("MaxResults"),
                             params.get("NextToken"))
-    result: dict = {result_key: chunk}
+    result: dict[str, Any] = {result_key: chunk}
     if token:
         result["NextToken"] = token
     return result

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ec2api_runtime import describe, pagination
 from ec2api_runtime.db import ids
@@ -27,6 +27,17 @@ from generated.ec2 import enums
 from handlers import _bulk
 from handlers._instance_view import instance_type
 from handlers._zones import zone_id, zone_names
+
+if TYPE_CHECKING:
+    from ec2api_runtime.context import RequestContext
+    from generated.ec2.types import (
+        DescribeInstanceCreditSpecificationsRequest,
+        DescribeInstanceCreditSpecificationsResult,
+        DescribeInstanceTypeOfferingsRequest,
+        DescribeInstanceTypeOfferingsResult,
+        DescribeInstanceTypesRequest,
+        DescribeInstanceTypesResult,
+    )
 
 # The model's InstanceType enum: the names a flavor may carry to be an EC2 instance type.
 EC2_INSTANCE_TYPES: frozenset[str] = frozenset(enums.InstanceType)
@@ -226,13 +237,13 @@ DESCRIBE_TYPES = describe.Describe(
 # IncludeUnsupportedInRegion: every type here is a flavor this region offers, so both values are one answer.
 @handler("DescribeInstanceTypes",
          honours=("InstanceTypes", "Filters", "MaxResults", "NextToken", "IncludeUnsupportedInRegion"))
-def describe_instance_types(ctx: Any, params: dict) -> dict:
+def describe_instance_types(ctx: RequestContext, params: DescribeInstanceTypesRequest) -> DescribeInstanceTypesResult:
     """The EC2 instance types this cloud offers (one Nova call)."""
     return describe.run(ctx, params, DESCRIBE_TYPES)
 
 
 @handler("DescribeInstanceTypeOfferings", honours=("LocationType", "Filters", "MaxResults", "NextToken"))
-def describe_instance_type_offerings(ctx: Any, params: dict) -> dict:
+def describe_instance_type_offerings(ctx: RequestContext, params: DescribeInstanceTypeOfferingsRequest) -> DescribeInstanceTypeOfferingsResult:
     """Every instance type in the region, or in every Nova availability zone (by name or zone id)."""
     location_type = params.get("LocationType") or "region"
     types = sorted(ec2_flavors(ctx))
@@ -257,7 +268,7 @@ def describe_instance_type_offerings(ctx: Any, params: dict) -> dict:
 
 @handler("DescribeInstanceCreditSpecifications", not_found="InvalidInstanceID.NotFound",
          honours=("InstanceIds", "Filters", "MaxResults", "NextToken"))
-def describe_instance_credit_specifications(ctx: Any, params: dict) -> dict:
+def describe_instance_credit_specifications(ctx: RequestContext, params: DescribeInstanceCreditSpecificationsRequest) -> DescribeInstanceCreditSpecificationsResult:
     """``standard`` credits for the caller's burstable instances (one Nova call).
 
     Without InstanceIds: the instances of T types. With InstanceIds: those instances, whatever

@@ -10,7 +10,7 @@ from Nova for a key made elsewhere (one GET per such key, the first time ec2api 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openstack import exceptions as sdk_exc
 
@@ -21,6 +21,19 @@ from ec2api_runtime.errors import EC2Error
 from ec2api_runtime.tagging import tags_from_specs
 from ec2api_runtime.timeutil import parse_os_time
 from handlers._keys import NewKey, fingerprint_public, key_type_of, parse_public_key
+
+if TYPE_CHECKING:
+    from ec2api_runtime.context import RequestContext
+    from generated.ec2.types import (
+        CreateKeyPairRequest,
+        DeleteKeyPairRequest,
+        DeleteKeyPairResult,
+        DescribeKeyPairsRequest,
+        DescribeKeyPairsResult,
+        ImportKeyPairRequest,
+        ImportKeyPairResult,
+        KeyPair,
+    )
 
 KIND = "key"
 RESOURCE_TYPE = "key-pair"
@@ -55,7 +68,7 @@ def _store(ctx: Any, name: str, public_key: str, fingerprint: str, params: dict)
 
 
 @handler("CreateKeyPair", honours=("KeyName", "KeyType", "KeyFormat", "TagSpecifications"))
-def create_key_pair(ctx: Any, params: dict) -> dict:
+def create_key_pair(ctx: RequestContext, params: CreateKeyPairRequest) -> KeyPair:
     """Generate a key pair (RSA 2048 or ED25519; PEM or PPK); Nova keeps its public half."""
     name = params["KeyName"]
     _check_name(name)
@@ -71,7 +84,7 @@ def create_key_pair(ctx: Any, params: dict) -> dict:
 
 
 @handler("ImportKeyPair", honours=("KeyName", "PublicKeyMaterial", "TagSpecifications"))
-def import_key_pair(ctx: Any, params: dict) -> dict:
+def import_key_pair(ctx: RequestContext, params: ImportKeyPairRequest) -> ImportKeyPairResult:
     """Import a public key (OpenSSH, PEM or DER; RSA or ED25519)."""
     name = params["KeyName"]
     _check_name(name)
@@ -88,7 +101,7 @@ def import_key_pair(ctx: Any, params: dict) -> dict:
 
 
 @handler("DeleteKeyPair", honours=("KeyName", "KeyPairId"))
-def delete_key_pair(ctx: Any, params: dict) -> dict:
+def delete_key_pair(ctx: RequestContext, params: DeleteKeyPairRequest) -> DeleteKeyPairResult:
     """Delete by name or id; like AWS, deleting a key that does not exist succeeds."""
     name = params.get("KeyName")
     key_id = params.get("KeyPairId")
@@ -164,7 +177,7 @@ DESCRIBE = describe.Describe(
 
 
 @handler("DescribeKeyPairs", honours=("KeyNames", "KeyPairIds", "Filters", "IncludePublicKey"))
-def describe_key_pairs(ctx: Any, params: dict) -> dict:
+def describe_key_pairs(ctx: RequestContext, params: DescribeKeyPairsRequest) -> DescribeKeyPairsResult:
     """Key pairs of the caller, by name, id and filter (one Nova call, one query per table)."""
     return describe.run(ctx, params, DESCRIBE)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ec2api_runtime import networks
 from ec2api_runtime.dispatch import handler
@@ -10,12 +10,23 @@ from ec2api_runtime.errors import EC2Error
 from ec2api_runtime.filters import apply_filters
 from handlers._zones import zone_id, zone_names
 
+if TYPE_CHECKING:
+    from ec2api_runtime.context import RequestContext
+    from generated.ec2.types import (
+        DescribeAccountAttributesRequest,
+        DescribeAccountAttributesResult,
+        DescribeAvailabilityZonesRequest,
+        DescribeAvailabilityZonesResult,
+        DescribeRegionsRequest,
+        DescribeRegionsResult,
+    )
+
 OPT_IN = "opt-in-not-required"
 
 
 # AllRegions: the one region is always enabled, so both values are one answer.
 @handler("DescribeRegions", honours=("RegionNames", "Filters", "AllRegions"))
-def describe_regions(ctx: Any, params: dict) -> dict:
+def describe_regions(ctx: RequestContext, params: DescribeRegionsRequest) -> DescribeRegionsResult:
     """The one region this service fronts (its Keystone region)."""
     region = {"RegionName": ctx.region, "Endpoint": f"{ctx.config.host}:{ctx.config.port}", "OptInStatus": OPT_IN}
     regions = [region]
@@ -32,7 +43,7 @@ def describe_regions(ctx: Any, params: dict) -> dict:
 
 # AllAvailabilityZones: no zone here needs opting in to, so both values are one answer.
 @handler("DescribeAvailabilityZones", honours=("ZoneNames", "ZoneIds", "Filters", "AllAvailabilityZones"))
-def describe_availability_zones(ctx: Any, params: dict) -> dict:
+def describe_availability_zones(ctx: RequestContext, params: DescribeAvailabilityZonesRequest) -> DescribeAvailabilityZonesResult:
     """Nova's availability zones that hold compute hosts (one Nova call)."""
     names = zone_names(ctx)
     zones = [{
@@ -73,7 +84,7 @@ _STATIC = {
 
 
 @handler("DescribeAccountAttributes", honours=("AttributeNames",))
-def describe_account_attributes(ctx: Any, params: dict) -> dict:
+def describe_account_attributes(ctx: RequestContext, params: DescribeAccountAttributesRequest) -> DescribeAccountAttributesResult:
     """supported-platforms, default-vpc, and limits from Nova's and Neutron's quotas."""
     wanted = params.get("AttributeNames") or ["supported-platforms", "default-vpc", "max-instances",
                                               "vpc-max-security-groups-per-interface", "max-elastic-ips",

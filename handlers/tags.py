@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ec2api_runtime import pagination
 from ec2api_runtime.db import ids, tags
@@ -11,6 +11,15 @@ from ec2api_runtime.filters import apply_filters, check_filters
 from handlers import _glance as glance
 from handlers import _lifecycle as lifecycle
 
+if TYPE_CHECKING:
+    from ec2api_runtime.context import RequestContext
+    from generated.ec2.types import (
+        CreateTagsRequest,
+        DeleteTagsRequest,
+        DescribeTagsRequest,
+        DescribeTagsResult,
+    )
+
 
 def _check_images_visible(ctx: Any, resource_ids: list[str]) -> None:
     """AMI ids are shared by every project; tagging one needs the caller to see that image."""
@@ -18,7 +27,7 @@ def _check_images_visible(ctx: Any, resource_ids: list[str]) -> None:
 
 
 @handler("CreateTags", honours=("Resources", "Tags"))
-def create_tags(ctx: Any, params: dict) -> None:
+def create_tags(ctx: RequestContext, params: CreateTagsRequest) -> None:
     """Add or overwrite tags on resources; all or nothing."""
     _check_images_visible(ctx, params["Resources"])
     with ctx.session() as s:
@@ -27,7 +36,7 @@ def create_tags(ctx: Any, params: dict) -> None:
 
 
 @handler("DeleteTags", honours=("Resources", "Tags"))
-def delete_tags(ctx: Any, params: dict) -> None:
+def delete_tags(ctx: RequestContext, params: DeleteTagsRequest) -> None:
     """Delete tags (by key, or key and value; all tags when none are named)."""
     _check_images_visible(ctx, params["Resources"])
     with ctx.session() as s:
@@ -43,7 +52,7 @@ _EXTRACTORS = {
 
 
 @handler("DescribeTags", honours=("Filters", "MaxResults", "NextToken"))
-def describe_tags(ctx: Any, params: dict) -> dict:
+def describe_tags(ctx: RequestContext, params: DescribeTagsRequest) -> DescribeTagsResult:
     """Tags of the project, filtered and paged; exact-match filters go to the database."""
     filters = params.get("Filters") or []
     check_filters("DescribeTags", filters, [*_EXTRACTORS, "tag:<key>"])

@@ -8,7 +8,7 @@ named like an EC2 type (``gp2``, ``io1``, ...), which report that name.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ec2api_runtime import describe, parallel
 from ec2api_runtime.db import ids, tags
@@ -16,6 +16,10 @@ from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error
 from ec2api_runtime.timeutil import parse_os_time
 from handlers import _bulk as bulk
+
+if TYPE_CHECKING:
+    from ec2api_runtime.context import RequestContext
+    from generated.ec2.types import DescribeVolumesRequest, DescribeVolumesResult
 
 KIND = "vol"
 BY_ID_LIMIT = 20   # up to this many servers are fetched one GET each (in parallel) rather than listed
@@ -112,7 +116,7 @@ DESCRIBE = describe.Describe(
 # IncludeManagedResources: no volume here is managed by another service, so both values are one answer.
 @handler("DescribeVolumes", not_found="InvalidVolume.NotFound",
          honours=("VolumeIds", "Filters", "MaxResults", "NextToken", "IncludeManagedResources"))
-def describe_volumes(ctx: Any, params: dict) -> dict:
+def describe_volumes(ctx: RequestContext, params: DescribeVolumesRequest) -> DescribeVolumesResult:
     """The caller's Cinder volumes, by id and filter, paged by volume id."""
     return describe.run(ctx, params, DESCRIBE)
 

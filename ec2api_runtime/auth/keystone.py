@@ -54,9 +54,13 @@ class KeystoneDenied(Exception):
 
 
 class HTTPResponse(Protocol):
-    status_code: int
-    headers: Any
-    text: str
+    # Read-only: requests' ``text`` is a property.
+    @property
+    def status_code(self) -> int: ...
+    @property
+    def headers(self) -> Any: ...
+    @property
+    def text(self) -> str: ...
 
     def json(self) -> Any: ...
 
@@ -64,7 +68,9 @@ class HTTPResponse(Protocol):
 class HTTPTransport(Protocol):
     """What the Keystone client needs from its transport (a ``requests.Session`` fits)."""
 
-    def request(self, method: str, url: str, **kwargs: Any) -> HTTPResponse: ...
+    # The keyword arguments ec2api passes (all of them ``requests.Session.request``'s).
+    def request(self, method: str, url: str, *, timeout: float | None = ..., json: Any = ...,
+                headers: Any = ...) -> HTTPResponse: ...
 
 
 @dataclass(frozen=True)

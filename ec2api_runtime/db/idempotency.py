@@ -16,9 +16,10 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -86,10 +87,10 @@ def begin(s: Session, project_id: str, operation: str, client_token: str, params
         if expired or stale:
             # The token starts a new life. The WHERE on created_at makes concurrent takeovers
             # race-free: only one UPDATE matches.
-            taken = s.execute(
+            taken = _rowcount(s.execute(
                 update(IdempotencyRecord)
                 .where(_key(project_id, operation, client_token), IdempotencyRecord.created_at == row.created_at)
-                .values(digest=params_digest, state=PENDING, result=None, created_at=now)).rowcount
+                .values(digest=params_digest, state=PENDING, result=None, created_at=now)))
             if taken:
                 return None
             continue
@@ -105,8 +106,8 @@ def begin(s: Session, project_id: str, operation: str, client_token: str, params
 def complete(s: Session, project_id: str, operation: str, client_token: str, result: dict[str, Any]) -> None:
     """Store the result of the first run (JSON; datetimes, bytes and decimals survive the round trip)."""
     text = encode(result)
-    done = s.execute(update(IdempotencyRecord).where(_key(project_id, operation, client_token))
-                     .values(state=COMPLETE, result=text)).rowcount
+    done = _rowcount(s.execute(update(IdempotencyRecord).where(_key(project_id, operation, client_token))
+                               .values(state=COMPLETE, result=text)))
     if not done:
         # The pending row is gone (purged, or begin() ran elsewhere): keep the result all the same.
         s.execute(insert(IdempotencyRecord).values(
@@ -123,7 +124,13 @@ def abandon(s: Session, project_id: str, operation: str, client_token: str) -> N
 def purge(s: Session, *, now: dt.datetime | None = None) -> int:
     """Delete expired records of every project (housekeeping); returns how many."""
     cutoff = (now or utcnow()) - TTL
-    return s.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at <= cutoff)).rowcount
+    return _rowcount(s.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at <= cutoff)))
+
+
+def _rowcount(result: Any) -> int:
+    """Rows an UPDATE or DELETE matched (``Session.execute`` is typed as returning a plain ``Result``;
+    for DML it is a ``CursorResult``, which counts them)."""
+    return cast(CursorResult[Any], result).rowcount
 
 
 def _key(project_id: str, operation: str, token: str) -> Any:

@@ -105,7 +105,7 @@ def new_ec2_id(kind: str) -> str:
 def is_well_formed(kind: str, ec2_id: str) -> bool:
     """Whether ``ec2_id`` is ``kind-`` followed by 8 or 17 lower-case hex digits (AWS accepts both)."""
     m = _ID_RE.fullmatch(ec2_id) if isinstance(ec2_id, str) else None
-    return bool(m) and m.group(1) == kind
+    return m is not None and m.group(1) == kind
 
 
 def kind_of(ec2_id: str) -> str | None:
@@ -152,7 +152,7 @@ def ec2_ids(s: Session, project_id: str, kind: str, os_ids: Iterable[str]) -> di
         if not missing:
             return found
         now = utcnow()
-        rows = [{"ec2_id": new_ec2_id(kind), "project_id": project_id, "kind": kind, "os_id": o,
+        rows: list[dict[str, Any]] = [{"ec2_id": new_ec2_id(kind), "project_id": project_id, "kind": kind, "os_id": o,
                  "created_at": now} for o in missing]
         try:
             with s.begin_nested():
@@ -218,7 +218,7 @@ def get_data_many(s: Session, project_id: str, ec2_ids: Iterable[str]) -> dict[s
     for i in range(0, len(wanted), CHUNK):
         rows = s.execute(select(Item.ec2_id, Item.data).where(
             Item.project_id == project_id, Item.ec2_id.in_(wanted[i:i + CHUNK]), Item.data.is_not(None)))
-        out.update({ec2_id: json.loads(data) for ec2_id, data in rows})
+        out.update({ec2_id: json.loads(data) for ec2_id, data in rows if data is not None})
     return out
 
 
@@ -226,7 +226,7 @@ def items_with_data(s: Session, project_id: str, kind: str) -> dict[str, tuple[s
     """``{ec2_id: (os_id, data)}`` for the project's ids of ``kind`` that carry data (one query)."""
     rows = s.execute(select(Item.ec2_id, Item.os_id, Item.data).where(
         Item.project_id == project_id, Item.kind == kind, Item.data.is_not(None)))
-    return {ec2_id: (os_id, json.loads(data)) for ec2_id, os_id, data in rows}
+    return {ec2_id: (os_id, json.loads(data)) for ec2_id, os_id, data in rows if data is not None}
 
 
 def require_well_formed(kind: str, ec2_ids: Iterable[str]) -> None:

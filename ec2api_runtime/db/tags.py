@@ -118,9 +118,13 @@ def _upsert(s: Session, rows: list[dict[str, str]]) -> Any:
     if name in ("mysql", "mariadb"):
         stmt = mysql_insert(Tag).values(rows)
         return stmt.on_duplicate_key_update(value=stmt.inserted.value)
-    stmt = (pg_insert if name == "postgresql" else sqlite_insert)(Tag).values(rows)
-    return stmt.on_conflict_do_update(index_elements=["project_id", "resource_id", "key"],
-                                      set_={"value": stmt.excluded.value})
+    # PostgreSQL's and SQLite's INSERTs spell it alike but are different classes: one branch each.
+    keys = ["project_id", "resource_id", "key"]
+    if name == "postgresql":
+        pg = pg_insert(Tag).values(rows)
+        return pg.on_conflict_do_update(index_elements=keys, set_={"value": pg.excluded.value})
+    lite = sqlite_insert(Tag).values(rows)
+    return lite.on_conflict_do_update(index_elements=keys, set_={"value": lite.excluded.value})
 
 
 def delete_tags(s: Session, project_id: str, resource_ids: Sequence[str],

@@ -6,7 +6,7 @@ Migrations import these too, so keep their names and constructor arguments stabl
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import DateTime, String, Text
 from sqlalchemy.dialects import mysql
@@ -39,12 +39,13 @@ class Str(TypeDecorator[str]):
     cache_ok = True
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        length = cast(String, self.impl_instance).length   # the String(length) this type was made with
         if dialect.name in ("mysql", "mariadb"):
             return dialect.type_descriptor(
-                mysql.VARCHAR(self.impl.length, charset="utf8mb4", collation=_mysql_binary_collation(dialect)))
+                mysql.VARCHAR(length, charset="utf8mb4", collation=_mysql_binary_collation(dialect)))
         if dialect.name == "postgresql":
-            return dialect.type_descriptor(String(self.impl.length, collation="C"))
-        return dialect.type_descriptor(String(self.impl.length))
+            return dialect.type_descriptor(String(length, collation="C"))
+        return dialect.type_descriptor(String(length))
 
 
 class LongText(TypeDecorator[str]):

@@ -4,7 +4,7 @@ description (see the package's docstring for how launch permissions map to Glanc
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ec2api_runtime.db import accounts, ids
 from ec2api_runtime.dispatch import handler
@@ -14,6 +14,15 @@ from ec2api_runtime.openstack import checked
 from handlers._glance import NOT_FOUND, SCOPE, resolve
 from handlers.images._common import launch_records, present, require_owner
 from handlers.images._view import image_dict, is_public
+
+if TYPE_CHECKING:
+    from ec2api_runtime.context import RequestContext
+    from generated.ec2.types import (
+        DescribeImageAttributeRequest,
+        ImageAttribute,
+        ModifyImageAttributeRequest,
+        ResetImageAttributeRequest,
+    )
 
 
 def _members(ctx: Any, glance_id: str) -> list[dict]:
@@ -47,7 +56,7 @@ _MODIFIABLE = {a.lower(): a for a in ("description", "launchPermission", "produc
 
 
 @handler("DescribeImageAttribute", not_found=NOT_FOUND, honours=("ImageId", "Attribute"))
-def describe_image_attribute(ctx: Any, params: dict) -> dict:
+def describe_image_attribute(ctx: RequestContext, params: DescribeImageAttributeRequest) -> ImageAttribute:
     """One attribute of an image; only its owner may read its launch permissions."""
     image_id = params["ImageId"]
     image = resolve(ctx, image_id)
@@ -152,7 +161,7 @@ def _patch(ctx: Any, glance_id: str, ops: list[dict]) -> dict:
          honours=("ImageId", "Attribute", "Description", "Value", "OperationType", "UserIds", "UserGroups"),
          partly={"LaunchPermission": {"Add": {"UserId": ANY, "Group": ANY},
                                       "Remove": {"UserId": ANY, "Group": ANY}}})
-def modify_image_attribute(ctx: Any, params: dict) -> None:
+def modify_image_attribute(ctx: RequestContext, params: ModifyImageAttributeRequest) -> None:
     """Launch permissions (accounts, ``all``) and the description; only the owner may."""
     image_id = params["ImageId"]
     image = resolve(ctx, image_id)
@@ -209,7 +218,7 @@ def _current_grants(ctx: Any, image: dict, image_id: str) -> dict[str, str]:
 
 # Attribute: launchPermission is the only value the model allows.
 @handler("ResetImageAttribute", not_found=NOT_FOUND, honours=("ImageId", "Attribute"))
-def reset_image_attribute(ctx: Any, params: dict) -> None:
+def reset_image_attribute(ctx: RequestContext, params: ResetImageAttributeRequest) -> None:
     """launchPermission: private, no members."""
     image_id = params["ImageId"]
     image = resolve(ctx, image_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ec2api_runtime import describe
 from ec2api_runtime.db import accounts, ids
@@ -12,6 +12,10 @@ from ec2api_runtime.errors import EC2Error
 from ec2api_runtime.timeutil import parse_os_time
 from handlers._glance import KIND, NOT_FOUND, SCOPE, not_found, visible_images
 from handlers.images._common import launch_records, present
+
+if TYPE_CHECKING:
+    from ec2api_runtime.context import RequestContext
+    from generated.ec2.types import DescribeImagesRequest, DescribeImagesResult
 
 OWNER_ALIASES = ("amazon", "aws-marketplace", "aws-backup-vault")
 
@@ -143,7 +147,7 @@ DESCRIBE = describe.Describe(
 @handler("DescribeImages", not_found=NOT_FOUND,
          honours=("ImageIds", "Owners", "ExecutableUsers", "Filters", "IncludeDeprecated", "IncludeDisabled",
                   "MaxResults", "NextToken"))
-def describe_images(ctx: Any, params: dict) -> dict:
+def describe_images(ctx: RequestContext, params: DescribeImagesRequest) -> DescribeImagesResult:
     """Images the caller may launch, by id, owner, launch permission and filter."""
     return describe.run(ctx, params, DESCRIBE)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from openstack import exceptions as sdk_exc
@@ -19,6 +19,19 @@ from ec2api_runtime.tagging import tags_from_specs
 from handlers._glance import NOT_FOUND, SCOPE, get_image, glance_id_of, image_ids, list_images, resolve
 from handlers.images._common import require_owner
 from handlers.images._view import SOURCE_PROPERTY, glance_bdms
+
+if TYPE_CHECKING:
+    from ec2api_runtime.context import RequestContext
+    from generated.ec2.types import (
+        CopyImageRequest,
+        CopyImageResult,
+        CreateImageRequest,
+        CreateImageResult,
+        DeregisterImageRequest,
+        DeregisterImageResult,
+        RegisterImageRequest,
+        RegisterImageResult,
+    )
 
 RESOURCE_TYPE = "image"
 _NAME_RE = re.compile(r"[a-zA-Z0-9()\[\] ./\-'@_]{3,128}")
@@ -58,7 +71,7 @@ def _register(ctx: Any, glance_id: str, new_tags: list[dict], data: dict | None 
 @handler("CreateImage", not_found="InvalidInstanceID.NotFound",
          honours=("InstanceId", "Name", "Description", "NoReboot", "TagSpecifications"),
          partly={"SnapshotLocation": ("regional",)})
-def create_image(ctx: Any, params: dict) -> dict:
+def create_image(ctx: RequestContext, params: CreateImageRequest) -> CreateImageResult:
     """A snapshot of an instance through Nova's createImage (pending until Nova has uploaded it)."""
     instance_id = params["InstanceId"]
     if not ids.is_well_formed("i", instance_id):
@@ -191,7 +204,7 @@ def _upload(ctx: Any, glance_id: str, data: Any) -> None:
                      "Encrypted": (False,)}},
                  # What DescribeImages reports for every image here.
                  "VirtualizationType": ("hvm",), "EnaSupport": (True,)})
-def register_image(ctx: Any, params: dict) -> dict:
+def register_image(ctx: RequestContext, params: RegisterImageRequest) -> RegisterImageResult:
     """From EBS snapshots (a volume-backed Glance image, as Nova makes them), or from an http(s)
     ImageLocation that Glance imports itself (``web-download``)."""
     name = params["Name"]
@@ -244,7 +257,7 @@ def register_image(ctx: Any, params: dict) -> dict:
 
 
 @handler("DeregisterImage", not_found=NOT_FOUND, honours=("ImageId", "DeleteAssociatedSnapshots"))
-def deregister_image(ctx: Any, params: dict) -> dict:
+def deregister_image(ctx: RequestContext, params: DeregisterImageRequest) -> DeregisterImageResult:
     """Delete the Glance image (owner only); its id and every project's tags on it go too."""
     image_id = params["ImageId"]
     image = resolve(ctx, image_id)
@@ -295,7 +308,7 @@ _COPIED_PROPERTIES = ("architecture", "os_distro", "os_version", "os_type", "hw_
 @handler("CopyImage", not_found=NOT_FOUND,
          honours=("SourceImageId", "SourceRegion", "Name", "Description", "CopyImageTags", "TagSpecifications"),
          partly={"Encrypted": (False,)})
-def copy_image(ctx: Any, params: dict) -> dict:
+def copy_image(ctx: RequestContext, params: CopyImageRequest) -> CopyImageResult:
     """A new image with the source's data and facts, in this region (the only one here)."""
     if params["SourceRegion"] != ctx.region:
         raise EC2Error("InvalidParameterValue",

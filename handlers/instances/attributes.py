@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error
@@ -20,6 +20,19 @@ from handlers.instances._common import (
     update_data,
 )
 
+if TYPE_CHECKING:
+    from ec2api_runtime.context import RequestContext
+    from generated.ec2.types import (
+        DescribeInstanceAttributeRequest,
+        GetConsoleOutputRequest,
+        GetConsoleOutputResult,
+        GetPasswordDataRequest,
+        GetPasswordDataResult,
+        InstanceAttribute,
+        ModifyInstanceAttributeRequest,
+        ResetInstanceAttributeRequest,
+    )
+
 # Attributes answered from ec2api's own record of the instance (or constant): no Neutron lookups.
 _STORED_ATTRIBUTES = frozenset({"userData", "disableApiTermination", "disableApiStop",
                                 "instanceInitiatedShutdownBehavior", "kernel", "ramdisk", "productCodes",
@@ -27,7 +40,7 @@ _STORED_ATTRIBUTES = frozenset({"userData", "disableApiTermination", "disableApi
 
 
 @handler("DescribeInstanceAttribute", not_found="InvalidInstanceID.NotFound", honours=("InstanceId", "Attribute"))
-def describe_instance_attribute(ctx: Any, params: dict) -> dict:
+def describe_instance_attribute(ctx: RequestContext, params: DescribeInstanceAttributeRequest) -> InstanceAttribute:
     """One attribute of an instance, as AWS names them (instanceType, userData, groupSet, ...)."""
     attribute = params["Attribute"]
     instance_id = params["InstanceId"]
@@ -76,7 +89,7 @@ def describe_instance_attribute(ctx: Any, params: dict) -> dict:
                  "InstanceInitiatedShutdownBehavior": {"Value": ("stop",)}, "SourceDestCheck": {"Value": (True,)},
                  "EnclaveOptions": {"Enabled": (False,)}, "DisableApiStop": {"Value": (False,)},
                  "EbsOptimized": {"Value": (False,)}, "EnaSupport": {"Value": (True,)}})
-def modify_instance_attribute(ctx: Any, params: dict) -> None:
+def modify_instance_attribute(ctx: RequestContext, params: ModifyInstanceAttributeRequest) -> None:
     """instanceType (stopped instances: a Nova resize), userData (stopped), termination protection,
     shutdown behaviour, security groups."""
     instance_id = params["InstanceId"]
@@ -180,7 +193,7 @@ def _wait_for_confirm(ctx: Any, server_id: str, timeout: float = 30) -> None:
 
 
 @handler("ResetInstanceAttribute", not_found="InvalidInstanceID.NotFound", honours=("InstanceId", "Attribute"))
-def reset_instance_attribute(ctx: Any, params: dict) -> None:
+def reset_instance_attribute(ctx: RequestContext, params: ResetInstanceAttributeRequest) -> None:
     """kernel, ramdisk (nothing to reset on this cloud) and sourceDestCheck (always on here)."""
     one_instance(ctx, params["InstanceId"])
     if params["Attribute"] not in ("kernel", "ramdisk", "sourceDestCheck"):
@@ -189,7 +202,7 @@ def reset_instance_attribute(ctx: Any, params: dict) -> None:
 
 # Latest: Nova's console log is always the latest output, so both values are honoured.
 @handler("GetConsoleOutput", not_found="InvalidInstanceID.NotFound", honours=("InstanceId", "Latest"))
-def get_console_output(ctx: Any, params: dict) -> dict:
+def get_console_output(ctx: RequestContext, params: GetConsoleOutputRequest) -> GetConsoleOutputResult:
     """Nova's console log, base64-encoded as AWS sends it."""
     instance_id = params["InstanceId"]
     wanted = resolve(ctx, [instance_id])
@@ -202,7 +215,7 @@ def get_console_output(ctx: Any, params: dict) -> dict:
 
 
 @handler("GetPasswordData", not_found="InvalidInstanceID.NotFound", honours=("InstanceId",))
-def get_password_data(ctx: Any, params: dict) -> dict:
+def get_password_data(ctx: RequestContext, params: GetPasswordDataRequest) -> GetPasswordDataResult:
     """Windows password data: none here (no Windows images report one); empty, as AWS answers."""
     instance_id = params["InstanceId"]
     resolve(ctx, [instance_id])

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ec2api_runtime import describe, pagination
 from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error
 from ec2api_runtime.filters import apply_filters
 from handlers.instances._common import KIND, all_instances, resolve
+
+if TYPE_CHECKING:
+    from ec2api_runtime.context import RequestContext
+    from generated.ec2.types import (
+        DescribeInstancesRequest,
+        DescribeInstancesResult,
+        DescribeInstanceStatusRequest,
+        DescribeInstanceStatusResult,
+    )
 
 _FILTERS = {
     "availability-zone": lambda i: i["Placement"]["AvailabilityZone"],
@@ -122,7 +131,7 @@ DESCRIBE = describe.Describe(
 # IncludeManagedResources: no instance here is managed by another service, so both values are one answer.
 @handler("DescribeInstances", not_found="InvalidInstanceID.NotFound",
          honours=("InstanceIds", "Filters", "MaxResults", "NextToken", "IncludeManagedResources"))
-def describe_instances(ctx: Any, params: dict) -> dict:
+def describe_instances(ctx: RequestContext, params: DescribeInstancesRequest) -> DescribeInstancesResult:
     """Reservations of the caller's instances, by id and filter, paged by reservation."""
     return describe.run(ctx, params, DESCRIBE)
 
@@ -130,7 +139,7 @@ def describe_instances(ctx: Any, params: dict) -> dict:
 @handler("DescribeInstanceStatus", not_found="InvalidInstanceID.NotFound",
          honours=("InstanceIds", "Filters", "MaxResults", "NextToken", "IncludeAllInstances",
                   "IncludeManagedResources"))
-def describe_instance_status(ctx: Any, params: dict) -> dict:
+def describe_instance_status(ctx: RequestContext, params: DescribeInstanceStatusRequest) -> DescribeInstanceStatusResult:
     """Status checks: running instances pass (no data plane here to check anything deeper).
 
     As on AWS, only running instances are listed (even when named by id) unless

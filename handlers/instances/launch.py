@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ec2api_runtime import networks
 from ec2api_runtime.db import ids, tags
@@ -20,6 +20,10 @@ from handlers import _bulk as bulk
 from handlers import _glance as glance
 from handlers import _instance_view as view
 from handlers.instances._common import KIND, flavor_named, lookups_for, security_group_ids
+
+if TYPE_CHECKING:
+    from ec2api_runtime.context import RequestContext
+    from generated.ec2.types import Reservation, RunInstancesRequest
 
 DEFAULT_INSTANCE_TYPE = "t3.micro"
 USER_DATA_LIMIT = 16 * 1024
@@ -149,7 +153,7 @@ _RUN_PARTLY: dict[str, Spec] = {
                   "SecurityGroups", "SubnetId", "PrivateIpAddress", "UserData", "TagSpecifications",
                   "DisableApiTermination"),
          partly=_RUN_PARTLY)
-def run_instances(ctx: Any, params: dict) -> dict:
+def run_instances(ctx: RequestContext, params: RunInstancesRequest) -> Reservation:
     """Launch MinCount..MaxCount instances as one reservation (one Nova create call)."""
     min_count, max_count = params["MinCount"], params["MaxCount"]
     if min_count < 1 or max_count < min_count:

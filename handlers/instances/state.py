@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ec2api_runtime import tagged_json
 from ec2api_runtime.db import ids
@@ -12,6 +12,18 @@ from ec2api_runtime.errors import EC2Error
 from handlers import _bulk as bulk
 from handlers import _instance_view as view
 from handlers.instances._common import live_servers, lookups_for, resolve, stored_data
+
+if TYPE_CHECKING:
+    from ec2api_runtime.context import RequestContext
+    from generated.ec2.types import (
+        RebootInstancesRequest,
+        StartInstancesRequest,
+        StartInstancesResult,
+        StopInstancesRequest,
+        StopInstancesResult,
+        TerminateInstancesRequest,
+        TerminateInstancesResult,
+    )
 
 _VERBS = {"running": "started", "stopped": "stopped", "terminated": "terminated"}
 
@@ -47,7 +59,7 @@ def _transitions(ctx: Any, params: dict, action: Any, allowed: set[str] | None =
 
 @handler("StopInstances", not_found="InvalidInstanceID.NotFound", honours=("InstanceIds",),
          partly={"Hibernate": (False,), "Force": (False,), "SkipOsShutdown": (False,)})
-def stop_instances(ctx: Any, params: dict) -> dict:
+def stop_instances(ctx: RequestContext, params: StopInstancesRequest) -> StopInstancesResult:
     """Stop (Nova stop); stopping a stopped instance is a no-op, as on AWS."""
     def stop(instance_id: str, srv: Any, before: str) -> str:
         if before == "stopped":
@@ -59,7 +71,7 @@ def stop_instances(ctx: Any, params: dict) -> dict:
 
 
 @handler("StartInstances", not_found="InvalidInstanceID.NotFound", honours=("InstanceIds",))
-def start_instances(ctx: Any, params: dict) -> dict:
+def start_instances(ctx: RequestContext, params: StartInstancesRequest) -> StartInstancesResult:
     """Start (Nova start); a terminated instance cannot be started."""
     def start(instance_id: str, srv: Any, before: str) -> str:
         if before in ("running", "pending"):
@@ -74,7 +86,7 @@ def start_instances(ctx: Any, params: dict) -> dict:
 
 
 @handler("RebootInstances", not_found="InvalidInstanceID.NotFound", honours=("InstanceIds",))
-def reboot_instances(ctx: Any, params: dict) -> None:
+def reboot_instances(ctx: RequestContext, params: RebootInstancesRequest) -> None:
     """Soft reboot; AWS answers only success."""
     def reboot(instance_id: str, srv: Any, before: str) -> str:
         ctx.os.compute.reboot_server(srv.id, "SOFT")
@@ -84,7 +96,7 @@ def reboot_instances(ctx: Any, params: dict) -> None:
 
 @handler("TerminateInstances", not_found="InvalidInstanceID.NotFound", honours=("InstanceIds",),
          partly={"Force": (False,), "SkipOsShutdown": (False,)})
-def terminate_instances(ctx: Any, params: dict) -> dict:
+def terminate_instances(ctx: RequestContext, params: TerminateInstancesRequest) -> TerminateInstancesResult:
     """Delete the Nova servers; each stays visible as terminated for a while."""
     wanted = resolve(ctx, params["InstanceIds"])
     data = stored_data(ctx, list(wanted))

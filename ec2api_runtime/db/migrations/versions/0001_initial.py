@@ -7,6 +7,8 @@ Create Date: 2026-11-26
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -17,7 +19,7 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
-_MYSQL = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4"}
+_MYSQL: dict[str, Any] = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4"}
 
 
 def upgrade() -> None:
