@@ -11,7 +11,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 import openstack.connection
@@ -136,8 +136,8 @@ _VERSIONED_MAX = 4096
 
 def versioned_endpoint(conn: openstack.connection.Connection, service: str) -> str:
     """The versioned endpoint of ``service`` (an openstacksdk name: compute, network, image...)."""
-    auth = conn.session.auth   # a CallerAuth: the caller's catalog
-    base = auth.get_endpoint(conn.session, service_type=service.replace("_", "-")) if auth is not None else None
+    auth = cast(CallerAuth, conn.session.auth)   # connection_for's: the caller's catalog
+    base = auth.get_endpoint(conn.session, service.replace("_", "-"))
     url = _VERSIONED.get((service, base)) if base else None
     if url is None:
         url = getattr(conn, service).get_endpoint()

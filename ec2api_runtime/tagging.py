@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from ec2api_runtime.db.tags import MAX_TAGS_PER_RESOURCE, validate_tags
 from ec2api_runtime.errors import EC2Error
 
+if TYPE_CHECKING:
+    from generated.ec2.types import Tag
+
 
 def tags_from_specs(specs: Iterable[Mapping] | None, resource_type: str,
-                    allowed: Iterable[str] | None = None) -> list[dict]:
+                    allowed: Iterable[str] | None = None) -> list[Tag]:
     """The tags ``TagSpecifications`` give ``resource_type``; specs for other types are refused.
 
     ``allowed`` lists every resource type the operation can tag (default: only ``resource_type``).
@@ -17,7 +21,7 @@ def tags_from_specs(specs: Iterable[Mapping] | None, resource_type: str,
     first OpenStack write rather than undoing it afterwards.
     """
     allowed_types = set(allowed or (resource_type,))
-    tags: list[dict] = []
+    tags: list[Tag] = []
     for spec in specs or ():
         rtype = spec.get("ResourceType")
         if rtype not in allowed_types:

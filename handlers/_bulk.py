@@ -68,8 +68,8 @@ class Port:
 
     def __init__(self, d: dict) -> None:
         self.id = d["id"]
-        self.device_id = d.get("device_id")
-        self.network_id = d.get("network_id")
+        self.device_id: str = d.get("device_id") or ""   # Neutron: "" for a port no server holds
+        self.network_id: str | None = d.get("network_id")
         self.fixed_ips = d.get("fixed_ips") or []
         self.security_group_ids = d.get("security_groups") or []
         self.mac_address = d.get("mac_address")

@@ -10,6 +10,7 @@ per chunk of ids, paged by 1,000).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -59,9 +60,9 @@ def visible_images(ctx: Any, glance_ids: Iterable[str] | None = None, owner: str
         # images the caller rejected are listed by member_status=all and must be taken out again.
         # The three listings are independent: fetched at the same time.
         everything, community, rejected_here = parallel.gather(
-            lambda q=query: list_images(ctx, member_status="all", **q),
-            lambda q=query: list_images(ctx, visibility="community", **q),
-            lambda q=query: list_images(ctx, visibility="shared", member_status="rejected", **q))
+            partial(list_images, ctx, member_status="all", **query),
+            partial(list_images, ctx, visibility="community", **query),
+            partial(list_images, ctx, visibility="shared", member_status="rejected", **query))
         listed.update({i["id"]: i for i in everything + community})
         rejected.update(i["id"] for i in rejected_here if i.get("owner") != ctx.project_id)
     return [i for i in listed.values() if i["id"] not in rejected and i.get("status") != "deleted"]

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ec2api_runtime.timeutil import parse_os_time
+
+if TYPE_CHECKING:
+    from generated.ec2.types import InstanceState
 
 STATE_CODES = {"pending": 0, "running": 16, "shutting-down": 32, "terminated": 48, "stopping": 64, "stopped": 80}
 
@@ -47,9 +50,10 @@ def state_name(server: Any) -> str:
     return "pending"
 
 
-def state(name: str) -> dict:
+def state(name: str) -> InstanceState:
     """``{"Code": 16, "Name": "running"}``."""
-    return {"Code": STATE_CODES[name], "Name": name}
+    # name is a key of STATE_CODES, all of them the model's InstanceStateName values.
+    return cast("InstanceState", {"Code": STATE_CODES[name], "Name": name})
 
 
 def dns_name(ip: str | None, region: str) -> str:
@@ -87,7 +91,7 @@ def instance_type(server: Any, lookups: Lookups | None = None) -> str:
     flavor = server.flavor or {}
     if isinstance(flavor, dict):
         names = lookups.flavor_names if lookups else {}
-        return flavor.get("original_name") or flavor.get("name") or names.get(flavor.get("id"), "")
+        return flavor.get("original_name") or flavor.get("name") or names.get(flavor.get("id") or "", "")
     return getattr(flavor, "original_name", None) or getattr(flavor, "name", "") or ""
 
 

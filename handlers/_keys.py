@@ -9,6 +9,7 @@ import struct
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
 from ec2api_runtime.errors import EC2Error
 
@@ -47,6 +48,7 @@ def key_type_of(public_openssh: str) -> str:
 def parse_public_key(material: bytes) -> str:
     """Validate imported key material (OpenSSH, or PEM/DER public key) and return its OpenSSH line."""
     text = material.decode("utf-8", "replace").strip()
+    key: PublicKeyTypes   # any key cryptography reads; only RSA and ED25519 pass below
     try:
         if text.startswith(("ssh-rsa ", "ssh-ed25519 ")):
             key = serialization.load_ssh_public_key(text.encode())
@@ -68,6 +70,7 @@ class NewKey:
     """A freshly generated key pair with the encodings CreateKeyPair answers."""
 
     def __init__(self, key_type: str, key_format: str, comment: str) -> None:
+        self.private: ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey
         if key_type == "ed25519":
             self.private = ed25519.Ed25519PrivateKey.generate()
         else:
@@ -102,7 +105,7 @@ class NewKey:
     def _ppk(self) -> str:
         """PuTTY's PPK version 3 format, unencrypted (MAC: HMAC-SHA-256 with an empty key)."""
         algorithm, public_blob = ssh_public_blob(self.public_openssh)
-        if self.key_type == "ed25519":
+        if isinstance(self.private, ed25519.Ed25519PrivateKey):
             raw = self.private.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
                                              serialization.NoEncryption())
             private_blob = _mpint(int.from_bytes(raw, "little"))

@@ -129,7 +129,8 @@ def type_info(name: str, vcpus: int, ram_mib: int, ephemeral_gb: int = 0) -> dic
     return info
 
 
-def _get(d: dict, *path: str) -> Any:
+def _get(d: Any, *path: str) -> Any:
+    """The value at ``path`` in nested dicts, None where one is missing."""
     for p in path:
         if not isinstance(d, dict):
             return None

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         ImportKeyPairRequest,
         ImportKeyPairResult,
         KeyPair,
+        Tag,
     )
 
 KIND = "key"
@@ -48,7 +49,8 @@ def _exists(ctx: Any, name: str) -> bool:
     return ctx.os.compute.find_keypair(name, ignore_missing=True) is not None
 
 
-def _store(ctx: Any, name: str, public_key: str, fingerprint: str, params: dict) -> tuple[str, list[dict]]:
+def _store(ctx: Any, name: str, public_key: str, fingerprint: str,
+           params: CreateKeyPairRequest | ImportKeyPairRequest) -> tuple[str, list[Tag]]:
     """Create the Nova keypair and its EC2 id and tags; nothing is left behind on failure."""
     new_tags = tags_from_specs(params.get("TagSpecifications"), RESOURCE_TYPE)
     if _exists(ctx, name):
@@ -76,7 +78,7 @@ def create_key_pair(ctx: RequestContext, params: CreateKeyPairRequest) -> KeyPai
     key_format = params.get("KeyFormat", "pem")
     key = NewKey(key_type, key_format, name)
     key_id, new_tags = _store(ctx, name, key.public_openssh, key.fingerprint, params)
-    result = {"KeyName": name, "KeyFingerprint": key.fingerprint, "KeyMaterial": key.material,
+    result: KeyPair = {"KeyName": name, "KeyFingerprint": key.fingerprint, "KeyMaterial": key.material,
               "KeyPairId": key_id}
     if new_tags:
         result["Tags"] = new_tags
@@ -94,7 +96,7 @@ def import_key_pair(ctx: RequestContext, params: ImportKeyPairRequest) -> Import
     public_key = parse_public_key(params["PublicKeyMaterial"])
     fingerprint = fingerprint_public(public_key)
     key_id, new_tags = _store(ctx, name, public_key, fingerprint, params)
-    result = {"KeyName": name, "KeyFingerprint": fingerprint, "KeyPairId": key_id}
+    result: ImportKeyPairResult = {"KeyName": name, "KeyFingerprint": fingerprint, "KeyPairId": key_id}
     if new_tags:
         result["Tags"] = new_tags
     return result
@@ -105,19 +107,20 @@ def delete_key_pair(ctx: RequestContext, params: DeleteKeyPairRequest) -> Delete
     """Delete by name or id; like AWS, deleting a key that does not exist succeeds."""
     name = params.get("KeyName")
     key_id = params.get("KeyPairId")
-    if not name and not key_id:
+    if key_id:
+        ids.require_well_formed(KIND, [key_id])
+        with ctx.session() as s:
+            found = ids.os_id(s, ctx.project_id, key_id)
+        if found is None:
+            raise EC2Error("InvalidKeyPair.NotFound", f"The key pair '{key_id}' does not exist")
+        name = found
+    elif not name:
         raise EC2Error("MissingParameter", "The request must contain the parameter KeyName or KeyPairId")
-    with ctx.session() as s:
-        if key_id:
-            ids.require_well_formed(KIND, [key_id])
-            name = ids.os_id(s, ctx.project_id, key_id)
-            if name is None:
-                raise EC2Error("InvalidKeyPair.NotFound", f"The key pair '{key_id}' does not exist")
     ctx.os.compute.delete_keypair(name, ignore_missing=True)
     with ctx.session() as s:
         known = ids.ec2_ids(s, ctx.project_id, KIND, [name]) if key_id is None else {name: key_id}
         ids.forget(s, ctx.project_id, list(known.values()))
-        return {"Return": True, "KeyPairId": known.get(name)}
+        return {"Return": True, "KeyPairId": known[name]}   # ec2_ids makes the id it lacks
 
 
 def _key_pair_not_found(missing: list[str]) -> EC2Error:

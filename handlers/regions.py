@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from ec2api_runtime import networks
 from ec2api_runtime.dispatch import handler
@@ -13,22 +13,24 @@ from handlers._zones import zone_id, zone_names
 if TYPE_CHECKING:
     from ec2api_runtime.context import RequestContext
     from generated.ec2.types import (
+        AvailabilityZone,
         DescribeAccountAttributesRequest,
         DescribeAccountAttributesResult,
         DescribeAvailabilityZonesRequest,
         DescribeAvailabilityZonesResult,
         DescribeRegionsRequest,
         DescribeRegionsResult,
+        Region,
     )
 
-OPT_IN = "opt-in-not-required"
+OPT_IN: Final = "opt-in-not-required"
 
 
 # AllRegions: the one region is always enabled, so both values are one answer.
 @handler("DescribeRegions", honours=("RegionNames", "Filters", "AllRegions"))
 def describe_regions(ctx: RequestContext, params: DescribeRegionsRequest) -> DescribeRegionsResult:
     """The one region this service fronts (its Keystone region)."""
-    region = {"RegionName": ctx.region, "Endpoint": f"{ctx.config.host}:{ctx.config.port}", "OptInStatus": OPT_IN}
+    region: Region = {"RegionName": ctx.region, "Endpoint": f"{ctx.config.host}:{ctx.config.port}", "OptInStatus": OPT_IN}
     regions = [region]
     for name in params.get("RegionNames") or ():
         if name != ctx.region:
@@ -46,15 +48,14 @@ def describe_regions(ctx: RequestContext, params: DescribeRegionsRequest) -> Des
 def describe_availability_zones(ctx: RequestContext, params: DescribeAvailabilityZonesRequest) -> DescribeAvailabilityZonesResult:
     """Nova's availability zones that hold compute hosts (one Nova call)."""
     names = zone_names(ctx)
-    zones = [{
+    zones: list[AvailabilityZone] = [{
         "ZoneName": name, "ZoneId": zone_id(ctx.region, i), "State": "available",
         "OptInStatus": OPT_IN, "Messages": [], "RegionName": ctx.region, "GroupName": ctx.region,
         "GroupLongName": ctx.region, "NetworkBorderGroup": ctx.region, "ZoneType": "availability-zone",
     } for i, name in enumerate(names)]
     wanted_names = params.get("ZoneNames") or []
     wanted_ids = params.get("ZoneIds") or []
-    for wanted, key in ((wanted_names, "ZoneName"), (wanted_ids, "ZoneId")):
-        known = {z[key] for z in zones}
+    for wanted, known in ((wanted_names, {z["ZoneName"] for z in zones}), (wanted_ids, {z["ZoneId"] for z in zones})):
         for w in wanted:
             if w not in known:
                 raise EC2Error("InvalidParameterValue", f"The availability zone '{w}' does not exist")

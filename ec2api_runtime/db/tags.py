@@ -6,7 +6,7 @@ OpenStack-native objects), so tags never leak across projects and go away with `
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +35,7 @@ class TagRow:
     value: str
 
 
-def validate_tags(tags: Sequence[dict[str, Any]]) -> dict[str, str]:
+def validate_tags(tags: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     """``{key: value}`` from AWS-style ``[{"Key", "Value"}]``; AWS's errors for bad ones."""
     out: dict[str, str] = {}
     for tag in tags:
@@ -85,7 +85,7 @@ def _check_resources(s: Session, project_id: str, resource_ids: Sequence[str], l
     return kinds
 
 
-def set_tags(s: Session, project_id: str, resource_ids: Sequence[str], tags: Sequence[dict[str, Any]]) -> None:
+def set_tags(s: Session, project_id: str, resource_ids: Sequence[str], tags: Sequence[Mapping[str, Any]]) -> None:
     """CreateTags: add or overwrite ``tags`` on every resource (at most 50 tags per resource)."""
     wanted = validate_tags(tags)
     # Locking the resources' item rows serialises concurrent CreateTags on a resource, so that two
@@ -128,7 +128,7 @@ def _upsert(s: Session, rows: list[dict[str, str]]) -> Any:
 
 
 def delete_tags(s: Session, project_id: str, resource_ids: Sequence[str],
-                tags: Sequence[dict[str, Any]] | None = None) -> None:
+                tags: Sequence[Mapping[str, Any]] | None = None) -> None:
     """DeleteTags with AWS's semantics.
 
     ``tags`` None (or empty): delete every tag of the resources. ``{"Key": k}``: delete key ``k``

@@ -3,8 +3,8 @@ description (see the package's docstring for how launch permissions map to Glanc
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, cast
 
 from ec2api_runtime.db import accounts, ids
 from ec2api_runtime.dispatch import handler
@@ -85,7 +85,9 @@ def describe_image_attribute(ctx: RequestContext, params: DescribeImageAttribute
     else:   # sriovNetSupport, tpmSupport, uefiData, lastLaunchedTime, imdsSupport: not set here
         key = attribute[0].upper() + attribute[1:]
         out[key] = {}
-    return out
+    # Its key is the attribute asked for, so the dict is built untyped; the strict serializer of
+    # the tests checks the keys.
+    return cast("ImageAttribute", out)
 
 
 def _user_projects(ctx: Any, user_ids: Iterable[str]) -> dict[str, str]:
@@ -101,12 +103,14 @@ def _user_projects(ctx: Any, user_ids: Iterable[str]) -> dict[str, str]:
     return out
 
 
-def _permission_changes(params: dict) -> tuple[list[dict], list[dict]]:
+def _permission_changes(params: ModifyImageAttributeRequest) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
     """(add, remove) launch permissions from either spelling ModifyImageAttribute accepts."""
     lp = params.get("LaunchPermission") or {}
-    add, remove = list(lp.get("Add") or []), list(lp.get("Remove") or [])
-    legacy = [{"UserId": u} for u in params.get("UserIds") or []] + \
-             [{"Group": g} for g in params.get("UserGroups") or []]
+    # Plain mappings: a legacy UserGroups value may be any string (refused below unless "all").
+    add: list[Mapping[str, Any]] = list(lp.get("Add") or [])
+    remove: list[Mapping[str, Any]] = list(lp.get("Remove") or [])
+    legacy: list[Mapping[str, Any]] = [{"UserId": u} for u in params.get("UserIds") or []]
+    legacy += [{"Group": g} for g in params.get("UserGroups") or []]
     if legacy:
         op = params.get("OperationType")
         if op not in ("add", "remove"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
         CopyImageResult,
         CreateImageRequest,
         CreateImageResult,
+        DeleteSnapshotReturnCode,
         DeregisterImageRequest,
         DeregisterImageResult,
         RegisterImageRequest,
@@ -52,7 +54,7 @@ def _check_name(ctx: Any, name: str) -> None:
         raise EC2Error("InvalidAMIName.Duplicate", f"AMI name {name} is already in use by AMI {holder}")
 
 
-def _register(ctx: Any, glance_id: str, new_tags: list[dict], data: dict | None = None) -> str:
+def _register(ctx: Any, glance_id: str, new_tags: Sequence[Mapping[str, Any]], data: dict | None = None) -> str:
     """The new image's ami- id and tags; the Glance image is deleted if that fails."""
     try:
         with ctx.session() as s:
@@ -109,7 +111,7 @@ def create_image(ctx: RequestContext, params: CreateImageRequest) -> CreateImage
     return {"ImageId": _register(ctx, glance_id, new_tags)}
 
 
-def _tag_snapshots(ctx: Any, glance_id: str, new_tags: list[dict]) -> None:
+def _tag_snapshots(ctx: Any, glance_id: str, new_tags: Sequence[Mapping[str, Any]]) -> None:
     """Tag the Cinder snapshots a new image is made of (Nova records them in the image's mapping
     before createImage answers; an image-backed instance's image has none)."""
     image = get_image(ctx, glance_id) or {}
@@ -129,7 +131,7 @@ def _disk_format(url: str) -> str:
     return "raw"
 
 
-def _image_properties(params: dict) -> dict[str, Any]:
+def _image_properties(params: RegisterImageRequest) -> dict[str, Any]:
     props: dict[str, Any] = {"architecture": params.get("Architecture") or "x86_64"}
     if params.get("Description"):
         props["description"] = params["Description"]
@@ -140,7 +142,7 @@ def _image_properties(params: dict) -> dict[str, Any]:
     return props
 
 
-def _snapshot_bdms(ctx: Any, params: dict) -> tuple[list[dict], str]:
+def _snapshot_bdms(ctx: Any, params: RegisterImageRequest) -> tuple[list[dict], str]:
     """Nova-style block_device_mapping entries for RegisterImage's mappings, and the root device."""
     mappings = params.get("BlockDeviceMappings") or []
     root = params.get("RootDeviceName") or next(
@@ -208,7 +210,7 @@ def register_image(ctx: RequestContext, params: RegisterImageRequest) -> Registe
     """From EBS snapshots (a volume-backed Glance image, as Nova makes them), or from an http(s)
     ImageLocation that Glance imports itself (``web-download``)."""
     name = params["Name"]
-    location = params.get("ImageLocation")
+    location = params.get("ImageLocation") or ""
     has_bdm = bool(params.get("BlockDeviceMappings"))
     if not location and not has_bdm:
         raise EC2Error("MissingParameter", "The request must contain the parameter ImageLocation or "
@@ -217,9 +219,9 @@ def register_image(ctx: RequestContext, params: RegisterImageRequest) -> Registe
         raise EC2Error("UnsupportedOperation", "Billing products are not supported.")
     new_tags = tags_from_specs(params.get("TagSpecifications"), RESOURCE_TYPE)
     props = _image_properties(params)
-    for key, prop in (("KernelId", "kernel_id"), ("RamdiskId", "ramdisk_id")):
-        if params.get(key):
-            props[prop] = glance_id_of(ctx, params[key])
+    for given, prop in ((params.get("KernelId"), "kernel_id"), (params.get("RamdiskId"), "ramdisk_id")):
+        if given:
+            props[prop] = glance_id_of(ctx, given)
     if has_bdm:
         bdms, root = _snapshot_bdms(ctx, params)
         _check_name(ctx, name)
@@ -265,18 +267,18 @@ def deregister_image(ctx: RequestContext, params: DeregisterImageRequest) -> Der
     resp = ctx.os.image.delete(f"/images/{image['id']}")
     if resp.status_code != 404:
         checked(resp)
-    result: dict[str, Any] = {"Return": True}
+    result: DeregisterImageResult = {"Return": True}
     if params.get("DeleteAssociatedSnapshots"):
         snapshots = [b["snapshot_id"] for b in glance_bdms(image) if b.get("snapshot_id")]
         with ctx.session() as s:
             snap_ids = ids.ec2_ids(s, ctx.project_id, "snap", snapshots) if snapshots else {}
-        outcomes = []
+        outcomes: list[DeleteSnapshotReturnCode] = []
         for sid in snapshots:
             try:
                 ctx.os.block_storage.delete_snapshot(sid, ignore_missing=True)
                 outcomes.append({"SnapshotId": snap_ids[sid], "ReturnCode": "success"})
             except sdk_exc.HttpException:
-                outcomes.append({"SnapshotId": snap_ids[sid], "ReturnCode": "warn-skipped-snapshot-in-use"})
+                outcomes.append({"SnapshotId": snap_ids[sid], "ReturnCode": "skipped"})   # the model's word
         result["DeleteSnapshotResults"] = outcomes
     with ctx.session() as s:
         tags.purge(s, [image_id])   # the id stays: instances launched from the image still name it
@@ -327,12 +329,12 @@ def copy_image(ctx: RequestContext, params: CopyImageRequest) -> CopyImageResult
                        f"The image '{source_id}' is backed by another account's snapshots; only its owner can copy it.")
     name = params["Name"]
     _check_name(ctx, name)
-    new_tags = tags_from_specs(params.get("TagSpecifications"), RESOURCE_TYPE)
+    new_tags: Sequence[Mapping[str, Any]] = tags_from_specs(params.get("TagSpecifications"), RESOURCE_TYPE)
     if params.get("CopyImageTags"):
         with ctx.session() as s:
             old = tags.tags_for(s, ctx.project_id, [source_id])[source_id]
         given = {t["Key"] for t in new_tags}
-        new_tags = [t for t in old if t["Key"] not in given] + new_tags
+        new_tags = [*(t for t in old if t["Key"] not in given), *new_tags]
     body: dict[str, Any] = {"name": name, "disk_format": source.get("disk_format") or "raw",
                             "container_format": source.get("container_format") or "bare",
                             SOURCE_PROPERTY: source["id"]}

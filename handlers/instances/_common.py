@@ -27,6 +27,12 @@ def _neutron_listings(ctx: Any) -> list[Any]:
     return [lambda: bulk.ports(ctx), lambda: bulk.floating_ips(ctx), lambda: bulk.security_group_names(ctx)]
 
 
+def _neutron_all(ctx: Any) -> Neutron:
+    """What Neutron knows of the whole project: three listings, fetched at the same time."""
+    ports, floating, group_names = parallel.gather(*_neutron_listings(ctx))
+    return ports, floating, group_names
+
+
 def _servers_and_neutron(ctx: Any) -> tuple[list[bulk.Server], Neutron]:
     """Every server and what Neutron knows of them: four listings, fetched at the same time."""
     bulk.prepare(ctx, "compute")
@@ -56,10 +62,13 @@ def lookups_for(ctx: Any, servers: list[Any], neutron: Neutron | None = None,
     server_ids = [srv.id for srv in servers]
     wanted = set(server_ids)
     by_ids = data_ids is not None
-    ports, floating, group_names, volumes = [], {}, {}, []
+    ports: list[bulk.Port] = []
+    floating: dict[str, str] = {}
+    group_names: dict[str, str] = {}
+    volumes: list[Any] = []
     if servers:
         if neutron is None:
-            neutron = _neutron_of(ctx, server_ids) if by_ids else parallel.gather(*_neutron_listings(ctx))
+            neutron = _neutron_of(ctx, server_ids) if by_ids else _neutron_all(ctx)
         ports, floating, group_names = neutron
         ports = [p for p in ports if p.device_id in wanted]
         attached = [v["id"] for srv in servers for v in srv.attached_volumes if isinstance(v, dict) and v.get("id")]
@@ -72,13 +81,13 @@ def lookups_for(ctx: Any, servers: list[Any], neutron: Neutron | None = None,
     flavor_names = {}
     if any(isinstance(srv.flavor, dict) and "original_name" not in srv.flavor for srv in servers):
         flavor_names = {f.id: f.name for f in ctx.os.compute.flavors()}
-    image_glance_ids = {srv.image.get("id") for srv in servers if isinstance(srv.image, dict) and srv.image.get("id")}
-    networks_ids = {p.network_id for p in ports}
+    image_glance_ids = {i for srv in servers if isinstance(srv.image, dict) and (i := srv.image.get("id"))}
+    networks_ids = {p.network_id for p in ports if p.network_id}
     subnets = {ip["subnet_id"] for p in ports for ip in p.fixed_ips or []}
     owner_id = ctx.account_id   # before the session below: it opens its own
     with ctx.session() as s:
         instance_ids = ids.ec2_ids(s, ctx.project_id, KIND, server_ids)
-        if by_ids:
+        if data_ids is not None:
             data = ids.get_data_many(s, ctx.project_id, [*data_ids, *instance_ids.values()])
         else:
             data = {ec2_id: d for ec2_id, (_, d) in ids.items_with_data(s, ctx.project_id, KIND).items()}

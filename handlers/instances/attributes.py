@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +45,7 @@ def describe_instance_attribute(ctx: RequestContext, params: DescribeInstanceAtt
     """One attribute of an instance, as AWS names them (instanceType, userData, groupSet, ...)."""
     attribute = params["Attribute"]
     instance_id = params["InstanceId"]
+    instance: dict[str, Any]
     if attribute in _STORED_ATTRIBUTES:
         # Kept by ec2api, not by OpenStack: one GET confirms the instance exists, no view is built
         # (Terraform reads four of these per instance on every refresh).
@@ -53,8 +55,7 @@ def describe_instance_attribute(ctx: RequestContext, params: DescribeInstanceAtt
         instance, data = {}, stored_data(ctx, [instance_id]).get(instance_id, {})
     else:
         _, instance, data = one_instance(ctx, instance_id)
-    out: dict[str, Any] = {"InstanceId": instance_id}
-    value = {
+    answers: dict[str, Callable[[], InstanceAttribute]] = {
         "instanceType": lambda: {"InstanceType": {"Value": instance["InstanceType"]}},
         "kernel": lambda: {"KernelId": {}},
         "ramdisk": lambda: {"RamdiskId": {}},
@@ -73,11 +74,11 @@ def describe_instance_attribute(ctx: RequestContext, params: DescribeInstanceAtt
         "sriovNetSupport": lambda: {"SriovNetSupport": {}},
         "enaSupport": lambda: {"EnaSupport": {"Value": True}},
         "enclaveOptions": lambda: {"EnclaveOptions": {"Enabled": False}},
-    }.get(attribute)
+    }
+    value = answers.get(attribute)
     if value is None:
         raise EC2Error("InvalidParameterValue", f"Value ({attribute}) for parameter attribute is invalid.")
-    out.update(value())
-    return out
+    return {"InstanceId": instance_id, **value()}
 
 
 # The values accepted for EnclaveOptions, DisableApiStop, EbsOptimized and EnaSupport are the ones every

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ec2api_runtime import networks
 from ec2api_runtime.db import ids, tags
@@ -23,7 +23,7 @@ from handlers.instances._common import KIND, flavor_named, lookups_for, security
 
 if TYPE_CHECKING:
     from ec2api_runtime.context import RequestContext
-    from generated.ec2.types import Reservation, RunInstancesRequest
+    from generated.ec2.types import Instance, Reservation, RunInstancesRequest
 
 DEFAULT_INSTANCE_TYPE = "t3.micro"
 USER_DATA_LIMIT = 16 * 1024
@@ -37,7 +37,7 @@ def _image(ctx: Any, image_id: str) -> dict:
     return image
 
 
-def _network_spec(ctx: Any, params: dict) -> tuple[dict, str | None, list[str], list[str]]:
+def _network_spec(ctx: Any, params: RunInstancesRequest) -> tuple[dict, str | None, list[str], list[str]]:
     """``(nova network entry, neutron subnet id, security group ids, security group names)``.
 
     The aws CLI folds --associate-public-ip-address and secondary IPs into NetworkInterfaces[0],
@@ -77,7 +77,7 @@ def _network_spec(ctx: Any, params: dict) -> tuple[dict, str | None, list[str], 
     return entry, subnet_uuid, group_ids, group_names
 
 
-def _block_device_mappings(ctx: Any, params: dict, image: dict) -> list[dict] | None:
+def _block_device_mappings(ctx: Any, params: RunInstancesRequest, image: dict) -> list[dict] | None:
     """Nova block_device_mapping_v2 for BlockDeviceMappings (boot from volume where Cinder allows)."""
     mappings = params.get("BlockDeviceMappings") or []
     if not mappings:
@@ -231,7 +231,8 @@ def run_instances(ctx: RequestContext, params: RunInstancesRequest) -> Reservati
             ctx.os.compute.delete_server(srv.id, ignore_missing=True)
         raise
     lookups = lookups_for(ctx, servers, data_ids=list(id_of.values()))
-    instances = [view.describe(srv, lookups) for srv in servers]
+    # The view is built as a plain dict (DescribeInstances adds private keys to it before it pages).
+    instances = [cast("Instance", view.describe(srv, lookups)) for srv in servers]
     with ctx.session() as s:
         # Nova creates the ports a moment later; the subnet and VPC are known from the request.
         vpc_id = ids.ec2_id(s, ctx.project_id, "vpc", network["uuid"])

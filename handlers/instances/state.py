@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ from handlers.instances._common import live_servers, lookups_for, resolve, store
 if TYPE_CHECKING:
     from ec2api_runtime.context import RequestContext
     from generated.ec2.types import (
+        InstanceStateChange,
         RebootInstancesRequest,
         StartInstancesRequest,
         StartInstancesResult,
@@ -28,12 +30,14 @@ if TYPE_CHECKING:
 _VERBS = {"running": "started", "stopped": "stopped", "terminated": "terminated"}
 
 
-def _transitions(ctx: Any, params: dict, action: Any, allowed: set[str] | None = None,
-                 target: str | None = None) -> list[dict]:
+def _transitions(ctx: Any, params: Mapping[str, Any], action: Callable[[str, Any, str], str],
+                 allowed: set[str] | None = None, target: str | None = None) -> list[InstanceStateChange]:
+    """Apply ``action(instance id, server, state before) -> state after`` to each live instance of
+    ``params["InstanceIds"]`` that may change (all are checked first); the state changes, in order."""
     wanted = resolve(ctx, params["InstanceIds"])
     live = live_servers(ctx, wanted)
     terminated = stored_data(ctx, list(wanted))
-    changes = []
+    changes: list[tuple[str, Any, str, str]] = []   # (instance, server to act on or None, before, after)
     for instance_id in params["InstanceIds"]:
         srv = live.get(instance_id)
         before = view.state_name(srv) if srv else "terminated"
@@ -47,8 +51,8 @@ def _transitions(ctx: Any, params: dict, action: Any, allowed: set[str] | None =
             verb = _VERBS.get(target or "", "changed")
             raise EC2Error("IncorrectInstanceState",
                            f"The instance '{instance_id}' is not in a state from which it can be {verb}.")
-        changes.append((instance_id, srv, before, None))
-    out = []
+        changes.append((instance_id, srv, before, before))   # after: what action() returns
+    out: list[InstanceStateChange] = []
     for instance_id, srv, before, after in changes:
         if srv is not None:
             after = action(instance_id, srv, before)

@@ -55,3 +55,17 @@ def test_no_public_handler_module_imports_another():
             if _public_module(target) and target.split(".")[:2] != area:
                 bad.append((me, target))
     assert not bad, f"public handler modules importing other public handler modules: {bad}"
+
+
+def test_every_handler_takes_the_request_typeddict_and_returns_the_result_one():
+    """``fn(ctx: RequestContext, params: <input shape>) -> <output shape> | None``, names as the
+    generated registry has them (mypy, ``make typecheck``, then checks the bodies against them)."""
+    from ec2api_runtime.dispatch import load_handlers
+    from generated.ec2 import OPERATIONS
+
+    for name, h in load_handlers().items():
+        op = OPERATIONS[name]
+        hints = h.fn.__annotations__   # strings: the handler modules use postponed annotations
+        assert hints.get("ctx") == "RequestContext", name
+        assert list(hints)[1:2] == ["params"] and hints["params"] == op.input_shape, (name, hints)
+        assert hints["return"] == (op.output_shape or "None"), (name, hints)
