@@ -245,4 +245,4 @@ RESULT_MEMBERS = {
     'ProductCode': {'ProductCodeId': None, 'ProductCodeType': None},
 }
 
-_ENUM_ImageAttributeName = ('description', 'kernel', 'ramdisk', 'launchPermission', 'productCodes', 'blockDeviceMapping', 'sriovNetSupport', 'bootMode', 'tpmSupport', 'uefiData', 'lastLaunchedTime', 'imdsSupport', 'deregistrationProtection')
+_ENUM_ImageAttributeName = ('description', 'kernel', 'ramdisk', 'launchPermission', 'productCodes', 'blockDeviceMapping', 'sriovNetSupport', 'bootMode', 'tpmSupport', 'uefiData', 'lastLaunchedTime', 'imdsSupport', 'deregistrationProtection', 'Description', 'Kernel', 'Ramdisk', 'LaunchPermission', 'ProductCodes', 'BlockDeviceMapping', 'SriovNetSupport', 'BootMode', 'TpmSupport', 'UefiData', 'LastLaunchedTime', 'ImdsSupport', 'DeregistrationProtection')

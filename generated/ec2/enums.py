@@ -358,7 +358,7 @@ IamInstanceProfileAssociationState: tuple[str, ...] = ('associating', 'associate
 
 Igmpv2SupportValue: tuple[str, ...] = ('enable', 'disable')
 
-ImageAttributeName: tuple[str, ...] = ('description', 'kernel', 'ramdisk', 'launchPermission', 'productCodes', 'blockDeviceMapping', 'sriovNetSupport', 'bootMode', 'tpmSupport', 'uefiData', 'lastLaunchedTime', 'imdsSupport', 'deregistrationProtection')
+ImageAttributeName: tuple[str, ...] = ('description', 'kernel', 'ramdisk', 'launchPermission', 'productCodes', 'blockDeviceMapping', 'sriovNetSupport', 'bootMode', 'tpmSupport', 'uefiData', 'lastLaunchedTime', 'imdsSupport', 'deregistrationProtection', 'Description', 'Kernel', 'Ramdisk', 'LaunchPermission', 'ProductCodes', 'BlockDeviceMapping', 'SriovNetSupport', 'BootMode', 'TpmSupport', 'UefiData', 'LastLaunchedTime', 'ImdsSupport', 'DeregistrationProtection')
 
 ImageBlockPublicAccessDisabledState: tuple[str, ...] = ('unblocked',)
 

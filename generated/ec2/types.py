@@ -5557,7 +5557,7 @@ class DescribeIdentityIdFormatResult(TypedDict, total=False):
 
 
 class DescribeImageAttributeRequest(TypedDict, total=False):
-    Attribute: Required[Literal['description', 'kernel', 'ramdisk', 'launchPermission', 'productCodes', 'blockDeviceMapping', 'sriovNetSupport', 'bootMode', 'tpmSupport', 'uefiData', 'lastLaunchedTime', 'imdsSupport', 'deregistrationProtection']]
+    Attribute: Required[Literal['description', 'kernel', 'ramdisk', 'launchPermission', 'productCodes', 'blockDeviceMapping', 'sriovNetSupport', 'bootMode', 'tpmSupport', 'uefiData', 'lastLaunchedTime', 'imdsSupport', 'deregistrationProtection', 'Description', 'Kernel', 'Ramdisk', 'LaunchPermission', 'ProductCodes', 'BlockDeviceMapping', 'SriovNetSupport', 'BootMode', 'TpmSupport', 'UefiData', 'LastLaunchedTime', 'ImdsSupport', 'DeregistrationProtection']]
     ImageId: Required[str]
     DryRun: bool
 

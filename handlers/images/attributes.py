@@ -61,6 +61,7 @@ def describe_image_attribute(ctx: RequestContext, params: DescribeImageAttribute
     image_id = params["ImageId"]
     image = resolve(ctx, image_id)
     attribute = params["Attribute"]
+    attribute = attribute[:1].lower() + attribute[1:]   # Description = description (corrections.json)
     out: dict[str, Any] = {"ImageId": image_id}
     if attribute == "description":
         out["Description"] = {"Value": image["description"]} if image.get("description") else {}

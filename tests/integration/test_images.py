@@ -209,6 +209,11 @@ def test_copy_share_and_deregister(ec2_demo, ec2_alt, public_image, accounts, de
         assert image_id in _ids(_describe(ec2_alt, Filters=[{"Name": "is-public", "Values": ["true"]}]))
         ec2_demo.modify_image_attribute(ImageId=image_id, Attribute="Description", Description={"Value": "now public"})
         assert ec2_alt.describe_images(ImageIds=[image_id])["Images"][0]["Description"] == "now public"
+        for spelling in ("Description", "description"):   # DescribeImageAttribute takes both too
+            assert ec2_demo.describe_image_attribute(ImageId=image_id, Attribute=spelling)["Description"] == \
+                {"Value": "now public"}
+        assert ec2_demo.describe_image_attribute(ImageId=image_id, Attribute="LaunchPermission")[
+            "LaunchPermissions"] == [{"Group": "all"}]
         ec2_demo.reset_image_attribute(ImageId=image_id, Attribute="launchPermission")
         assert ec2_demo.describe_images(ImageIds=[image_id])["Images"][0]["Public"] is False
         assert _not_found(lambda: ec2_alt.describe_images(ImageIds=[image_id])) == "InvalidAMIID.NotFound"
