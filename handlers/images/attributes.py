@@ -60,8 +60,8 @@ def describe_image_attribute(ctx: RequestContext, params: DescribeImageAttribute
     """One attribute of an image; only its owner may read its launch permissions."""
     image_id = params["ImageId"]
     image = resolve(ctx, image_id)
-    attribute = params["Attribute"]
-    attribute = attribute[:1].lower() + attribute[1:]   # Description = description (corrections.json)
+    sent: str = params["Attribute"]
+    attribute = sent[:1].lower() + sent[1:]   # Description = description (corrections.json)
     out: dict[str, Any] = {"ImageId": image_id}
     if attribute == "description":
         out["Description"] = {"Value": image["description"]} if image.get("description") else {}
