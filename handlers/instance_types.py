@@ -18,11 +18,10 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from ec2api_runtime import describe, pagination
+from ec2api_runtime import describe
 from ec2api_runtime.db import ids
 from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error
-from ec2api_runtime.filters import apply_filters, only_requested
 from generated.ec2 import enums
 from handlers import _bulk
 from handlers._instance_view import instance_type
@@ -243,8 +242,7 @@ def describe_instance_types(ctx: RequestContext, params: DescribeInstanceTypesRe
     return describe.run(ctx, params, DESCRIBE_TYPES)
 
 
-@handler("DescribeInstanceTypeOfferings", honours=("LocationType", "Filters", "MaxResults", "NextToken"))
-def describe_instance_type_offerings(ctx: RequestContext, params: DescribeInstanceTypeOfferingsRequest) -> DescribeInstanceTypeOfferingsResult:
+def _fetch_offerings(ctx: RequestContext, params: dict, wanted: dict[str, list[str]]) -> list[dict]:
     """Every instance type in the region, or in every Nova availability zone (by name or zone id)."""
     location_type = params.get("LocationType") or "region"
     types = sorted(ec2_flavors(ctx))
@@ -256,40 +254,55 @@ def describe_instance_type_offerings(ctx: RequestContext, params: DescribeInstan
             zone_id(ctx.region, i) for i in range(len(names))]
     else:   # outpost: none here
         locations = []
-    items = [{"InstanceType": t, "LocationType": location_type, "Location": loc}
-             for loc in locations for t in types]
-    items = apply_filters("DescribeInstanceTypeOfferings", params.get("Filters"), items, {
-        "instance-type": lambda i: i["InstanceType"],
-        "location": lambda i: i["Location"],
-    })
-    result = pagination.page(ctx, params, "DescribeInstanceTypeOfferings", "InstanceTypeOfferings", items,
-                             key=lambda i: (i["Location"], i["InstanceType"]))
+    return [{"InstanceType": t, "LocationType": location_type, "Location": loc} for loc in locations for t in types]
+
+
+DESCRIBE_OFFERINGS = describe.Describe(
+    result_key="InstanceTypeOfferings",
+    fetch=_fetch_offerings,
+    sort_key=lambda i: (i["Location"], i["InstanceType"]),
+    filters={"instance-type": lambda i: i["InstanceType"], "location": lambda i: i["Location"]},
+    tags=False,
+)
+
+
+@handler("DescribeInstanceTypeOfferings", honours=("LocationType", "Filters", "MaxResults", "NextToken"))
+def describe_instance_type_offerings(ctx: RequestContext, params: DescribeInstanceTypeOfferingsRequest) -> DescribeInstanceTypeOfferingsResult:
+    """Every instance type in the region, or in every Nova availability zone (by name or zone id)."""
+    result: DescribeInstanceTypeOfferingsResult = describe.run(ctx, params, DESCRIBE_OFFERINGS)
     return result
+
+
+def _fetch_credits(ctx: RequestContext, params: dict, wanted: dict[str, list[str]]) -> list[dict]:
+    """Without ids: the caller's instances of T types (one Nova listing). With ids: those instances,
+    fetched by id, whatever their type (AWS answers ``standard`` for non-burstable ones too)."""
+    requested = wanted["InstanceIds"]
+    _bulk.prepare(ctx, "compute")
+    if requested:
+        with ctx.session() as s:
+            known = ids.os_ids(s, ctx.project_id, requested)
+        servers = _bulk.servers_by_id(ctx, known.values())
+    else:
+        servers = [srv for srv in _bulk.servers(ctx) if is_burstable(instance_type(srv))]
+    with ctx.session() as s:
+        id_of = ids.ec2_ids(s, ctx.project_id, "i", [srv.id for srv in servers])
+    return [{"InstanceId": id_of[srv.id], "CpuCredits": "standard"} for srv in servers]
+
+
+DESCRIBE_CREDITS = describe.Describe(
+    result_key="InstanceCreditSpecifications",
+    fetch=_fetch_credits,
+    sort_key=lambda i: i["InstanceId"],
+    requested=(describe.Requested("InstanceIds", lambda i: i["InstanceId"],
+                                  lambda missing: ids.not_found("i", missing[0]), kind="i"),),
+    filters={"instance-id": lambda i: i["InstanceId"]},
+    tags=False,
+)
 
 
 @handler("DescribeInstanceCreditSpecifications", not_found="InvalidInstanceID.NotFound",
          honours=("InstanceIds", "Filters", "MaxResults", "NextToken"))
 def describe_instance_credit_specifications(ctx: RequestContext, params: DescribeInstanceCreditSpecificationsRequest) -> DescribeInstanceCreditSpecificationsResult:
-    """``standard`` credits for the caller's burstable instances (one Nova call).
-
-    Without InstanceIds: the instances of T types. With InstanceIds: those instances, whatever
-    their type (AWS answers ``standard`` for non-burstable ones too).
-    """
-    wanted = list(dict.fromkeys(params.get("InstanceIds") or []))
-    ids.require_well_formed("i", wanted)
-    servers = _bulk.servers(ctx)
-    with ctx.session() as s:
-        id_of = ids.ec2_ids(s, ctx.project_id, "i", [srv.id for srv in servers])
-    items = []
-    for srv in servers:
-        flavor = instance_type(srv)
-        iid = id_of[srv.id]
-        if (wanted and iid in wanted) or (not wanted and is_burstable(flavor)):
-            items.append({"InstanceId": iid, "CpuCredits": "standard"})
-    items = only_requested(items, wanted, lambda i: i["InstanceId"], lambda missing: ids.not_found("i", missing[0]))
-    items = apply_filters("DescribeInstanceCreditSpecifications", params.get("Filters"), items, {
-        "instance-id": lambda i: i["InstanceId"],
-    })
-    result = pagination.page(ctx, params, "DescribeInstanceCreditSpecifications", "InstanceCreditSpecifications", items,
-                             key=lambda i: i["InstanceId"])
+    """``standard`` credits for the caller's burstable instances (or the ones asked for)."""
+    result: DescribeInstanceCreditSpecificationsResult = describe.run(ctx, params, DESCRIBE_CREDITS)
     return result

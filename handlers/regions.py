@@ -4,64 +4,76 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Final
 
-from ec2api_runtime import networks
+from ec2api_runtime import describe, networks
 from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error
-from ec2api_runtime.filters import apply_filters
 from handlers._zones import zone_id, zone_names
 
 if TYPE_CHECKING:
     from ec2api_runtime.context import RequestContext
     from generated.ec2.types import (
-        AvailabilityZone,
         DescribeAccountAttributesRequest,
         DescribeAccountAttributesResult,
         DescribeAvailabilityZonesRequest,
         DescribeAvailabilityZonesResult,
         DescribeRegionsRequest,
         DescribeRegionsResult,
-        Region,
     )
 
 OPT_IN: Final = "opt-in-not-required"
+
+
+def _fetch_regions(ctx: RequestContext, params: dict, wanted: dict[str, list[str]]) -> list[dict]:
+    return [{"RegionName": ctx.region, "Endpoint": f"{ctx.config.host}:{ctx.config.port}", "OptInStatus": OPT_IN}]
+
+
+DESCRIBE_REGIONS = describe.Describe(
+    result_key="Regions",
+    fetch=_fetch_regions,
+    sort_key=lambda r: r["RegionName"],
+    requested=(describe.Requested("RegionNames", lambda r: r["RegionName"],
+                                  lambda missing: EC2Error("InvalidParameterValue", f"Invalid region: {missing[0]}")),),
+    filters={
+        "endpoint": lambda r: r["Endpoint"],
+        "opt-in-status": lambda r: r["OptInStatus"],
+        "region-name": lambda r: r["RegionName"],
+    },
+    tags=False,
+)
 
 
 # AllRegions: the one region is always enabled, so both values are one answer.
 @handler("DescribeRegions", honours=("RegionNames", "Filters", "AllRegions"))
 def describe_regions(ctx: RequestContext, params: DescribeRegionsRequest) -> DescribeRegionsResult:
     """The one region this service fronts (its Keystone region)."""
-    region: Region = {"RegionName": ctx.region, "Endpoint": f"{ctx.config.host}:{ctx.config.port}", "OptInStatus": OPT_IN}
-    regions = [region]
-    for name in params.get("RegionNames") or ():
-        if name != ctx.region:
-            raise EC2Error("InvalidParameterValue", f"Invalid region: {name}")
-    regions = apply_filters("DescribeRegions", params.get("Filters"), regions, {
-        "endpoint": lambda r: r["Endpoint"],
-        "opt-in-status": lambda r: r["OptInStatus"],
-        "region-name": lambda r: r["RegionName"],
-    })
-    return {"Regions": regions}
+    result: DescribeRegionsResult = describe.run(ctx, params, DESCRIBE_REGIONS)
+    return result
 
 
-# AllAvailabilityZones: no zone here needs opting in to, so both values are one answer.
-@handler("DescribeAvailabilityZones", honours=("ZoneNames", "ZoneIds", "Filters", "AllAvailabilityZones"))
-def describe_availability_zones(ctx: RequestContext, params: DescribeAvailabilityZonesRequest) -> DescribeAvailabilityZonesResult:
-    """Nova's availability zones that hold compute hosts (one Nova call)."""
+def _fetch_zones(ctx: RequestContext, params: dict, wanted: dict[str, list[str]]) -> list[dict]:
+    """Nova's zones; ``ZoneNames`` and ``ZoneIds`` together select their union (one Nova call)."""
     names = zone_names(ctx)
-    zones: list[AvailabilityZone] = [{
+    zones: list[dict] = [{
         "ZoneName": name, "ZoneId": zone_id(ctx.region, i), "State": "available",
         "OptInStatus": OPT_IN, "Messages": [], "RegionName": ctx.region, "GroupName": ctx.region,
         "GroupLongName": ctx.region, "NetworkBorderGroup": ctx.region, "ZoneType": "availability-zone",
     } for i, name in enumerate(names)]
     wanted_names = params.get("ZoneNames") or []
     wanted_ids = params.get("ZoneIds") or []
-    for wanted, known in ((wanted_names, {z["ZoneName"] for z in zones}), (wanted_ids, {z["ZoneId"] for z in zones})):
-        for w in wanted:
+    for asked, known in ((wanted_names, {z["ZoneName"] for z in zones}), (wanted_ids, {z["ZoneId"] for z in zones})):
+        for w in asked:
             if w not in known:
                 raise EC2Error("InvalidParameterValue", f"The availability zone '{w}' does not exist")
     if wanted_names or wanted_ids:
         zones = [z for z in zones if z["ZoneName"] in wanted_names or z["ZoneId"] in wanted_ids]
-    zones = apply_filters("DescribeAvailabilityZones", params.get("Filters"), zones, {
+    return zones
+
+
+DESCRIBE_ZONES = describe.Describe(
+    result_key="AvailabilityZones",
+    fetch=_fetch_zones,
+    sort_key=lambda z: z["ZoneName"],
+    filters={
         "group-long-name": lambda z: z["GroupLongName"],
         "group-name": lambda z: z["GroupName"],
         "message": lambda z: [],
@@ -73,8 +85,17 @@ def describe_availability_zones(ctx: RequestContext, params: DescribeAvailabilit
         "zone-id": lambda z: z["ZoneId"],
         "zone-name": lambda z: z["ZoneName"],
         "zone-type": lambda z: z["ZoneType"],
-    })
-    return {"AvailabilityZones": zones}
+    },
+    tags=False,
+)
+
+
+# AllAvailabilityZones: no zone here needs opting in to, so both values are one answer.
+@handler("DescribeAvailabilityZones", honours=("ZoneNames", "ZoneIds", "Filters", "AllAvailabilityZones"))
+def describe_availability_zones(ctx: RequestContext, params: DescribeAvailabilityZonesRequest) -> DescribeAvailabilityZonesResult:
+    """Nova's availability zones that hold compute hosts (one Nova call)."""
+    result: DescribeAvailabilityZonesResult = describe.run(ctx, params, DESCRIBE_ZONES)
+    return result
 
 
 # EC2 account attributes and where each comes from.

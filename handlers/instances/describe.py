@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ec2api_runtime import describe, pagination
+from ec2api_runtime import describe
 from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error
-from ec2api_runtime.filters import apply_filters
 from handlers.instances._common import KIND, all_instances, resolve
 
 if TYPE_CHECKING:
@@ -136,22 +135,19 @@ def describe_instances(ctx: RequestContext, params: DescribeInstancesRequest) ->
     return describe.run(ctx, params, DESCRIBE)
 
 
-@handler("DescribeInstanceStatus", not_found="InvalidInstanceID.NotFound",
-         honours=("InstanceIds", "Filters", "MaxResults", "NextToken", "IncludeAllInstances",
-                  "IncludeManagedResources"))
-def describe_instance_status(ctx: RequestContext, params: DescribeInstanceStatusRequest) -> DescribeInstanceStatusResult:
+def _fetch_statuses(ctx: RequestContext, params: dict, wanted: dict[str, list[str]]) -> list[dict]:
     """Status checks: running instances pass (no data plane here to check anything deeper).
 
     As on AWS, only running instances are listed (even when named by id) unless
-    ``IncludeAllInstances`` is true.
+    ``IncludeAllInstances`` is true; so the ids are resolved here (NotFound for unknown ones), not
+    matched against the result.
     """
-    wanted = params.get("InstanceIds") or []
-    if wanted:
-        resolve(ctx, wanted)
-    pairs = all_instances(ctx, wanted)
+    requested = params.get("InstanceIds") or []
+    if requested:
+        resolve(ctx, requested)
     statuses = []
-    for _, i in pairs:
-        if wanted and i["InstanceId"] not in wanted:
+    for _, i in all_instances(ctx, requested):
+        if requested and i["InstanceId"] not in requested:
             continue
         running = i["State"]["Name"] == "running"
         if not running and not params.get("IncludeAllInstances"):
@@ -166,7 +162,14 @@ def describe_instance_status(ctx: RequestContext, params: DescribeInstanceStatus
             "AttachedEbsStatus": {"Status": check, "Details": [{"Name": "reachability",
                                                                 "Status": detail[0]["Status"]}]},
         })
-    statuses = apply_filters("DescribeInstanceStatus", params.get("Filters"), statuses, {
+    return statuses
+
+
+DESCRIBE_STATUS = describe.Describe(
+    result_key="InstanceStatuses",
+    fetch=_fetch_statuses,
+    sort_key=lambda s: s["InstanceId"],
+    filters={
         "availability-zone": lambda s: s["AvailabilityZone"],
         "instance-state-code": lambda s: s["InstanceState"]["Code"],
         "instance-state-name": lambda s: s["InstanceState"]["Name"],
@@ -174,6 +177,15 @@ def describe_instance_status(ctx: RequestContext, params: DescribeInstanceStatus
         "instance-status.reachability": lambda s: s["InstanceStatus"]["Details"][0]["Status"],
         "system-status.status": lambda s: s["SystemStatus"]["Status"],
         "system-status.reachability": lambda s: s["SystemStatus"]["Details"][0]["Status"],
-    })
-    return pagination.page(ctx, params, "DescribeInstanceStatus", "InstanceStatuses", statuses,
-                           key=lambda s: s["InstanceId"])
+    },
+    tags=False,
+)
+
+
+@handler("DescribeInstanceStatus", not_found="InvalidInstanceID.NotFound",
+         honours=("InstanceIds", "Filters", "MaxResults", "NextToken", "IncludeAllInstances",
+                  "IncludeManagedResources"))
+def describe_instance_status(ctx: RequestContext, params: DescribeInstanceStatusRequest) -> DescribeInstanceStatusResult:
+    """Status checks of the caller's running instances (all of them with ``IncludeAllInstances``)."""
+    result: DescribeInstanceStatusResult = describe.run(ctx, params, DESCRIBE_STATUS)
+    return result
