@@ -64,13 +64,14 @@ class EC2Resource:
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         length = req.content_length
         if length is None and "chunked" in (req.get_header("Transfer-Encoding") or "").lower():
-            # The server has undone the chunking: the body ends where the input ends.
+            # Under a WSGI server that undoes the chunking but sets no length (ec2api's own front
+            # sets one): the body ends where the input ends.
             body = req.stream.read(MAX_BODY + 1)
         elif (length or 0) > MAX_BODY:
-            body = b"x" * (MAX_BODY + 1)   # refused below without reading it
+            body = None   # refused below without reading it
         else:
             body = req.bounded_stream.read()
-        if len(body) > MAX_BODY:
+        if body is None or len(body) > MAX_BODY:
             self._error(resp, EC2Error("RequestEntityTooLarge", "The request body is too large.", 413),
                         str(uuid.uuid4()))
             return
@@ -209,6 +210,10 @@ def _http_error(req: falcon.Request, resp: falcon.Response, exc: falcon.HTTPErro
     else:
         error = EC2Error("InvalidRequest", (exc.title or "The request is not valid.")[:200], status)
     EC2Resource._error(resp, error, str(uuid.uuid4()))
+    if status == 405:
+        # A 405 must name the methods allowed; OPTIONS is not one (it answers 405 itself).
+        allow = dict(exc.headers or {}).get("Allow", "GET, POST")
+        resp.set_header("Allow", ", ".join(m.strip() for m in allow.split(",") if m.strip() != "OPTIONS"))
 
 
 def _pairs(text: str) -> list[tuple[str, str]]:

@@ -16,7 +16,7 @@ A ``partly`` spec is data:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any, Final, TypeAlias
 
 from ec2api_runtime.errors import EC2Error
@@ -42,10 +42,12 @@ def unsupported(member: str, value: Any = ANY) -> EC2Error:
                                 "by this cloud.")
 
 
-def refuse_unhonoured(params: Mapping[str, Any], accepted: Iterable[str], order: Iterable[str]) -> None:
+def refuse_unhonoured(params: Mapping[str, Any], accepted: Collection[str], order: Iterable[str]) -> None:
     """Raise naming every top-level member of ``params`` that is not in ``accepted`` (in ``order``,
     the model's member order, so the message is stable)."""
-    accepted = set(accepted)
+    # Only the few members the caller sent are looked at; model order only when raising.
+    if all(m in accepted for m in params):
+        return
     refused = [m for m in order if m in params and m not in accepted]
     if len(refused) == 1:
         raise unsupported(refused[0])

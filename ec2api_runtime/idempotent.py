@@ -14,16 +14,16 @@ from ec2api_runtime.errors import EC2Error
 
 # A retry that arrives while the first request with its token is still running waits for it (SDKs
 # retry on timeouts and 5xx, often while the first attempt is still at work) and answers with its
-# result, rather than with an error no SDK retries. The wait is bounded: EC2 calls start work and
-# return within seconds, and a waiting request holds a worker thread.
-WAIT_SECONDS = 30.0
+# result, rather than with an error no SDK retries. The wait is bounded, and short: EC2 calls start
+# work and return within seconds, and a waiting request holds one of the worker's handler threads.
+WAIT_SECONDS = 10.0
 _POLL_FIRST, _POLL_MAX = 0.05, 0.5
 
 
 def run(ctx: Any, op: Any, params: dict, fn: Any, *, wait: float = WAIT_SECONDS) -> dict | None:
     """Run ``fn(ctx, params)`` at most once per (project, operation, client token).
 
-    A concurrent retry waits up to ``wait`` seconds for the first run and returns its result; when
+    A concurrent retry waits up to ``wait`` seconds (10 by default) for the first run and returns its result; when
     the first run failed (its claim is abandoned), the retry runs anew.
     """
     token = params[op.idempotency_token]

@@ -17,7 +17,7 @@ from openstack import exceptions as sdk_exc
 from ec2api_runtime import describe
 from ec2api_runtime.db import ids, tags
 from ec2api_runtime.dispatch import handler
-from ec2api_runtime.errors import EC2Error
+from ec2api_runtime.errors import EC2Error, missing_parameter
 from ec2api_runtime.tagging import tags_from_specs
 from ec2api_runtime.timeutil import parse_os_time
 from handlers._keys import NewKey, fingerprint_public, key_type_of, parse_public_key
@@ -92,7 +92,7 @@ def import_key_pair(ctx: RequestContext, params: ImportKeyPairRequest) -> Import
     _check_name(name)
     if not params["PublicKeyMaterial"]:
         # What AWS answers for an empty key (the retired ec2-api's tests, run against AWS, check it).
-        raise EC2Error("MissingParameter", "The request must contain the parameter PublicKeyMaterial")
+        raise missing_parameter("PublicKeyMaterial")
     public_key = parse_public_key(params["PublicKeyMaterial"])
     fingerprint = fingerprint_public(public_key)
     key_id, new_tags = _store(ctx, name, public_key, fingerprint, params)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from ec2api_runtime.db import accounts, ids
 from ec2api_runtime.dispatch import handler
-from ec2api_runtime.errors import EC2Error
+from ec2api_runtime.errors import EC2Error, missing_parameter
 from ec2api_runtime.honours import ANY
 from ec2api_runtime.openstack import checked
 from handlers._glance import NOT_FOUND, SCOPE, resolve
@@ -115,7 +115,7 @@ def _permission_changes(params: ModifyImageAttributeRequest) -> tuple[list[Mappi
     if legacy:
         op = params.get("OperationType")
         if op not in ("add", "remove"):
-            raise EC2Error("MissingParameter", "The request must contain the parameter OperationType")
+            raise missing_parameter("OperationType")
         (add if op == "add" else remove).extend(legacy)
     for p in add + remove:
         if p.get("OrganizationArn") or p.get("OrganizationalUnitArn"):

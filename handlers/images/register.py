@@ -13,7 +13,7 @@ from openstack import exceptions as sdk_exc
 
 from ec2api_runtime.db import ids, tags
 from ec2api_runtime.dispatch import handler
-from ec2api_runtime.errors import EC2Error
+from ec2api_runtime.errors import EC2Error, missing_parameter
 from ec2api_runtime.honours import ANY
 from ec2api_runtime.openstack import checked
 from ec2api_runtime.tagging import tags_from_specs
@@ -157,7 +157,7 @@ def _snapshot_bdms(ctx: Any, params: RegisterImageRequest) -> tuple[list[dict], 
     for m in mappings:
         device, ebs = m.get("DeviceName"), m.get("Ebs")
         if not device:
-            raise EC2Error("MissingParameter", "The request must contain the parameter DeviceName")
+            raise missing_parameter("DeviceName")
         if m.get("NoDevice") is not None or m.get("VirtualName") or not ebs:
             continue
         if ebs.get("Encrypted") or ebs.get("KmsKeyId"):

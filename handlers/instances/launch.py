@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, cast
 from ec2api_runtime import networks
 from ec2api_runtime.db import ids, tags
 from ec2api_runtime.dispatch import handler
-from ec2api_runtime.errors import EC2Error
+from ec2api_runtime.errors import EC2Error, missing_parameter
 from ec2api_runtime.honours import ANY, Spec
 from ec2api_runtime.openstack import checked
 from ec2api_runtime.tagging import tags_from_specs
@@ -160,7 +160,7 @@ def run_instances(ctx: RequestContext, params: RunInstancesRequest) -> Reservati
         raise EC2Error("InvalidParameterValue",
                        f"MinCount ({min_count}) must be at least 1 and at most MaxCount ({max_count}).")
     if not params.get("ImageId"):
-        raise EC2Error("MissingParameter", "The request must contain the parameter ImageId")
+        raise missing_parameter("ImageId")
     # Network interfaces are not tagged at launch yet (their ports appear after the launch returns);
     # refused by tags_from_specs rather than accepted and dropped.
     instance_tags = tags_from_specs(params.get("TagSpecifications"), "instance", allowed=("instance", "volume"))

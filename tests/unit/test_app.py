@@ -172,3 +172,8 @@ def test_a_chunked_body_is_read():
     resource._handle = lambda req, resp, body: seen.append(body)
     resource.on_post(Req, None)
     assert seen == [b"Action=DescribeRegions&Version=2016-11-15&AWSAccessKeyId=good"]
+
+
+def test_a_405_names_the_methods_allowed(client):
+    resp = client.simulate_request("PUT", "/")
+    assert resp.status_code == 405 and set(resp.headers["allow"].replace(" ", "").split(",")) == {"GET", "POST"}
