@@ -24,6 +24,7 @@ from ec2api_runtime.errors import (
     missing_parameter,
     unknown_parameter,
 )
+from ec2api_runtime.xmltext import XML_INVALID as _XML_INVALID
 from ec2api_runtime.xmltext import esc
 
 __all__ = [
@@ -34,8 +35,6 @@ __all__ = [
 missing = missing_parameter
 invalid = invalid_parameter_value
 
-# Characters XML 1.0 cannot carry (a value holding one could never be echoed back in a response).
-_XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _INTEGER = re.compile(r"[+-]?[0-9]+\Z")
 _FLOAT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
 _SPECIAL_FLOATS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}

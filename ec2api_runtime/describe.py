@@ -26,7 +26,7 @@ from typing import Any
 from ec2api_runtime import pagination
 from ec2api_runtime.db import ids
 from ec2api_runtime.errors import EC2Error
-from ec2api_runtime.filters import TAG_FILTERS, apply_filters, check_filters, only_requested
+from ec2api_runtime.filters import TAG_FILTERS, check_filters, filter_checked, only_requested
 from generated.ec2.metadata import PAGINATORS
 
 Item = dict[str, Any]
@@ -96,8 +96,7 @@ def run(ctx: Any, params: Mapping[str, Any], spec: Describe) -> Any:
     for r in spec.requested:
         items = only_requested(items, wanted[r.param], r.key, r.not_found)
     items = spec.extra(ctx, params, items)
-    items = apply_filters(operation, filters, items, spec.filters,
-                          tags_of=_tags_of if spec.tags else None)
+    items = filter_checked(filters, list(items), spec.filters, tags_of=_tags_of if spec.tags else None)
     if spec.tags:
         for item in items:
             if not item.get("Tags"):

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import re
-
-from ec2api_runtime.xmltext import esc
+from ec2api_runtime.xmltext import XML_INVALID, esc
 
 # Messages may quote what the client sent (a path, a field name, a value): characters XML 1.0
 # cannot carry are shown as escapes, and a quote of a huge value is cut, so that the envelope is
 # always well-formed and small.
-_XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 MAX_MESSAGE = 1000
 
 
 def _text(text: str) -> str:
     if len(text) > MAX_MESSAGE:
         text = text[:MAX_MESSAGE] + "..."
-    if _XML_INVALID.search(text) is not None:
-        text = _XML_INVALID.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+    if XML_INVALID.search(text) is not None:
+        text = XML_INVALID.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
     return esc(text)
 
 

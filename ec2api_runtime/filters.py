@@ -203,7 +203,14 @@ def apply_filters(operation: str, filters: Sequence[Mapping] | None, items: Iter
     if tags_of is not None:
         implemented.update(TAG_FILTERS)
     check_filters(operation, filters, implemented)
-    # Without tags_of the tag filters were refused just above; this only keeps the types honest.
+    return filter_checked(filters, items, extractors, tags_of)
+
+
+def filter_checked(filters: Sequence[Mapping], items: list[Any], extractors: Mapping[str, Extractor],
+                   tags_of: Callable[[Any], Sequence[Mapping]] | None = None) -> list[Any]:
+    """``apply_filters`` for filters ``check_filters`` has already accepted (the Describe pipeline
+    checks them before any I/O and need not check them again)."""
+    # Without tags_of the tag filters were refused by the check; this only keeps the types honest.
     tags = tags_of if tags_of is not None else _no_tags
     for f in filters:
         if not f.get("Values"):
