@@ -57,8 +57,7 @@ _MARK = "__ec2api_handler__"   # the attribute ``@handler`` sets on the function
 
 def runtime_members(operation: str) -> frozenset[str]:
     """Members the runtime handles for every handler: ``DryRun`` and the idempotency token."""
-    members = set(INPUT_MEMBERS.get(operation, ())) & {"DryRun", IDEMPOTENCY_TOKENS.get(operation)}
-    return frozenset(m for m in members if m)
+    return honours.runtime_members(INPUT_MEMBERS.get(operation, ()), IDEMPOTENCY_TOKENS.get(operation))
 
 
 def handler(operation: str, *, honours: Iterable[str], partly: Mapping[str, Spec] | None = None,

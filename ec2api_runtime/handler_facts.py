@@ -504,9 +504,9 @@ def handler_modules(root: str | Path) -> list[tuple[str, Path]]:
     return out
 
 
-def declared_facts(root: str | Path) -> dict[str, dict[str, Iterable[str] | bool]]:
+def declared_facts(root: str | Path, project: Project | None = None) -> dict[str, dict[str, Iterable[str] | bool]]:
     """``{operation: declared fields}`` for every ``@handler`` in ``root/handlers`` that declares."""
-    project = Project(root)
+    project = project or Project(root)
     out = {}
     for dotted, _path in handler_modules(root):
         mod = project.module(dotted)
@@ -520,9 +520,9 @@ def declared_facts(root: str | Path) -> dict[str, dict[str, Iterable[str] | bool
     return out
 
 
-def static_facts(root: str | Path) -> dict[str, OperationFacts]:
+def static_facts(root: str | Path, project: Project | None = None) -> dict[str, OperationFacts]:
     """``{operation: facts}`` for every ``@handler`` function in ``root/handlers``."""
-    project = Project(root)
+    project = project or Project(root)
     out: dict[str, OperationFacts] = {}
     for dotted, path in handler_modules(root):
         mod = project.module(dotted)
@@ -562,3 +562,10 @@ def merge(static: Mapping[str, OperationFacts], declared: Mapping[str, Mapping[s
         changes: dict[str, Any] = {k: (v if isinstance(v, bool) else frozenset(v)) for k, v in fields.items()}
         out[op] = replace(base, source="declared", **changes)   # field names checked by replace() at run time
     return out
+
+
+def project_facts(root: str | Path) -> dict[str, OperationFacts]:
+    """Facts of the handlers under ``root``: static analysis with their declarations laid over it,
+    both read from one parse of each module."""
+    project = Project(root)
+    return merge(static_facts(root, project), declared_facts(root, project))

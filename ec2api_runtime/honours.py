@@ -34,6 +34,19 @@ Spec: TypeAlias = "_AnyValue | tuple[Any, ...] | Mapping[str, Spec]"
 ERROR_CODE = "InvalidParameterValue"
 
 
+RUNTIME_MEMBER = "DryRun"   # with the operation's idempotency token: the runtime's, never a handler's
+
+
+def runtime_members(members: Iterable[str], idempotency_token: str | None) -> frozenset[str]:
+    """Of an operation's input ``members``, those the runtime handles for every handler: ``DryRun``
+    (answered 412 before the handler) and the idempotency token (``ClientToken`` retries).
+
+    The one statement of the rule: the dispatcher applies it to the generated model, the fidelity
+    report and ``ec2api model diff`` to whichever model they read.
+    """
+    return frozenset(m for m in members if m == RUNTIME_MEMBER or (idempotency_token and m == idempotency_token))
+
+
 def unsupported(member: str, value: Any = ANY) -> EC2Error:
     """The refusal of a member (or of one value of it) this cloud does not honour."""
     if value is ANY:

@@ -16,16 +16,11 @@ import click
 from codegen import model_sources
 from codegen import modeldiff as md
 from ec2api_runtime import fidelity
-from ec2api_runtime.handler_facts import OperationFacts, area_of, declared_facts, merge, static_facts
+from ec2api_runtime.handler_facts import OperationFacts, area_of, project_facts
 from ec2api_runtime.model_impact import BREAKING, GAP, LEVELS, Impact, assess
 
 ROOT = Path(__file__).resolve().parent.parent   # the tree whose handlers/ are analysed
 PINNED = ROOT / "service-models"
-
-
-def project_facts(root: Path = ROOT) -> dict[str, OperationFacts]:
-    """Facts of the project's handlers: static analysis, with the handlers' declarations laid over it."""
-    return merge(static_facts(root), declared_facts(root))
 
 
 def render_text(diff: md.ModelDiff, impacts: list[Impact], facts: dict[str, OperationFacts]) -> str:

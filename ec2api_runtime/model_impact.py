@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from codegen import modeldiff as md
 from codegen.model_sources import ModelFiles
+from ec2api_runtime import honours
 from ec2api_runtime.handler_facts import OperationFacts
 
 BREAKING, GAP, INFO = "breaking", "gap", "info"
@@ -49,7 +50,8 @@ def runtime_members(service: dict, operation: str) -> set[str]:
     if "input" not in op:
         return set()
     members = service["shapes"][op["input"]["shape"]].get("members", {})
-    return {n for n, m in members.items() if n == "DryRun" or m.get("idempotencyToken")}
+    token = next((n for n, m in members.items() if m.get("idempotencyToken")), None)
+    return set(honours.runtime_members(members, token))
 
 
 def waiter_paths_filled(facts: OperationFacts, waiter: dict) -> list[str]:

@@ -118,8 +118,6 @@ def _permission_changes(params: ModifyImageAttributeRequest) -> tuple[list[Mappi
             raise missing_parameter("OperationType")
         (add if op == "add" else remove).extend(legacy)
     for p in add + remove:
-        if p.get("OrganizationArn") or p.get("OrganizationalUnitArn"):
-            raise EC2Error("UnsupportedOperation", "Sharing with organizations is not supported.")
         if not p.get("UserId") and p.get("Group") != "all":
             raise EC2Error("InvalidParameterValue", "A launch permission needs a UserId or Group 'all'.")
     return add, remove
@@ -176,11 +174,11 @@ def modify_image_attribute(ctx: RequestContext, params: ModifyImageAttributeRequ
         if attribute.lower() not in _MODIFIABLE:
             raise EC2Error("InvalidParameterValue", f"Value ({attribute}) for parameter attribute is invalid.")
         attribute = _MODIFIABLE[attribute.lower()]
-    if params.get("ProductCodes") or attribute == "productCodes":
+    # ProductCodes, OrganizationArns, ImdsSupport as members are refused by the runtime (not
+    # declared); these are the same facts named through Attribute.
+    if attribute == "productCodes":
         raise EC2Error("UnsupportedOperation", "Product codes are not supported.")
-    if params.get("OrganizationArns") or params.get("OrganizationalUnitArns"):
-        raise EC2Error("UnsupportedOperation", "Sharing with organizations is not supported.")
-    if params.get("ImdsSupport") or attribute == "imdsSupport":
+    if attribute == "imdsSupport":
         raise EC2Error("UnsupportedOperation", "imdsSupport cannot be changed here.")
     description = (params.get("Description") or {}).get("Value")
     if attribute == "description" and description is None:

@@ -79,8 +79,6 @@ def create_image(ctx: RequestContext, params: CreateImageRequest) -> CreateImage
     if not ids.is_well_formed("i", instance_id):
         raise ids.malformed("i", instance_id)
     name = params["Name"]
-    if params.get("BlockDeviceMappings"):
-        raise EC2Error("UnsupportedOperation", "BlockDeviceMappings on CreateImage are not supported.")
     specs = params.get("TagSpecifications")
     new_tags = tags_from_specs(specs, RESOURCE_TYPE, allowed=(RESOURCE_TYPE, "snapshot"))
     snapshot_tags = tags_from_specs(specs, "snapshot", allowed=(RESOURCE_TYPE, "snapshot"))
@@ -158,10 +156,8 @@ def _snapshot_bdms(ctx: Any, params: RegisterImageRequest) -> tuple[list[dict], 
         device, ebs = m.get("DeviceName"), m.get("Ebs")
         if not device:
             raise missing_parameter("DeviceName")
-        if m.get("NoDevice") is not None or m.get("VirtualName") or not ebs:
+        if not ebs:   # NoDevice, VirtualName and Encrypted=true are refused by the runtime
             continue
-        if ebs.get("Encrypted") or ebs.get("KmsKeyId"):
-            raise EC2Error("UnsupportedOperation", "Encrypted volumes are not supported.")
         entry: dict[str, Any] = {"device_name": device, "destination_type": "volume",
                                  "delete_on_termination": bool(ebs.get("DeleteOnTermination", True)),
                                  "boot_index": 0 if device == root else -1}
@@ -215,8 +211,6 @@ def register_image(ctx: RequestContext, params: RegisterImageRequest) -> Registe
     if not location and not has_bdm:
         raise EC2Error("MissingParameter", "The request must contain the parameter ImageLocation or "
                                            "BlockDeviceMappings")
-    if params.get("BillingProducts"):
-        raise EC2Error("UnsupportedOperation", "Billing products are not supported.")
     new_tags = tags_from_specs(params.get("TagSpecifications"), RESOURCE_TYPE)
     props = _image_properties(params)
     for given, prop in ((params.get("KernelId"), "kernel_id"), (params.get("RamdiskId"), "ramdisk_id")):
@@ -315,10 +309,6 @@ def copy_image(ctx: RequestContext, params: CopyImageRequest) -> CopyImageResult
     if params["SourceRegion"] != ctx.region:
         raise EC2Error("InvalidParameterValue",
                        f"Invalid source region {params['SourceRegion']}: this cloud has only {ctx.region}.")
-    if params.get("Encrypted") or params.get("KmsKeyId"):
-        raise EC2Error("UnsupportedOperation", "Encrypted copies are not supported.")
-    if params.get("DestinationOutpostArn"):
-        raise EC2Error("UnsupportedOperation", "Outposts are not supported.")
     source_id = params["SourceImageId"]
     source = resolve(ctx, source_id)
     if source.get("status") != "active":

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from codegen import model_sources
 from ec2api_runtime import fidelity
-from ec2api_runtime.handler_facts import static_facts
-from ec2api_runtime.model_cli import fidelity_markdown, project_facts
+from ec2api_runtime.handler_facts import project_facts, static_facts
+from ec2api_runtime.model_cli import fidelity_markdown
 from tests.unit import _model_pair as pair
 
 ROOT = Path(__file__).resolve().parents[2]

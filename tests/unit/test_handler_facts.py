@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from ec2api_runtime import handler_facts
 from ec2api_runtime.dispatch import load_handlers
 from ec2api_runtime.handler_facts import TAG_FILTERS, declared_facts, member_names, merge, static_facts
 
@@ -38,10 +39,32 @@ def test_keys_passed_to_a_local_helper(facts):
     assert {"InstanceType", "DisableApiTermination", "SourceDestCheck"} <= facts["ModifyInstanceAttribute"].reads
 
 
-def test_refusals(facts):
-    assert facts["CopyImage"].refused == {"Encrypted", "KmsKeyId", "DestinationOutpostArn"}
-    assert "BlockDeviceMappings" in facts["CreateImage"].refused
-    assert "MaxResults" not in facts["DescribeInstances"].refused   # refused only together with ids
+def test_refusals(tmp_path):
+    # The project's own handlers declare what they honour, so their presence checks are gone; an
+    # undeclared handler's "if params.get(X): raise" still counts as a refusal of X.
+    (tmp_path / "handlers").mkdir()
+    (tmp_path / "handlers" / "__init__.py").write_text("")
+    (tmp_path / "handlers" / "things.py").write_text(
+        "from ec2api_runtime.dispatch import handler\n"
+        "from ec2api_runtime.errors import EC2Error\n\n"
+        "@handler('CopyImage')\n"
+        "def copy_image(ctx, params):\n"
+        "    if params.get('Encrypted') or params.get('KmsKeyId'):\n"
+        "        raise EC2Error('UnsupportedOperation', 'no')\n"
+        "    if params.get('Name') and params.get('Description'):\n"
+        "        raise EC2Error('InvalidParameterCombination', 'not both')\n"
+        "    return {'ImageId': params['SourceImageId']}\n")
+    copy = static_facts(tmp_path)["CopyImage"]
+    assert copy.refused == {"Encrypted", "KmsKeyId"}   # "Name and Description" refuses neither alone
+    assert copy.honoured == {"Name", "Description", "SourceImageId"}
+
+
+def test_source_is_parsed_once(monkeypatch):
+    parsed: list[str] = []
+    real = handler_facts._parse
+    monkeypatch.setattr(handler_facts, "_parse", lambda dotted, path: parsed.append(dotted) or real(dotted, path))
+    handler_facts.project_facts(ROOT)
+    assert parsed and len(parsed) == len(set(parsed)), [m for m in parsed if parsed.count(m) > 1]
 
 
 def test_filters_and_paging(facts):
