@@ -20,7 +20,7 @@ from ec2api_runtime import faults, idempotent, openstack
 from ec2api_runtime.config import Config
 from ec2api_runtime.context import RequestContext
 from ec2api_runtime.dispatch import HANDLERS, load_handlers
-from ec2api_runtime.errors import EC2Error, invalid_action
+from ec2api_runtime.errors import EC2Error, cut, invalid_action
 from ec2api_runtime.logs import request_id_var
 from generated.ec2 import OPERATIONS
 
@@ -203,12 +203,12 @@ def _http_error(req: falcon.Request, resp: falcon.Response, exc: falcon.HTTPErro
     the EC2 error envelope, as every other answer of the service is."""
     status = exc.status_code
     if status == 404:
-        error = EC2Error("NotFound", f"There is nothing at {req.path[:200]}: EC2 requests go to /.", 404)
+        error = EC2Error("NotFound", f"There is nothing at {cut(req.path, 200)}: EC2 requests go to /.", 404)
     elif status == 405:
         error = EC2Error("MethodNotAllowed", f"The method {req.method[:20]} is not allowed here: use GET or POST.",
                          405)
     else:
-        error = EC2Error("InvalidRequest", (exc.title or "The request is not valid.")[:200], status)
+        error = EC2Error("InvalidRequest", cut(exc.title or "The request is not valid.", 200), status)
     EC2Resource._error(resp, error, str(uuid.uuid4()))
     if status == 405:
         # A 405 must name the methods allowed; OPTIONS is not one (it answers 405 itself).

@@ -20,6 +20,7 @@ from typing import Any
 
 from ec2api_runtime.errors import (
     EC2Error,
+    cut,
     invalid_parameter_value,
     missing_parameter,
     unknown_parameter,
@@ -104,7 +105,7 @@ def form_tree(form: Mapping[str, str]) -> dict:
 
 def _note_index(widest: dict[int, int], node: dict, part: str, key: str) -> None:
     if len(part) > _MAX_INDEX_DIGITS:
-        raise invalid(key if len(key) <= 80 else key[:80] + "...", part[:40] + "..." if len(part) > 40 else part,
+        raise invalid(cut(key, 80), cut(part, 40),
                       "The list index is too large.")
     index = int(part)
     if index > widest.get(id(node), 0):
@@ -146,10 +147,10 @@ def list_items(node: Any, name: str, max_items: int | None = None) -> list[tuple
     items = []
     for key, value in node.items():
         if not (key.isascii() and key.isdigit()) or key[0] == "0":
-            raise invalid(f"{name}.{key}", key[:40], "List indices are whole numbers starting at 1.")
+            raise invalid(f"{name}.{cut(key, 40)}", cut(key, 40), "List indices are whole numbers starting at 1.")
         index = int(key) if len(key) <= _MAX_INDEX_DIGITS else limit + 1
         if index > limit:
-            raise invalid(f"{name}.{key[:40]}", key[:40], f"A list here holds at most {limit} elements.")
+            raise invalid(f"{name}.{cut(key, 40)}", cut(key, 40), f"A list here holds at most {limit} elements.")
         items.append((index, value))
     items.sort(key=_first)
     return items
@@ -201,7 +202,7 @@ def _whole(value: Any, name: str, bounds: tuple[int, int]) -> int:
     if value.__class__ is not str:
         raise unknown(name, value)
     if len(value) > _MAX_INTEGER_CHARS or _INTEGER.match(value) is None:
-        raise invalid(name, value if len(value) <= 40 else value[:40] + "...", "It must be an integer.")
+        raise invalid(name, cut(value, 40), "It must be an integer.")
     number = int(value)
     if not bounds[0] <= number <= bounds[1]:
         raise out_of_range(name, value, *bounds)
@@ -216,7 +217,7 @@ def float_(value: Any, name: str) -> float:
     if special is not None:
         return special
     if len(value) > 400 or _FLOAT.match(value) is None:
-        raise invalid(name, value if len(value) <= 40 else value[:40] + "...", "It must be a number.")
+        raise invalid(name, cut(value, 40), "It must be a number.")
     return float(value)
 
 

@@ -10,9 +10,14 @@ from ec2api_runtime.xmltext import XML_INVALID, esc
 MAX_MESSAGE = 1000
 
 
+def cut(text: str, limit: int) -> str:
+    """``text`` if it has at most ``limit`` characters, else its first ``limit`` and ``...``: the one
+    way a message quotes a value of any size the client sent."""
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def _text(text: str) -> str:
-    if len(text) > MAX_MESSAGE:
-        text = text[:MAX_MESSAGE] + "..."
+    text = cut(text, MAX_MESSAGE)
     if XML_INVALID.search(text) is not None:
         text = XML_INVALID.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
     return esc(text)
@@ -58,9 +63,7 @@ def unknown_parameter(name: str) -> EC2Error:
 
 def invalid_parameter_value(name: str, value: object, reason: str = "") -> EC2Error:
     """A value of the wrong type, out of range or not among the allowed values."""
-    shown = value if isinstance(value, str) else repr(value)
-    if len(shown) > 256:
-        shown = shown[:256] + "..."
+    shown = cut(value if isinstance(value, str) else repr(value), 256)
     message = f"Value ({shown}) for parameter {name} is invalid."
     if reason:
         message = f"{message} {reason}"

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any, Final, TypeAlias
 
-from ec2api_runtime.errors import EC2Error
+from ec2api_runtime.errors import EC2Error, cut
 
 
 class _AnyValue:
@@ -100,4 +100,4 @@ def _wire(value: Any) -> str:
     """A value as the caller wrote it on the wire (``true``, not ``True``)."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)[:100]
+    return cut(str(value), 100)
