@@ -7,7 +7,8 @@ Every Describe does the same things in the same order, and here they are done on
 2. the filters are checked against the model's documented names before any I/O (a filter is never
    silently ignored; an unknown or unimplemented one is ``InvalidParameterValue``);
 3. ``fetch(ctx, params, wanted)`` returns the items as EC2 views: the requested ones only when ids were
-   given (cost follows the result), else the project's;
+   given (cost follows the result), or when tag filters narrowed the request to the ids the
+   database holds those tags for (``Narrow``), else the project's;
 4. a requested id that matched nothing fails the call (``*.NotFound``), as on AWS;
 5. the filters are applied, and empty ``Tags`` dropped (EC2 omits them);
 6. the items (or the units they are grouped into, e.g. reservations) are sorted, and paged when the
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ec2api_runtime import pagination
-from ec2api_runtime.db import ids
+from ec2api_runtime.db import ids, tags
 from ec2api_runtime.errors import EC2Error
 from ec2api_runtime.filters import TAG_FILTERS, check_filters, filter_checked, only_requested
 from generated.ec2.metadata import PAGINATORS
@@ -49,6 +50,23 @@ class Requested:
 
 
 @dataclass(frozen=True)
+class Narrow:
+    """How a request without ids, whose filters ec2api's database can answer, is narrowed to ids.
+
+    ``tag:<key>``, ``tag-key`` and ``tag-value`` filters (and ``id_filter``, e.g. ``instance-id``)
+    name the candidates in the database; the fetch then gets them as if they were the requested
+    ``param`` (a GET each), instead of listing the project. Every filter is still applied to what
+    comes back, so the narrowing only has to be a superset: it is what makes Ansible's and
+    Terraform's look-ups by tag cost what they find.
+    """
+
+    param: str                  # the requested-ids parameter the candidates stand in for
+    resource_type: str          # the tags' resource type ("instance", "volume", ...)
+    id_filter: str | None = None
+    most: int = 20              # more candidates than this: one listing is cheaper than the GETs
+
+
+@dataclass(frozen=True)
 class Describe:
     """How one kind of resource is described."""
 
@@ -62,6 +80,7 @@ class Describe:
     extra: Callable[[Any, Any, list[Item]], list[Item]] = field(default=lambda ctx, params, items: items)
     # What is paged when it is not the items themselves (DescribeInstances pages reservations).
     group: Callable[[Any, list[Item]], list[Item]] | None = None
+    narrow: Narrow | None = None
 
 
 def run(ctx: Any, params: Mapping[str, Any], spec: Describe) -> Any:
@@ -92,9 +111,17 @@ def run(ctx: Any, params: Mapping[str, Any], spec: Describe) -> Any:
             gone = r.gone(ctx, wanted[r.param])
             wanted[r.param] = [w for w in wanted[r.param] if w not in gone]
             nothing_left = nothing_left or not wanted[r.param]   # every id asked for is gone
+    narrowed_param = None
+    if spec.narrow is not None and filters and not any(wanted.values()):
+        narrowed = candidates(ctx, filters, spec.narrow)
+        if narrowed is not None:
+            narrowed_param = spec.narrow.param
+            wanted[narrowed_param] = narrowed
+            nothing_left = not narrowed
     items = [] if nothing_left else spec.fetch(ctx, params, wanted)
     for r in spec.requested:
-        items = only_requested(items, wanted[r.param], r.key, r.not_found)
+        if r.param != narrowed_param:   # candidates may be gone from OpenStack: no NotFound for them
+            items = only_requested(items, wanted[r.param], r.key, r.not_found)
     items = spec.extra(ctx, params, items)
     items = filter_checked(filters, list(items), spec.filters, tags_of=_tags_of if spec.tags else None)
     if spec.tags:
@@ -110,3 +137,33 @@ def run(ctx: Any, params: Mapping[str, Any], spec: Describe) -> Any:
 
 def _tags_of(item: Item) -> list[dict]:
     return item.get("Tags") or []
+
+
+def candidates(ctx: Any, filters: Sequence[Mapping[str, Any]], narrow: Narrow) -> list[str] | None:
+    """The ids that can match ``filters`` as far as ec2api's own tables tell (a superset of the
+    answer), or None when the filters do not narrow it or name more than ``narrow.most``."""
+    found: set[str] | None = None
+    for f in filters:
+        name, values = f.get("Name") or "", list(f.get("Values") or [])
+        if not values:
+            continue
+        keys: list[str] | None = None
+        patterns: list[str] | None = None
+        if name.startswith("tag:") and not any(c in name[4:] for c in "*?\\"):
+            keys, patterns = [name[4:]], values   # a key is literal; values may be patterns
+        elif name == "tag-key":
+            keys = values
+        elif name == "tag-value":
+            patterns = values
+        elif name == narrow.id_filter and not any(c in v for v in values for c in "*?\\"):
+            matched = set(values)
+        else:
+            continue
+        if keys is not None or patterns is not None:
+            with ctx.session() as s:
+                matched = {row.resource_id for row in tags.list_tags(
+                    s, ctx.project_id, resource_types=[narrow.resource_type], keys=keys, values=patterns)}
+        found = matched if found is None else found & matched
+    if found is None or len(found) > narrow.most:
+        return None
+    return sorted(found)

@@ -5,21 +5,24 @@ for keys it generated the fingerprint AWS reports for them (it derives from the 
 which nobody keeps), and every key's CreateTime: Nova shows ``created_at`` only on a GET of one
 keypair, never in its listing, so ec2api records the time when it creates a key, and reads it once
 from Nova for a key made elsewhere (one GET per such key, the first time ec2api lists it).
+DescribeKeyPairs by name or id GETs those keys (at the same time), never the project's listing.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from openstack import exceptions as sdk_exc
 
-from ec2api_runtime import describe
+from ec2api_runtime import describe, parallel
 from ec2api_runtime.db import ids, tags
 from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error, missing_parameter
 from ec2api_runtime.tagging import tags_from_specs
 from ec2api_runtime.timeutil import parse_os_time
+from handlers import _bulk as bulk
 from handlers._keys import NewKey, fingerprint_public, key_type_of, parse_public_key
 
 if TYPE_CHECKING:
@@ -127,24 +130,47 @@ def _key_pair_not_found(missing: list[str]) -> EC2Error:
     return EC2Error("InvalidKeyPair.NotFound", f"The key pair '{missing[0]}' does not exist")
 
 
+def _keypair(ctx: Any, name: str) -> dict | None:
+    """One keypair of the caller (``GET /os-keypairs/{name}``, which also shows ``created_at``), or None."""
+    try:
+        return bulk.get_json(ctx, "compute", "/os-keypairs/" + quote(name, safe=""))["keypair"]
+    except sdk_exc.NotFoundException:
+        return None
+
+
+def _keypairs(ctx: Any, wanted: dict[str, list[str]]) -> list[dict]:
+    """The requested keypairs, one GET each at the same time (Nova has no get-many), or the
+    caller's whole listing when none was asked for."""
+    names = list(wanted["KeyNames"])
+    if wanted["KeyPairIds"]:
+        with ctx.session() as s:
+            names += list(ids.os_ids(s, ctx.project_id, wanted["KeyPairIds"]).values())
+    if not (wanted["KeyNames"] or wanted["KeyPairIds"]):
+        listed = bulk.get_json(ctx, "compute", "/os-keypairs")["keypairs"]
+        return [entry["keypair"] for entry in listed]
+    bulk.prepare(ctx, "compute")
+    found = parallel.gather(*[lambda name=name: _keypair(ctx, name) for name in dict.fromkeys(names)])
+    return [kp for kp in found if kp is not None]
+
+
 def _fetch(ctx: Any, params: dict, wanted: dict[str, list[str]]) -> list[dict]:
-    """The EC2 views of the caller's key pairs (one Nova listing: Nova has no get-many)."""
-    keypairs = [kp for kp in ctx.os.compute.keypairs()]
-    names = [kp.name for kp in keypairs]
+    """The EC2 views of the caller's key pairs, or of the requested ones only."""
+    keypairs = _keypairs(ctx, wanted)
+    names = [kp["name"] for kp in keypairs]
     with ctx.session() as s:
         id_of = ids.ec2_ids(s, ctx.project_id, KIND, names)
         tags_of = tags.tags_for(s, ctx.project_id, id_of.values())
         data_of = ids.get_data_many(s, ctx.project_id, id_of.values())
-    _record_create_times(ctx, id_of, data_of)
+    _record_create_times(ctx, id_of, data_of, {kp["name"]: kp.get("created_at") for kp in keypairs})
     items = []
     for kp in keypairs:
-        key_id = id_of[kp.name]
-        public_key = kp.public_key or ""
+        key_id = id_of[kp["name"]]
+        public_key = kp.get("public_key") or ""
         fingerprint = (data_of.get(key_id) or {}).get("fingerprint") or (
-            fingerprint_public(public_key) if public_key else kp.fingerprint)
+            fingerprint_public(public_key) if public_key else kp.get("fingerprint"))
         item = {
             "KeyPairId": key_id,
-            "KeyName": kp.name,
+            "KeyName": kp["name"],
             "KeyFingerprint": fingerprint,
             "KeyType": key_type_of(public_key),
             "Tags": tags_of.get(key_id, []),
@@ -181,27 +207,32 @@ DESCRIBE = describe.Describe(
 
 @handler("DescribeKeyPairs", honours=("KeyNames", "KeyPairIds", "Filters", "IncludePublicKey"))
 def describe_key_pairs(ctx: RequestContext, params: DescribeKeyPairsRequest) -> DescribeKeyPairsResult:
-    """Key pairs of the caller, by name, id and filter (one Nova call, one query per table)."""
+    """Key pairs of the caller, by name, id and filter (a GET per key asked for, else one listing)."""
     return describe.run(ctx, params, DESCRIBE)
 
 
-def _record_create_times(ctx: Any, id_of: dict[str, str], data_of: dict[str, dict]) -> None:
-    """Read Nova's ``created_at`` of keys ec2api has no CreateTime for, and keep it in ``data_of``
-    and the database (keys made outside ec2api, or before it recorded the time)."""
+def _record_create_times(ctx: Any, id_of: dict[str, str], data_of: dict[str, dict],
+                         known: dict[str, str | None]) -> None:
+    """Keep Nova's ``created_at`` of keys ec2api has no CreateTime for, in ``data_of`` and the
+    database (keys made outside ec2api, or before it recorded the time). ``known`` holds the times
+    the fetch already has (a GET shows them, a listing does not); the others are read, one GET each."""
     missing = {name: key_id for name, key_id in id_of.items()
                if not (data_of.get(key_id) or {}).get("create_time")}
     if not missing:
         return
     found: dict[str, dict] = {}
     for name, key_id in missing.items():
-        try:
-            keypair = ctx.os.compute.get_keypair(name)
-        except sdk_exc.NotFoundException:     # deleted since the listing
-            continue
-        created = parse_os_time(keypair.created_at)
+        if known.get(name):
+            created = parse_os_time(known[name])
+        else:
+            keypair = _keypair(ctx, name)
+            if keypair is None:     # deleted since the listing
+                continue
+            created = parse_os_time(keypair.get("created_at"))
         if created:
             found[key_id] = {**(data_of.get(key_id) or {}), "create_time": created.isoformat()}
-    with ctx.session() as s:
-        for key_id, data in found.items():
-            ids.set_data(s, ctx.project_id, key_id, data)
+    if found:
+        with ctx.session() as s:
+            for key_id, data in found.items():
+                ids.set_data(s, ctx.project_id, key_id, data)
     data_of.update(found)

@@ -124,6 +124,7 @@ DESCRIBE = describe.Describe(
         with_max_results="instancesSet"),),
     filters=_FILTERS,
     group=_reservations,
+    narrow=describe.Narrow("InstanceIds", "instance", id_filter="instance-id"),
 )
 
 
