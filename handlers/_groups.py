@@ -204,3 +204,10 @@ def for_launch(ctx: Any, group_ids: list[str], group_names: list[str], network_i
         if default is not None:
             out.append(default.os_id)
     return list(dict.fromkeys(out))
+
+
+def shown_names(s: Any, project_id: str, names: dict[str, str], group_ids: dict[str, str]) -> dict[str, str]:
+    """``{neutron id: EC2 name}`` from ``{neutron id: Neutron name}`` and ``{neutron id: sg-...}``: a
+    non-default VPC's default group (Neutron ``default-<vpc-id>``) is named ``default`` (its data)."""
+    data = ids.get_data_many(s, project_id, group_ids.values())
+    return {os_id: (data.get(group_ids.get(os_id, "")) or {}).get("group_name") or name for os_id, name in names.items()}

@@ -279,3 +279,33 @@ def test_isolation(ec2_demo, ec2_alt, make_group):
         assert _code(e) == "InvalidGroup.NotFound"
     finally:
         ec2_alt.delete_security_group(GroupId=alt_group)
+
+
+def test_instance_with_two_groups(ec2_demo, make_group, cloud_info, aws_cli):
+    a, b = make_group(), make_group()
+    names = {g["GroupId"]: g["GroupName"] for g in ec2_demo.describe_security_groups(GroupIds=[a, b])["SecurityGroups"]}
+    image_id = ec2_demo.describe_images(
+        Filters=[{"Name": "name", "Values": [cloud_info["image"]["name"]]}])["Images"][0]["ImageId"]
+    with pytest.raises(ClientError) as e:
+        ec2_demo.run_instances(ImageId=image_id, InstanceType="t3.nano", MinCount=1, MaxCount=1,
+                               SecurityGroups=["no-such-group-name"])
+    assert _code(e) == "InvalidGroup.NotFound"
+    # Ansible's ec2_instance resolves names first; the aws CLI passes them as SecurityGroups.
+    run = aws_cli("demo", "run-instances", "--image-id", image_id, "--instance-type", "t3.nano", "--count", "1",
+                  "--security-groups", names[a], "--security-group-ids", b)
+    instance_id = run["Instances"][0]["InstanceId"]
+    try:
+        ec2_demo.get_waiter("instance_running").wait(InstanceIds=[instance_id], WaiterConfig={"Delay": 2,
+                                                                                             "MaxAttempts": 90})
+        instance = ec2_demo.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]
+        assert sorted((g["GroupId"], g["GroupName"]) for g in instance["SecurityGroups"]) == sorted(names.items())
+        with pytest.raises(ClientError) as e:
+            ec2_demo.delete_security_group(GroupId=a)   # the instance's port uses it
+        assert _code(e) == "DependencyViolation"
+        ec2_demo.modify_instance_attribute(InstanceId=instance_id, Groups=[b])
+        instance = ec2_demo.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]
+        assert [g["GroupId"] for g in instance["SecurityGroups"]] == [b]
+    finally:
+        ec2_demo.terminate_instances(InstanceIds=[instance_id])
+        ec2_demo.get_waiter("instance_terminated").wait(InstanceIds=[instance_id], WaiterConfig={"Delay": 2,
+                                                                                                "MaxAttempts": 90})
