@@ -62,6 +62,7 @@ KINDS: dict[str, Kind] = {
     "vol": _k("volume", "InvalidVolume", "volume", malformed="InvalidVolumeID.Malformed"),
     "snap": _k("snapshot", "InvalidSnapshot", "snapshot", malformed="InvalidSnapshotID.Malformed"),
     "sg": _k("security-group", "InvalidGroup", "security group", malformed="InvalidGroupId.Malformed"),
+    "sgr": _k("security-group-rule", "InvalidSecurityGroupRuleId", "security group rule"),
     "vpc": _k("vpc", "InvalidVpcID", "vpc ID"),
     "subnet": _k("subnet", "InvalidSubnetID", "subnet ID"),
     "eni": _k("network-interface", "InvalidNetworkInterfaceID", "network interface"),
@@ -203,6 +204,12 @@ def forget(s: Session, project_id: str, ec2_ids: Iterable[str]) -> None:
         # Tags first (the foreign key cascades too, but not on a SQLite opened without foreign_keys).
         s.execute(delete(Tag).where(Tag.project_id == project_id, Tag.resource_id.in_(chunk)))
         s.execute(delete(Item).where(Item.project_id == project_id, Item.ec2_id.in_(chunk)))
+
+
+def repoint(s: Session, project_id: str, ec2_id: str, new_os_id: str) -> None:
+    """Make ``ec2_id`` stand for another OpenStack object of its kind (an immutable object that was
+    replaced by a new one, e.g. a Neutron security group rule), keeping its data and tags."""
+    s.execute(update(Item).where(Item.project_id == project_id, Item.ec2_id == ec2_id).values(os_id=new_os_id))
 
 
 def set_data(s: Session, project_id: str, ec2_id: str, data: dict[str, Any]) -> None:

@@ -12,6 +12,7 @@ from ec2api_runtime.errors import EC2Error
 from ec2api_runtime.timeutil import parse_os_time
 from handlers import _bulk as bulk
 from handlers import _glance as glance
+from handlers import _groups as security_groups
 from handlers import _instance_view as view
 from handlers import _lifecycle as lifecycle
 
@@ -94,6 +95,7 @@ def lookups_for(ctx: Any, servers: list[Any], neutron: Neutron | None = None,
         reservations = {srv.id: data.get(instance_ids[srv.id], {}).get("reservation") or srv.reservation_id
                         or srv.id for srv in servers}
         reservation_ids = ids.ec2_ids(s, ctx.project_id, "r", set(reservations.values()))
+        group_ec2_ids = ids.ec2_ids(s, ctx.project_id, "sg", list(group_names))
         lookups = view.Lookups(
             region=ctx.region,
             owner_id=owner_id,
@@ -104,8 +106,8 @@ def lookups_for(ctx: Any, servers: list[Any], neutron: Neutron | None = None,
             tags=tags.tags_for(s, ctx.project_id, list(instance_ids.values()) + list(data)),
             ports_by_server={},
             floating_by_port=floating,
-            group_names=group_names,
-            group_ids=ids.ec2_ids(s, ctx.project_id, "sg", list(group_names)),
+            group_names=security_groups.shown_names(s, ctx.project_id, group_names, group_ec2_ids),
+            group_ids=group_ec2_ids,
             vpc_ids=ids.ec2_ids(s, ctx.project_id, "vpc", networks_ids),
             subnet_ids=ids.ec2_ids(s, ctx.project_id, "subnet", subnets),
             eni_ids=ids.ec2_ids(s, ctx.project_id, "eni", [p.id for p in ports]),

@@ -18,8 +18,9 @@ from ec2api_runtime.openstack import checked
 from ec2api_runtime.tagging import tags_from_specs
 from handlers import _bulk as bulk
 from handlers import _glance as glance
+from handlers import _groups as security_groups
 from handlers import _instance_view as view
-from handlers.instances._common import KIND, flavor_named, lookups_for, security_group_ids
+from handlers.instances._common import KIND, flavor_named, lookups_for
 
 if TYPE_CHECKING:
     from ec2api_runtime.context import RequestContext
@@ -181,7 +182,8 @@ def run_instances(ctx: RequestContext, params: RunInstancesRequest) -> Reservati
     if params.get("KeyName") and ctx.os.compute.find_keypair(params["KeyName"], ignore_missing=True) is None:
         raise EC2Error("InvalidKeyPair.NotFound", f"The key pair '{params['KeyName']}' does not exist")
     network, subnet_uuid, group_ids, group_names = _network_spec(ctx, params)
-    groups = security_group_ids(ctx, group_ids, group_names)
+    # Ids as given, names in the VPC of the launch's network; none: that VPC's default group.
+    groups = security_groups.for_launch(ctx, group_ids, group_names, network["uuid"])
     bdm = _block_device_mappings(ctx, params, image)
     name = next((t["Value"] for t in instance_tags if t["Key"] == "Name" and t["Value"]), "ec2-instance")
 
