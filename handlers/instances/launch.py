@@ -19,6 +19,7 @@ from ec2api_runtime.tagging import tags_from_specs
 from handlers import _bulk as bulk
 from handlers import _glance as glance
 from handlers import _instance_view as view
+from handlers import _launch_templates as launch_templates
 from handlers.instances._common import KIND, flavor_named, lookups_for, security_group_ids
 
 if TYPE_CHECKING:
@@ -151,10 +152,14 @@ _RUN_PARTLY: dict[str, Spec] = {
 @handler("RunInstances", not_found="InvalidParameterValue", limit_exceeded="InstanceLimitExceeded",
          honours=("ImageId", "InstanceType", "KeyName", "MinCount", "MaxCount", "SecurityGroupIds",
                   "SecurityGroups", "SubnetId", "PrivateIpAddress", "UserData", "TagSpecifications",
-                  "DisableApiTermination"),
+                  "DisableApiTermination", "LaunchTemplate"),
          partly=_RUN_PARTLY)
 def run_instances(ctx: RequestContext, params: RunInstancesRequest) -> Reservation:
     """Launch MinCount..MaxCount instances as one reservation (one Nova create call)."""
+    if params.get("LaunchTemplate"):
+        # The template's data under the request's members, checked again against this declaration:
+        # what is launched below is the merged request.
+        params = cast("RunInstancesRequest", launch_templates.merged_run_params(ctx, params))
     min_count, max_count = params["MinCount"], params["MaxCount"]
     if min_count < 1 or max_count < min_count:
         raise EC2Error("InvalidParameterValue",

@@ -40,9 +40,10 @@ def create_launch_template(ctx: RequestContext, params: CreateLaunchTemplateRequ
     lt.check_data(data)
     template_tags = tags_from_specs(params.get("TagSpecifications"), RESOURCE_TYPE)
     now = utcnow().replace(microsecond=0)   # as every database keeps it
+    creator = lt.created_by(ctx)   # before the session: the account id opens its own
     try:
         with ctx.session() as s:
-            row = lt.create(s, ctx.project_id, name, lt.created_by(ctx), data, params.get("VersionDescription"), now)
+            row = lt.create(s, ctx.project_id, name, creator, data, params.get("VersionDescription"), now)
             if template_tags:
                 tags.set_tags(s, ctx.project_id, [row.ec2_id], template_tags)
             view = lt.template_view(row, template_tags)

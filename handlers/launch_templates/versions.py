@@ -39,12 +39,13 @@ def create_launch_template_version(ctx: RequestContext, params: CreateLaunchTemp
     given = dict(params["LaunchTemplateData"])
     lt.check_data(given)
     now = utcnow().replace(microsecond=0)
+    creator = lt.created_by(ctx)   # before the session: the account id opens its own
     with ctx.session() as s:
         template = lt.find(s, ctx.project_id, params.get("LaunchTemplateId"), params.get("LaunchTemplateName"))
         data = given
         if params.get("SourceVersion"):
             data = {**json.loads(lt.version_row(s, template, params["SourceVersion"]).data), **given}
-        row = lt.add_version(s, template, lt.created_by(ctx), data, params.get("VersionDescription"), now)
+        row = lt.add_version(s, template, creator, data, params.get("VersionDescription"), now)
         view = lt.version_view(template, row)
     return {"LaunchTemplateVersion": view}   # type: ignore[typeddict-item]
 
