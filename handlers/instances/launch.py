@@ -20,6 +20,7 @@ from handlers import _bulk as bulk
 from handlers import _glance as glance
 from handlers import _instance_view as view
 from handlers import _launch_templates as launch_templates
+from handlers import _placement as placement
 from handlers.instances._common import KIND, flavor_named, lookups_for, security_group_ids
 
 if TYPE_CHECKING:
@@ -130,7 +131,8 @@ _RUN_PARTLY: dict[str, Spec] = {
     "NetworkInterfaces": {"DeviceIndex": (0,), "SubnetId": ANY, "Groups": ANY, "PrivateIpAddress": ANY,
                           # Nova deletes the ports it made with the server; no public address at launch.
                           "DeleteOnTermination": (True,), "AssociatePublicIpAddress": (False,)},
-    "Placement": {"AvailabilityZone": ANY, "Tenancy": ("default",), "GroupName": ("",)},
+    # A placement group is a Nova server group: the scheduler hint ``group`` (handlers/_placement.py).
+    "Placement": {"AvailabilityZone": ANY, "Tenancy": ("default",), "GroupName": ANY, "GroupId": ANY},
     "Monitoring": {"Enabled": (False,)},
     "CreditSpecification": {"CpuCredits": ("standard",)},
     "HibernationOptions": {"Configured": (False,)},
@@ -188,6 +190,7 @@ def run_instances(ctx: RequestContext, params: RunInstancesRequest) -> Reservati
     network, subnet_uuid, group_ids, group_names = _network_spec(ctx, params)
     groups = security_group_ids(ctx, group_ids, group_names)
     bdm = _block_device_mappings(ctx, params, image)
+    hints, placed = placement.scheduler_hints(ctx, params.get("Placement") or {})
     name = next((t["Value"] for t in instance_tags if t["Key"] == "Name" and t["Value"]), "ec2-instance")
 
     body: dict[str, Any] = {
@@ -210,7 +213,10 @@ def run_instances(ctx: RequestContext, params: RunInstancesRequest) -> Reservati
     zone = (params.get("Placement") or {}).get("AvailabilityZone")
     if zone:
         body["availability_zone"] = zone
-    resp = ctx.os.compute.post("/servers", json={"server": body}, microversion="2.67")
+    request: dict[str, Any] = {"server": body}
+    if hints:
+        request["os:scheduler_hints"] = hints
+    resp = ctx.os.compute.post("/servers", json=request, microversion="2.67")
     checked(resp)
     reservation = resp.json()["reservation_id"]
     servers = bulk.servers(ctx, reservation_id=reservation)
@@ -224,6 +230,7 @@ def run_instances(ctx: RequestContext, params: RunInstancesRequest) -> Reservati
                         "launch_index": index, "client_token": params.get("ClientToken", ""),
                         "disable_api_termination": bool(params.get("DisableApiTermination", False)),
                         "shutdown_behavior": shutdown}
+                data.update(placed)
                 if user_data:
                     data["user_data"] = user_data
                 if volume_tags:
