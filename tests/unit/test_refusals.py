@@ -38,3 +38,22 @@ def test_coverage_list_marks_them_refused():
     for name, refusal in REFUSED.items():
         assert f"  {name}: refused ({refusal.code}): {refusal.reason}" in lines
         assert not any(name in line for line in lines.splitlines() if "not implemented" in line)
+
+
+@pytest.mark.parametrize("fields, code", [
+    ({"Action": "DescribeSpotInstanceRequests"}, None),
+    ({"Action": "DescribeSpotInstanceRequests", "Filter.1.Name": "state", "Filter.1.Value.1": "open"}, None),
+    ({"Action": "DescribeSpotInstanceRequests", "Filter.1.Name": "bogus", "Filter.1.Value.1": "x"},
+     "InvalidParameterValue"),
+    ({"Action": "DescribeSpotInstanceRequests", "SpotInstanceRequestId.1": "sir-12345678"},
+     "InvalidSpotInstanceRequestID.NotFound"),
+    ({"Action": "DescribeIamInstanceProfileAssociations"}, None),
+    ({"Action": "DescribeIamInstanceProfileAssociations", "AssociationId.1": "iip-assoc-0123456789abcdef0"},
+     "InvalidAssociationID.NotFound"),
+])
+def test_truthful_empty_reads(client, fields, code):  # noqa: F811
+    resp = call(client, **fields)
+    if code is None:
+        assert resp.status_code == 200, resp.text
+    else:
+        assert error_of(resp)[0] == code
