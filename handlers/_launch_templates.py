@@ -211,7 +211,7 @@ def drop_versions(s: Session, template: LaunchTemplate, numbers: list[int]) -> N
 
 # --- views ------------------------------------------------------------------------------------------
 
-def template_view(row: LaunchTemplate, tag_list: list[dict]) -> dict:
+def template_view(row: LaunchTemplate, tag_list: list[Any]) -> dict:
     return {"LaunchTemplateId": row.ec2_id, "LaunchTemplateName": row.name, "CreateTime": row.created_at,
             "CreatedBy": row.created_by, "DefaultVersionNumber": row.default_version,
             "LatestVersionNumber": row.latest_version, "Tags": tag_list}

@@ -5,6 +5,7 @@ so it is refused. What RunInstances and the placement-group operations share."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ec2api_runtime.db import ids
@@ -51,7 +52,7 @@ def by_id(ctx: Any, group_id: str) -> dict:
     return found
 
 
-def scheduler_hints(ctx: Any, placement: dict) -> tuple[dict, dict]:
+def scheduler_hints(ctx: Any, placement: Mapping[str, Any]) -> tuple[dict, dict]:
     """``({"group": nova id} or {}, {"placement_group": name, "placement_group_id": pg-...} or {})``
     for RunInstances' ``Placement.GroupName``/``GroupId``: the hint Nova schedules by, and the facts
     DescribeInstances shows."""
@@ -61,7 +62,7 @@ def scheduler_hints(ctx: Any, placement: dict) -> tuple[dict, dict]:
     if name and group_id:
         raise EC2Error("InvalidParameterCombination",
                        "The parameters Placement.GroupName and Placement.GroupId cannot be used together.")
-    found = by_id(ctx, group_id) if group_id else by_name(ctx, name)
+    found = by_id(ctx, group_id) if group_id else by_name(ctx, str(name))
     with ctx.session() as s:
         pg_id = ids.ec2_id(s, ctx.project_id, KIND, found["id"])
     return {"group": found["id"]}, {"placement_group": found["name"], "placement_group_id": pg_id}

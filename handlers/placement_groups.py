@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 RESOURCE_TYPE = "placement-group"
 
 
-def _view(ctx: Any, account_id: str, group: dict, group_id: str, tag_list: list[dict]) -> dict:
+def _view(ctx: Any, account_id: str, group: dict, group_id: str, tag_list: list[Any]) -> dict:
     strategy = placement.STRATEGY_OF.get(group.get("policy") or "", "")
     view = {"GroupName": group.get("name") or "", "State": "available", "Strategy": strategy, "GroupId": group_id,
             "GroupArn": f"arn:aws:ec2:{ctx.region}:{account_id}:placement-group/{group.get('name') or ''}",

@@ -65,7 +65,7 @@ def delete_launch_template_versions(ctx: RequestContext, params: DeleteLaunchTem
         present = {v.version for v in lt.versions(s, [template.ec2_id])}
         doomed: list[int] = []
         for asked in dict.fromkeys(params["Versions"]):
-            who = {"LaunchTemplateId": template.ec2_id, "LaunchTemplateName": template.name}
+            who: dict[str, Any] = {"LaunchTemplateId": template.ec2_id, "LaunchTemplateName": template.name}
             try:
                 number = lt.version_number(template, asked)
             except EC2Error:
