@@ -30,6 +30,10 @@ AREAS: dict[str, tuple[str, ...]] = {
     "internet_gateways": ("InternetGateway",),
     "network_interfaces": ("NetworkInterface",),
     "dhcp_options": ("DhcpOptions",),
+    "launch_templates": ("LaunchTemplate",),
+    "placement_groups": ("PlacementGroup",),
+    "spot_requests": ("SpotInstanceRequests",),
+    "iam_instance_profiles": ("IamInstanceProfile",),
 }
 
 
