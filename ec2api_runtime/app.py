@@ -22,6 +22,7 @@ from ec2api_runtime.context import RequestContext
 from ec2api_runtime.dispatch import HANDLERS, load_handlers
 from ec2api_runtime.errors import EC2Error, cut, invalid_action
 from ec2api_runtime.logs import request_id_var
+from ec2api_runtime.refusals import REFUSED
 from generated.ec2 import OPERATIONS
 
 log = logging.getLogger("ec2api.request")
@@ -121,6 +122,9 @@ class EC2Resource:
         params = op.parse({k: v for k, v in fields.items() if k not in PROTOCOL_FIELDS})
         handler = self.service.handlers.get(action)
         if handler is None:
+            refusal = REFUSED.get(action)
+            if refusal is not None:   # deliberately refused: the reason, not the generic answer
+                raise refusal.error()
             raise EC2Error("UnsupportedOperation", f"The operation {action} is not supported by this service.")
         # Before DryRun: a request this cloud would not carry out whole would not have succeeded.
         handler.refuse_unhonoured(params)

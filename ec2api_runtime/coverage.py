@@ -7,6 +7,7 @@ import textwrap
 from collections.abc import Mapping
 from typing import Any
 
+from ec2api_runtime.refusals import REFUSED
 from generated.ec2 import OPERATIONS
 from generated.ec2.metadata import INPUT_MEMBERS
 
@@ -29,6 +30,10 @@ AREAS: dict[str, tuple[str, ...]] = {
     "internet_gateways": ("InternetGateway",),
     "network_interfaces": ("NetworkInterface",),
     "dhcp_options": ("DhcpOptions",),
+    "launch_templates": ("LaunchTemplate",),
+    "placement_groups": ("PlacementGroup",),
+    "spot_requests": ("SpotInstanceRequests",),
+    "iam_instance_profiles": ("IamInstanceProfile",),
 }
 
 
@@ -54,7 +59,8 @@ def report(implemented: set[str]) -> list[tuple[str, int, int]]:
 def listing(handlers: Mapping[str, Any], width: int = 100) -> list[str]:
     """``ec2api coverage --list``: per area, each implemented operation with its ``module:function``
     and how many of the model's input members it honours (the rest are the runtime's or refused),
-    then the operations not implemented."""
+    then the operations deliberately refused (``ec2api_runtime.refusals``) with their reason, then
+    the operations not implemented."""
     lines = []
     for area, done, total in report(set(handlers))[:-1]:
         lines.append(f"{area}: {done} / {total} operations")
@@ -67,7 +73,9 @@ def listing(handlers: Mapping[str, Any], width: int = 100) -> list[str]:
             lines.append(f"  {name} -> {h.fn.__module__}:{h.fn.__name__}: members honoured {honoured} / "
                          f"{len(members)}" + (f" ({len(h.partly)} partly)" if h.partly else "")
                          + f", by the runtime {runtime}, refused {len(members) - honoured - runtime}")
-        missing = [n for n in names if n not in handlers]
+        for name in (n for n in names if n not in handlers and n in REFUSED):
+            lines.append(f"  {name}: refused ({REFUSED[name].code}): {REFUSED[name].reason}")
+        missing = [n for n in names if n not in handlers and n not in REFUSED]
         if missing:
             lines += textwrap.wrap(f"not implemented ({len(missing)}): " + ", ".join(missing), width,
                                    initial_indent="  ", subsequent_indent="    ", break_on_hyphens=False)

@@ -75,6 +75,13 @@ def refuse_values(params: Mapping[str, Any], partly: Mapping[str, Spec]) -> None
             _check(member, params[member], spec)
 
 
+def check_value(path: str, value: Any, spec: Spec) -> None:
+    """Raise for the first sub-member or value of ``value`` (named ``path`` in the error) that
+    ``spec`` does not honour: the check of ``partly`` for a member carried elsewhere (a launch
+    template's data holds RunInstances' members)."""
+    _check(path, value, spec)
+
+
 def _check(path: str, value: Any, spec: Spec) -> None:
     if spec is ANY:
         return

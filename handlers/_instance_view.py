@@ -162,6 +162,15 @@ def _block_devices(server: Any, lookups: Lookups) -> list[dict]:
     return devices
 
 
+def placement(server: Any, data: dict) -> dict:
+    """Placement: the zone, and the placement group RunInstances put the instance in (item data)."""
+    out = {"AvailabilityZone": server.availability_zone or "", "GroupName": data.get("placement_group", ""),
+           "Tenancy": "default"}
+    if data.get("placement_group_id"):
+        out["GroupId"] = data["placement_group_id"]
+    return out
+
+
 def describe(server: Any, lookups: Lookups) -> dict:
     """The EC2 ``Instance`` dict for a live Nova server."""
     instance_id = lookups.instance_ids[server.id]
@@ -190,7 +199,7 @@ def describe(server: Any, lookups: Lookups) -> dict:
         "ProductCodes": [],
         "InstanceType": instance_type(server, lookups),
         "LaunchTime": launched,
-        "Placement": {"AvailabilityZone": server.availability_zone or "", "GroupName": "", "Tenancy": "default"},
+        "Placement": placement(server, data),
         "Monitoring": {"State": "disabled"},
         "Architecture": data.get("architecture", "x86_64"),
         "RootDeviceType": "ebs" if any(d["DeviceName"] == root_device for d in devices) or not image

@@ -126,3 +126,45 @@ class Secret(Base):
     name: Mapped[str] = mapped_column(Str(64), primary_key=True)
     value: Mapped[str] = mapped_column(Str(128))       # hex
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+LAUNCH_TEMPLATE_NAME_LEN = 128
+VERSION_DESCRIPTION_LEN = 255
+
+
+class LaunchTemplate(Base):
+    """A launch template of a project (no OpenStack counterpart): its ``lt-`` id is an ``items`` row
+    (so that it carries tags), its name is unique in the project, its versions are numbered from 1."""
+
+    __tablename__ = "launch_templates"
+    __table_args__ = (
+        UniqueConstraint("project_id", "name"),
+        _MYSQL,
+    )
+
+    ec2_id: Mapped[str] = mapped_column(
+        Str(EC2_ID_LEN), ForeignKey("items.ec2_id", ondelete="CASCADE"), primary_key=True)
+    project_id: Mapped[str] = mapped_column(Str(PROJECT_LEN))
+    name: Mapped[str] = mapped_column(Str(LAUNCH_TEMPLATE_NAME_LEN))
+    default_version: Mapped[int] = mapped_column()
+    latest_version: Mapped[int] = mapped_column()
+    created_by: Mapped[str] = mapped_column(Str(255))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class LaunchTemplateVersion(Base):
+    """One version of a launch template: its LaunchTemplateData as the caller gave it (JSON)."""
+
+    __tablename__ = "launch_template_versions"
+    __table_args__ = (
+        PrimaryKeyConstraint("template_id", "version"),
+        _MYSQL,
+    )
+
+    template_id: Mapped[str] = mapped_column(
+        Str(EC2_ID_LEN), ForeignKey("launch_templates.ec2_id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column()
+    description: Mapped[str | None] = mapped_column(Str(VERSION_DESCRIPTION_LEN), nullable=True)
+    data: Mapped[str] = mapped_column(LongText())
+    created_by: Mapped[str] = mapped_column(Str(255))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -20,6 +20,8 @@ from handlers import _bulk as bulk
 from handlers import _glance as glance
 from handlers import _groups as security_groups
 from handlers import _instance_view as view
+from handlers import _launch_templates as launch_templates
+from handlers import _placement as placement
 from handlers.instances._common import KIND, flavor_named, lookups_for
 
 if TYPE_CHECKING:
@@ -130,7 +132,8 @@ _RUN_PARTLY: dict[str, Spec] = {
     "NetworkInterfaces": {"DeviceIndex": (0,), "SubnetId": ANY, "Groups": ANY, "PrivateIpAddress": ANY,
                           # Nova deletes the ports it made with the server; no public address at launch.
                           "DeleteOnTermination": (True,), "AssociatePublicIpAddress": (False,)},
-    "Placement": {"AvailabilityZone": ANY, "Tenancy": ("default",), "GroupName": ("",)},
+    # A placement group is a Nova server group: the scheduler hint ``group`` (handlers/_placement.py).
+    "Placement": {"AvailabilityZone": ANY, "Tenancy": ("default",), "GroupName": ANY, "GroupId": ANY},
     "Monitoring": {"Enabled": (False,)},
     "CreditSpecification": {"CpuCredits": ("standard",)},
     "HibernationOptions": {"Configured": (False,)},
@@ -152,10 +155,14 @@ _RUN_PARTLY: dict[str, Spec] = {
 @handler("RunInstances", not_found="InvalidParameterValue", limit_exceeded="InstanceLimitExceeded",
          honours=("ImageId", "InstanceType", "KeyName", "MinCount", "MaxCount", "SecurityGroupIds",
                   "SecurityGroups", "SubnetId", "PrivateIpAddress", "UserData", "TagSpecifications",
-                  "DisableApiTermination"),
+                  "DisableApiTermination", "LaunchTemplate"),
          partly=_RUN_PARTLY)
 def run_instances(ctx: RequestContext, params: RunInstancesRequest) -> Reservation:
     """Launch MinCount..MaxCount instances as one reservation (one Nova create call)."""
+    if params.get("LaunchTemplate"):
+        # The template's data under the request's members, checked again against this declaration:
+        # what is launched below is the merged request.
+        params = cast("RunInstancesRequest", launch_templates.merged_run_params(ctx, params))
     min_count, max_count = params["MinCount"], params["MaxCount"]
     if min_count < 1 or max_count < min_count:
         raise EC2Error("InvalidParameterValue",
@@ -185,6 +192,7 @@ def run_instances(ctx: RequestContext, params: RunInstancesRequest) -> Reservati
     # Ids as given, names in the VPC of the launch's network; none: that VPC's default group.
     groups = security_groups.for_launch(ctx, group_ids, group_names, network["uuid"])
     bdm = _block_device_mappings(ctx, params, image)
+    hints, placed = placement.scheduler_hints(ctx, params.get("Placement") or {})
     name = next((t["Value"] for t in instance_tags if t["Key"] == "Name" and t["Value"]), "ec2-instance")
 
     body: dict[str, Any] = {
@@ -207,7 +215,10 @@ def run_instances(ctx: RequestContext, params: RunInstancesRequest) -> Reservati
     zone = (params.get("Placement") or {}).get("AvailabilityZone")
     if zone:
         body["availability_zone"] = zone
-    resp = ctx.os.compute.post("/servers", json={"server": body}, microversion="2.67")
+    request: dict[str, Any] = {"server": body}
+    if hints:
+        request["os:scheduler_hints"] = hints
+    resp = ctx.os.compute.post("/servers", json=request, microversion="2.67")
     checked(resp)
     reservation = resp.json()["reservation_id"]
     servers = bulk.servers(ctx, reservation_id=reservation)
@@ -221,6 +232,7 @@ def run_instances(ctx: RequestContext, params: RunInstancesRequest) -> Reservati
                         "launch_index": index, "client_token": params.get("ClientToken", ""),
                         "disable_api_termination": bool(params.get("DisableApiTermination", False)),
                         "shutdown_behavior": shutdown}
+                data.update(placed)
                 if user_data:
                     data["user_data"] = user_data
                 if volume_tags:

@@ -17,8 +17,8 @@ from ec2api_runtime.db.models import Base
 
 def test_single_head_and_linear_history() -> None:
     script = ScriptDirectory.from_config(config())
-    assert script.get_heads() == ["0003"]
-    assert [r.revision for r in script.walk_revisions()] == ["0003", "0002", "0001"]
+    assert script.get_heads() == ["0004"]
+    assert [r.revision for r in script.walk_revisions()] == ["0004", "0003", "0002", "0001"]
 
 
 def test_migrated_schema_equals_models(tmp_path: Path) -> None:
@@ -39,7 +39,7 @@ def test_upgrade_downgrade_upgrade(tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'sub' / 'dir' / 'm.sqlite'}")    # parent dirs are created
     assert current(db.engine) is None
     db.upgrade()
-    assert current(db.engine) == "0003"
+    assert current(db.engine) == "0004"
     cfg = config()
     with db.engine.begin() as conn:
         cfg.attributes["connection"] = conn

@@ -1,0 +1,1 @@
+"""Launch templates, kept in ec2api's database with their versions (OpenStack has no counterpart)."""
