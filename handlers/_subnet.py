@@ -1,0 +1,85 @@
+"""Making and viewing subnets (shared by subnets and the default VPC of vpcs).
+
+A subnet is a Neutron IPv4 subnet on the VPC's network, attached to the VPC router (its gateway
+address, the range's first, is the router's interface). As on AWS, the first four addresses and the
+last are not handed to instances: the allocation pool runs from the fourth address (Neutron's DHCP
+port, where the cloud runs one, takes it: AWS's third reserved address) to the one before the last.
+ec2api keeps ``{"vpc_id", "az", "map_public_ip", "default_for_az"}`` in the subnet's item data.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from ec2api_runtime.db import ids, tags
+from handlers import _vpc
+
+KIND = "subnet"
+DHCP_OWNER = "network:dhcp"
+
+
+def pools_for(cidr: str) -> list[dict]:
+    net = ipaddress.ip_network(cidr)
+    return [{"start": str(net.network_address + 3), "end": str(net.broadcast_address - 1)}]
+
+
+def build_subnet(ctx: Any, vpc_id: str, net_id: str, vpc_data: dict, cidr: str, zone: str, new_tags: list,
+                 *, default_for_az: bool = False, router_id: str | None = None,
+                 dns: list[str] | None = None) -> tuple[str, dict, dict]:
+    """Create the Neutron subnet, attach it to the VPC router, record it; undone if a step fails."""
+    router = router_id or vpc_data.get("router")
+    body: dict[str, Any] = {"network_id": net_id, "ip_version": 4, "cidr": cidr, "enable_dhcp": True,
+                            "allocation_pools": pools_for(cidr), "name": f"{vpc_id} {cidr}"}
+    if dns:
+        body["dns_nameservers"] = dns
+    sub = _vpc.neutron(ctx, "POST", "/subnets", {"subnet": body})["subnet"]
+    steps: list[Any] = [lambda: _vpc.neutron(ctx, "DELETE", f"/subnets/{sub['id']}", missing_ok=True)]
+    subnet_id = None
+    try:
+        if router:
+            _vpc.neutron(ctx, "PUT", f"/routers/{router}/add_router_interface", {"subnet_id": sub["id"]})
+            steps.append(lambda: _vpc.neutron(ctx, "PUT", f"/routers/{router}/remove_router_interface",
+                                              {"subnet_id": sub["id"]}, missing_ok=True))
+        data = {"vpc_id": vpc_id, "az": zone, "map_public_ip": False, "default_for_az": default_for_az}
+        with ctx.session() as s:
+            subnet_id = ids.ec2_id(s, ctx.project_id, KIND, sub["id"])
+            ids.set_data(s, ctx.project_id, subnet_id, data)
+            if new_tags:
+                tags.set_tags(s, ctx.project_id, [subnet_id], new_tags)
+    except BaseException:
+        if subnet_id is not None:
+            with ctx.session() as s:
+                ids.forget(s, ctx.project_id, [subnet_id])
+        _vpc.undo(*reversed(steps))
+        raise
+    return subnet_id, sub, data
+
+
+def remove_subnet(ctx: Any, subnet_os_id: str, router: str | None) -> None:
+    """Detach a subnet from the VPC router and delete it (each step tolerating what is gone)."""
+    if router:
+        _vpc.neutron(ctx, "PUT", f"/routers/{router}/remove_router_interface", {"subnet_id": subnet_os_id},
+                     missing_ok=True)
+    _vpc.neutron(ctx, "DELETE", f"/subnets/{subnet_os_id}", missing_ok=True)
+
+
+def remove_all(ctx: Any, net_id: str, vpc_data: dict) -> None:
+    """Undo of a default VPC's subnets: every subnet of the network removed, and forgotten."""
+    subnets = _vpc.vpc_subnets(ctx, [net_id])
+    for sub in subnets:
+        _vpc.undo(lambda sub=sub: remove_subnet(ctx, sub["id"], vpc_data.get("router")))
+    with ctx.session() as s:
+        known = ids.ec2_ids(s, ctx.project_id, KIND, [sub["id"] for sub in subnets])
+        ids.forget(s, ctx.project_id, known.values())
+
+
+def available_count(sub: dict, ports: list[dict]) -> int:
+    """Addresses of the subnet's allocation pools that no port holds (Neutron's IP availability)."""
+    pools = [(int(ipaddress.ip_address(p["start"])), int(ipaddress.ip_address(p["end"])))
+             for p in sub.get("allocation_pools") or []]
+    total = sum(end - start + 1 for start, end in pools)
+    used = {int(ipaddress.ip_address(ip["ip_address"])) for p in ports for ip in p.get("fixed_ips") or []
+            if ip.get("subnet_id") == sub["id"]}
+    in_pools = sum(1 for a in used if any(start <= a <= end for start, end in pools))
+    return max(0, total - in_pools)
