@@ -34,13 +34,30 @@ def default_vpc_id(ctx: Any) -> str | None:
         return ids.ec2_id(s, ctx.project_id, "vpc", net.id)
 
 
+
 def default_network_id(ctx: Any) -> str | None:
-    """The default VPC's network id by the same rule, in one call whose answer is one network
-    (Neutron sorts and limits), so that a Describe by id does not list the project's networks."""
-    url = versioned_endpoint(ctx.os, "network").rstrip("/") + "/networks"
-    resp = ctx.os.session.get(url, raise_exc=False, params={
-        "project_id": ctx.project_id, "router:external": "false", "shared": "false",
-        "not-tags": EC2API_VPC_TAG, "sort_key": ["created_at", "id"], "sort_dir": ["asc", "asc"],
-        "limit": 1, "fields": ["id"]})
-    found = checked(resp).json()["networks"]
-    return found[0]["id"] if found else None
+    """The default VPC's network id by the same rule, without listing the project's networks when
+    it is known: the rule's answer changes only when that network is deleted, so it is recorded in
+    the VPC's item data (``"default": true``) and checked with one GET by id."""
+    with ctx.session() as s:
+        marked = {os_id: vpc for vpc, (os_id, d) in ids.items_with_data(s, ctx.project_id, "vpc").items()
+                  if d.get("default")}
+    url = versioned_endpoint(ctx.os, "network").rstrip("/") + "/networks/"
+    for net_id in sorted(marked):
+        resp = ctx.os.session.get(url + net_id, raise_exc=False)
+        if resp.status_code == 404:
+            continue
+        net = checked(resp).json()["network"]
+        if not net.get("router:external") and not net.get("shared") and EC2API_VPC_TAG not in (net.get("tags") or []):
+            return net_id
+    found = default_network(ctx)
+    with ctx.session() as s:
+        for net_id, vpc in marked.items():   # gone: no longer the default
+            data = ids.get_data_many(s, ctx.project_id, [vpc]).get(vpc, {})
+            data.pop("default", None)
+            ids.set_data(s, ctx.project_id, vpc, data)
+        if found is not None:
+            vpc = ids.ec2_id(s, ctx.project_id, "vpc", found.id)
+            data = ids.get_data_many(s, ctx.project_id, [vpc]).get(vpc, {})
+            ids.set_data(s, ctx.project_id, vpc, {**data, "default": True})
+    return found.id if found is not None else None
