@@ -52,7 +52,7 @@ def default_network_id(ctx: Any) -> str | None:
             return net_id
     found = default_network(ctx)
     with ctx.session() as s:
-        for net_id, vpc in marked.items():   # gone: no longer the default
+        for vpc in marked.values():   # gone: no longer the default
             data = ids.get_data_many(s, ctx.project_id, [vpc]).get(vpc, {})
             data.pop("default", None)
             ids.set_data(s, ctx.project_id, vpc, data)

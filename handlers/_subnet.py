@@ -2,8 +2,9 @@
 
 A subnet is a Neutron IPv4 subnet on the VPC's network, attached to the VPC router (its gateway
 address, the range's first, is the router's interface). As on AWS, the first four addresses and the
-last are not handed to instances: the allocation pool runs from the fourth address (Neutron's DHCP
-port, where the cloud runs one, takes it: AWS's third reserved address) to the one before the last.
+last are not handed to instances (the network address, the router's, two reserved, the broadcast
+address): the allocation pool runs from the fifth address to the one before the last, so a /24 has
+251 addresses available, as on AWS (a DHCP port, where the cloud runs one, takes one of them).
 ec2api keeps ``{"vpc_id", "az", "map_public_ip", "default_for_az"}`` in the subnet's item data.
 """
 
@@ -21,7 +22,7 @@ DHCP_OWNER = "network:dhcp"
 
 def pools_for(cidr: str) -> list[dict]:
     net = ipaddress.ip_network(cidr)
-    return [{"start": str(net.network_address + 3), "end": str(net.broadcast_address - 1)}]
+    return [{"start": str(net.network_address + 4), "end": str(net.broadcast_address - 1)}]
 
 
 def build_subnet(ctx: Any, vpc_id: str, net_id: str, vpc_data: dict, cidr: str, zone: str, new_tags: list,
@@ -83,3 +84,12 @@ def available_count(sub: dict, ports: list[dict]) -> int:
             if ip.get("subnet_id") == sub["id"]}
     in_pools = sum(1 for a in used if any(start <= a <= end for start, end in pools))
     return max(0, total - in_pools)
+
+
+def forget_associations(s: Any, project_id: str, subnet_id: str) -> None:
+    """Drop a deleted subnet's route table associations (route tables keep them in item data)."""
+    for rtb_id, (_, data) in ids.items_with_data(s, project_id, "rtb").items():
+        assoc = data.get("assoc") or {}
+        if subnet_id in assoc.values():
+            data["assoc"] = {a: sn for a, sn in assoc.items() if sn != subnet_id}
+            ids.set_data(s, project_id, rtb_id, data)

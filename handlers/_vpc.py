@@ -181,3 +181,16 @@ def main_table_id(s: Any, project_id: str, network_id: str) -> str:
 def default_acl_id(s: Any, project_id: str, network_id: str) -> str:
     """The ``acl-`` id of a VPC's default network ACL (recorded on first use)."""
     return ids.ec2_id(s, project_id, "acl", f"default:{network_id}")
+
+
+def ports_on(ctx: Any, network_ids: Iterable[str] | None) -> list[dict]:
+    """``fixed_ips`` and ``network_id`` of the ports on ``network_ids`` (repeated query values), or of
+    every port the caller sees (its own, and those on its networks) in one listing."""
+    fields = {"fields": ["fixed_ips", "network_id"]}
+    if network_ids is None:
+        return bulk.get_json(ctx, "network", "/ports", fields)["ports"]
+    wanted = sorted(set(network_ids))
+    out: list[dict] = []
+    for i in range(0, len(wanted), bulk.ID_CHUNK):
+        out.extend(bulk.get_json(ctx, "network", "/ports", {**fields, "network_id": wanted[i:i + bulk.ID_CHUNK]})["ports"])
+    return out
