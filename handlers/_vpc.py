@@ -173,9 +173,10 @@ def default_dhcp_id(s: Any, project_id: str) -> str:
     return ids.ec2_id(s, project_id, "dopt", DEFAULT_DHCP_OS_ID)
 
 
-def main_table_id(s: Any, project_id: str, network_id: str) -> str:
-    """The ``rtb-`` id of a VPC's main route table (recorded on first use)."""
-    return ids.ec2_id(s, project_id, "rtb", f"main:{network_id}")
+def main_table_id(s: Any, project_id: str, network_id: str, vpc_data: dict | None = None) -> str:
+    """The ``rtb-`` id of a VPC's main route table: the one ReplaceRouteTableAssociation made main
+    (``main_rtb`` in the VPC's data), else the table recorded for it on first use."""
+    return (vpc_data or {}).get("main_rtb") or ids.ec2_id(s, project_id, "rtb", f"main:{network_id}")
 
 
 def default_acl_id(s: Any, project_id: str, network_id: str) -> str:
@@ -194,3 +195,25 @@ def ports_on(ctx: Any, network_ids: Iterable[str] | None) -> list[dict]:
     for i in range(0, len(wanted), bulk.ID_CHUNK):
         out.extend(bulk.get_json(ctx, "network", "/ports", {**fields, "network_id": wanted[i:i + bulk.ID_CHUNK]})["ports"])
     return out
+
+
+def record_default_gateway(ctx: Any, known: dict[str, tuple[str, dict]]) -> None:
+    """Record the default VPC's pre-existing router gateway as an attached internet gateway
+    (``known``: the project's ``igw`` records, updated in place)."""
+    net_id = default_network_id(ctx)
+    if net_id is None:
+        return
+    with ctx.session() as s:
+        vpc_id = ids.ec2_id(s, ctx.project_id, "vpc", net_id)
+        data = ids.get_data_many(s, ctx.project_id, [vpc_id]).get(vpc_id, {})
+    if any(d.get("vpc_id") == vpc_id for _, d in known.values()):
+        return
+    router = router_of(ctx, {"id": net_id}, data)
+    body = neutron(ctx, "GET", f"/routers/{router}", missing_ok=True) if router else None
+    if not body or not body["router"].get("external_gateway_info"):
+        return
+    os_id = f"router:{router}"   # one record per router, however many requests race to make it
+    with ctx.session() as s:
+        igw_id = ids.ec2_id(s, ctx.project_id, "igw", os_id)
+        ids.set_data(s, ctx.project_id, igw_id, {"vpc_id": vpc_id})
+    known[igw_id] = (os_id, {"vpc_id": vpc_id})

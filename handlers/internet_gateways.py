@@ -41,33 +41,12 @@ def _view(ctx: Any, igw_id: str, data: dict, igw_tags: list) -> dict:
     return {"InternetGatewayId": igw_id, "OwnerId": ctx.account_id, "Attachments": attached, "Tags": igw_tags}
 
 
-def _record_default_gateway(ctx: Any, known: dict[str, tuple[str, dict]]) -> None:
-    """Record the default VPC's pre-existing router gateway as an attached internet gateway."""
-    net_id = _vpc.default_network_id(ctx)
-    if net_id is None:
-        return
-    with ctx.session() as s:
-        vpc_id = ids.ec2_id(s, ctx.project_id, "vpc", net_id)
-        data = ids.get_data_many(s, ctx.project_id, [vpc_id]).get(vpc_id, {})
-    if any(d.get("vpc_id") == vpc_id for _, d in known.values()):
-        return
-    router = _vpc.router_of(ctx, {"id": net_id}, data)
-    body = _vpc.neutron(ctx, "GET", f"/routers/{router}", missing_ok=True) if router else None
-    if not body or not body["router"].get("external_gateway_info"):
-        return
-    os_id = f"router:{router}"   # one record per router, however many requests race to make it
-    with ctx.session() as s:
-        igw_id = ids.ec2_id(s, ctx.project_id, KIND, os_id)
-        ids.set_data(s, ctx.project_id, igw_id, {"vpc_id": vpc_id})
-    known[igw_id] = (os_id, {"vpc_id": vpc_id})
-
-
 def _fetch(ctx: Any, params: dict, wanted: dict[str, list[str]]) -> list[dict]:
     with ctx.session() as s:
         known = ids.items_with_data(s, ctx.project_id, KIND)
     if not wanted["InternetGatewayIds"]:
         bulk.prepare(ctx, "network")
-        _record_default_gateway(ctx, known)
+        _vpc.record_default_gateway(ctx, known)
     with ctx.session() as s:
         tags_of = tags.tags_for(s, ctx.project_id, known.keys())
     return [_view(ctx, igw_id, data, tags_of.get(igw_id, [])) for igw_id, (_, data) in known.items()]

@@ -14,7 +14,7 @@ from ec2api_runtime.db import ids, tags
 from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error, missing_parameter
 from ec2api_runtime.tagging import tags_from_specs
-from handlers import _subnet, _vpc
+from handlers import _routes, _subnet, _vpc
 from handlers._zones import zone_names
 from handlers.vpcs._view import view
 
@@ -93,7 +93,7 @@ def create_vpc(ctx: RequestContext, params: CreateVpcRequest) -> CreateVpcResult
     vpc_id, data = build_vpc(ctx, str(cidr), new_tags)
     with ctx.session() as s:
         default_dhcp = _vpc.default_dhcp_id(s, ctx.project_id)
-        _vpc.main_table_id(s, ctx.project_id, _net_of(s, ctx, vpc_id))
+        _routes.ensure_main(s, ctx.project_id, vpc_id, _net_of(s, ctx, vpc_id), data, {}, {})
     vpc = view(ctx.account_id, vpc_id, data, [], False, new_tags, default_dhcp)
     assert vpc is not None
     if not vpc["Tags"]:
@@ -135,7 +135,7 @@ def delete_vpc(ctx: RequestContext, params: DeleteVpcRequest) -> None:
     if data.get("default_sg"):
         _vpc.neutron(ctx, "DELETE", f"/security-groups/{data['default_sg']}", missing_ok=True)
     with ctx.session() as s:
-        gone = [vpc_id, _vpc.main_table_id(s, ctx.project_id, net["id"]),
+        gone = [vpc_id, _vpc.main_table_id(s, ctx.project_id, net["id"], data),
                 _vpc.default_acl_id(s, ctx.project_id, net["id"])]
         if data.get("default_sg"):
             gone.append(ids.ec2_id(s, ctx.project_id, "sg", data["default_sg"]))
