@@ -223,7 +223,8 @@ def delete_subnet(ctx: RequestContext, params: DeleteSubnetRequest) -> None:
     router = _vpc.router_of(ctx, {"id": sub["network_id"]}, vpc_data)
     _subnet.remove_subnet(ctx, sub["id"], router)
     with ctx.session() as s:
-        ids.forget(s, ctx.project_id, [subnet_id])
+        acl_assoc = ids.ec2_ids(s, ctx.project_id, "aclassoc", [sub["id"]])
+        ids.forget(s, ctx.project_id, [subnet_id, *acl_assoc.values()])
         _subnet.forget_associations(s, ctx.project_id, subnet_id)
 
 
