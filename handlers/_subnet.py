@@ -14,6 +14,7 @@ import ipaddress
 from typing import Any
 
 from ec2api_runtime.db import ids, tags
+from ec2api_runtime.errors import EC2Error
 from handlers import _vpc
 
 KIND = "subnet"
@@ -93,3 +94,43 @@ def forget_associations(s: Any, project_id: str, subnet_id: str) -> None:
         if subnet_id in assoc.values():
             data["assoc"] = {a: sn for a, sn in assoc.items() if sn != subnet_id}
             ids.set_data(s, project_id, rtb_id, data)
+
+
+def launch_placement(ctx: Any, subnet_os_id: str, network_id: str, cidr: str, private_ip: str | None,
+                     count: int) -> tuple[str | None, str | None]:
+    """For RunInstances into a subnet: ``(fixed IP to ask Nova for, the VPC's default group sg- id)``.
+
+    Nova takes a network, not a subnet: on a network with one IPv4 subnet its port lands there; on a
+    network with several, the instance is given a free address of the subnet (one instance per
+    request, as each needs its own). The default group is the one of the subnet's VPC (contract:
+    a VPC CreateVpc made has its own); None for the default VPC, whose group Nova picks by name.
+    """
+    if private_ip is not None:
+        try:
+            inside = ipaddress.ip_address(private_ip) in ipaddress.ip_network(cidr)
+        except ValueError:
+            inside = False
+        if not inside:
+            raise EC2Error("InvalidParameterValue", f"Address {private_ip} does not fall within the subnet's address range")
+    subnets = [sn for sn in _vpc.vpc_subnets(ctx, [network_id]) if sn.get("ip_version") == 4]
+    fixed = private_ip
+    if fixed is None and len(subnets) > 1:
+        if count > 1:
+            raise EC2Error("Unsupported", "Launching more than one instance in one request into a subnet of a VPC "
+                           "with several subnets is not supported here; launch them one per request.")
+        sub = next((sn for sn in subnets if sn["id"] == subnet_os_id), None)
+        used = {int(ipaddress.ip_address(ip["ip_address"])) for p in _vpc.ports_on(ctx, [network_id])
+                for ip in p.get("fixed_ips") or [] if ip.get("subnet_id") == subnet_os_id}
+        for pool in (sub or {}).get("allocation_pools") or []:
+            start, end = int(ipaddress.ip_address(pool["start"])), int(ipaddress.ip_address(pool["end"]))
+            free = next((a for a in range(start, end + 1) if a not in used), None)
+            if free is not None:
+                fixed = str(ipaddress.ip_address(free))
+                break
+        if fixed is None:
+            raise EC2Error("InsufficientFreeAddressesInSubnet", "The subnet has no free address left.")
+    with ctx.session() as s:
+        vpc_id = ids.ec2_id(s, ctx.project_id, "vpc", network_id)
+        data = ids.get_data_many(s, ctx.project_id, [vpc_id]).get(vpc_id, {})
+        group = ids.ec2_id(s, ctx.project_id, "sg", data["default_sg"]) if data.get("default_sg") else None
+    return fixed, group

@@ -19,6 +19,7 @@ from ec2api_runtime.tagging import tags_from_specs
 from handlers import _bulk as bulk
 from handlers import _glance as glance
 from handlers import _instance_view as view
+from handlers import _subnet as subnet_placement
 from handlers.instances._common import KIND, flavor_named, lookups_for, security_group_ids
 
 if TYPE_CHECKING:
@@ -66,6 +67,11 @@ def _network_spec(ctx: Any, params: RunInstancesRequest) -> tuple[dict, str | No
         if subnet is None:
             raise EC2Error("InvalidSubnetID.NotFound", f"The subnet ID '{subnet_id}' does not exist")
         network_id, subnet_uuid = subnet.network_id, subnet.id
+        # A port on that subnet, in its VPC's default group when none is given (handlers/_subnet.py).
+        private_ip, vpc_group = subnet_placement.launch_placement(
+            ctx, subnet.id, subnet.network_id, subnet.cidr, private_ip, int(params.get("MaxCount") or 1))
+        if vpc_group and not group_ids and not group_names:
+            group_ids = [vpc_group]
     else:
         net = networks.default_network(ctx)
         if net is None:
