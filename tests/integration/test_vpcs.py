@@ -4,6 +4,7 @@ secondary ranges, the default VPC, bad input, isolation, and what Terraform read
 from __future__ import annotations
 
 import pytest
+
 from tests.integration._vpc_kit import FAST, error_code, marker, teardown_vpc, vpc
 
 pytestmark = pytest.mark.cloud
