@@ -23,12 +23,13 @@ AREAS: dict[str, tuple[str, ...]] = {
     "snapshots": ("Snapshot",),
     "tags": ("Tags",),
     "regions": ("Regions", "AvailabilityZones", "AccountAttributes"),
-    "vpcs": ("Vpc",),
-    "subnets": ("Subnet",),
+    "vpcs": ("Vpc", "DefaultVpc"),
+    "subnets": ("Subnet", "DefaultSubnet"),
     "route_tables": ("RouteTable", "Route"),
     "internet_gateways": ("InternetGateway",),
     "network_interfaces": ("NetworkInterface",),
     "dhcp_options": ("DhcpOptions",),
+    "network_acls": ("NetworkAcl",),
 }
 
 

@@ -69,7 +69,7 @@ def _network_spec(ctx: Any, params: RunInstancesRequest) -> tuple[dict, str | No
         network_id, subnet_uuid = subnet.network_id, subnet.id
         # A port on that subnet, in its VPC's default group when none is given (handlers/_subnet.py).
         private_ip, vpc_group = subnet_placement.launch_placement(
-            ctx, subnet.id, subnet.network_id, subnet.cidr, private_ip, int(params.get("MaxCount") or 1))
+            ctx, subnet.id, subnet.network_id, subnet.cidr, private_ip, params["MaxCount"])
         if vpc_group and not group_ids and not group_names:
             group_ids = [vpc_group]
     else:
