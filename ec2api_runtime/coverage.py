@@ -24,8 +24,8 @@ AREAS: dict[str, tuple[str, ...]] = {
     "snapshots": ("Snapshot",),
     "tags": ("Tags",),
     "regions": ("Regions", "AvailabilityZones", "AccountAttributes"),
-    "vpcs": ("Vpc",),
-    "subnets": ("Subnet",),
+    "vpcs": ("Vpc", "DefaultVpc"),
+    "subnets": ("Subnet", "DefaultSubnet"),
     "route_tables": ("RouteTable", "Route"),
     "internet_gateways": ("InternetGateway",),
     "network_interfaces": ("NetworkInterface",),
@@ -34,6 +34,7 @@ AREAS: dict[str, tuple[str, ...]] = {
     "placement_groups": ("PlacementGroup",),
     "spot_requests": ("SpotInstanceRequests",),
     "iam_instance_profiles": ("IamInstanceProfile",),
+    "network_acls": ("NetworkAcl",),
 }
 
 

@@ -174,7 +174,8 @@ def check_filters(operation: str, filters: Iterable[Mapping], implemented: Itera
             if len(value) > MAX_VALUE_LENGTH:
                 raise EC2Error("InvalidParameterValue",
                                f"The value of the filter '{name}' is longer than {MAX_VALUE_LENGTH} characters.")
-        if name.startswith("tag:") and "tag:<key>" in names:
+        # The model documents ``tag:<key>`` as "tag" for some operations (DescribeVpcs, DescribeSubnets).
+        if name.startswith("tag:") and ("tag:<key>" in names or "tag" in names):
             if not f.get("Values"):
                 raise EC2Error("InvalidParameterValue", f"The filter '{name}' requires at least one value.")
             continue

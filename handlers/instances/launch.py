@@ -22,6 +22,7 @@ from handlers import _groups as security_groups
 from handlers import _instance_view as view
 from handlers import _launch_templates as launch_templates
 from handlers import _placement as placement
+from handlers import _subnet as subnet_placement
 from handlers.instances._common import KIND, flavor_named, lookups_for
 
 if TYPE_CHECKING:
@@ -69,6 +70,10 @@ def _network_spec(ctx: Any, params: RunInstancesRequest) -> tuple[dict, str | No
         if subnet is None:
             raise EC2Error("InvalidSubnetID.NotFound", f"The subnet ID '{subnet_id}' does not exist")
         network_id, subnet_uuid = subnet.network_id, subnet.id
+        # A port on that subnet (handlers/_subnet.py); its VPC's default group, when no group is
+        # given, comes from _groups.for_launch.
+        private_ip, _ = subnet_placement.launch_placement(
+            ctx, subnet.id, subnet.network_id, subnet.cidr, private_ip, params["MaxCount"])
     else:
         net = networks.default_network(ctx)
         if net is None:
