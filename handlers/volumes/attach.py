@@ -12,6 +12,8 @@ import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from openstack import exceptions as sdk_exc
+
 from ec2api_runtime.db import ids
 from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error
@@ -111,7 +113,14 @@ def detach_volume(ctx: RequestContext, params: DetachVolumeRequest) -> VolumeAtt
     if server is not None and attachment.get("device") and attachment.get("device") == server.root_device_name:
         raise EC2Error("OperationNotPermitted",
                        f"The volume '{volume_id}' is the root device of instance '{instance_id}' and cannot be detached.")
-    ctx.os.compute.delete_volume_attachment(server_id, os_id)
+    try:
+        ctx.os.compute.delete_volume_attachment(server_id, os_id)
+    except sdk_exc.BadRequestException as e:
+        # Nova shows root_device_name to admins only; it refuses a root volume's detachment itself.
+        if "root" in str(e).lower():
+            raise EC2Error("OperationNotPermitted", f"The volume '{volume_id}' is the root device of instance "
+                                                    f"'{instance_id}' and cannot be detached.") from None
+        raise
     device = devices.pop(server_id, None) or attachment.get("device") or ""
     _keep_devices(ctx, volume_id, data, devices)
     result: VolumeAttachment = {"VolumeId": volume_id, "InstanceId": instance_id, "Device": device,

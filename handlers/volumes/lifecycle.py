@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from openstack import exceptions as sdk_exc
+
 from ec2api_runtime.db import ids, tags
 from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error, missing_parameter
@@ -110,10 +112,14 @@ def delete_volume(ctx: RequestContext, params: DeleteVolumeRequest) -> None:
         raise EC2Error("VolumeInUse", f"Volume {volume_id} is currently attached{where}")
     if volume.status in ("deleting", "error_deleting"):
         return
-    # Cinder keeps a snapshot inside its volume: a volume with snapshots cannot go before them.
-    if next(iter(ctx.os.block_storage.snapshots(volume_id=os_id)), None) is not None:
-        raise EC2Error("VolumeInUse", f"Volume {volume_id} has snapshots; this cloud (Cinder) deletes a volume "
-                                      "only after its snapshots are deleted")
     if volume.status not in ("available", "error", "error_restoring", "error_extending"):
         raise EC2Error("IncorrectState", f"Volume {volume_id} is in the '{volume_state(volume.status)}' state.")
-    ctx.os.block_storage.delete_volume(os_id)
+    try:
+        ctx.os.block_storage.delete_volume(os_id)
+    except sdk_exc.BadRequestException:
+        # Cinder keeps a snapshot inside its volume: a volume with snapshots cannot go before them
+        # (Cinder filters snapshots by volume only in memory here, so the listing is made on refusal only).
+        if any(snap.volume_id == os_id for snap in ctx.os.block_storage.snapshots()):
+            raise EC2Error("VolumeInUse", f"Volume {volume_id} has snapshots; this cloud (Cinder) deletes a "
+                                          "volume only after its snapshots are deleted") from None
+        raise
