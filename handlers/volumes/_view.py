@@ -36,6 +36,8 @@ def views(ctx: Any, volumes: list[Any]) -> list[dict]:
     items = []
     for v in volumes:
         volume_id = vol_ids[v.id]
+        if data.get(volume_id, {}).get("hidden"):
+            continue   # a snapshot copy's holder (handlers.snapshots): Cinder's detail, not the caller's volume
         devices = data.get(volume_id, {}).get("devices", {})
         attachments = [{
             "VolumeId": volume_id,
