@@ -79,4 +79,4 @@ def test_whole_project_describes_are_constant(call, storage):  # noqa: F811
         filtered_to_one = _count(call, Action=action, **{"Filter.1.Name": name, "Filter.1.Value.1": value})
         # one listing, plus the attached servers of the project (by id when at most 20, else one listing)
         assert len(at_many) == len(filtered_to_one) <= 22, (action, at_many, filtered_to_one)
-        assert sum("/volumes/detail" in c or "/snapshots/detail" in c for c in at_many) == 1, at_many
+        assert sum("/volumes/detail" in c or "/snapshots/detail" in c for c in at_many) <= 1, at_many
