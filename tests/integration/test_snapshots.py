@@ -175,3 +175,22 @@ def test_create_snapshots_of_an_instance(ec2_demo, made, zone, cloud_info):
     finally:
         ec2_demo.terminate_instances(InstanceIds=[instance_id])
         ec2_demo.get_waiter("instance_terminated").wait(InstanceIds=[instance_id], WaiterConfig=FAST)
+
+
+def test_snapshot_an_ami_uses_is_not_deleted(ec2_demo, made, zone):
+    volume_id = _volume(ec2_demo, made, zone)
+    snapshot_id = ec2_demo.create_snapshot(VolumeId=volume_id)["SnapshotId"]
+    made["snap"].append(snapshot_id)
+    ec2_demo.get_waiter("snapshot_completed").wait(SnapshotIds=[snapshot_id], WaiterConfig=FAST)
+    image_id = ec2_demo.register_image(
+        Name=f"ebs-{uuid.uuid4().hex[:8]}", RootDeviceName="/dev/sda1",
+        BlockDeviceMappings=[{"DeviceName": "/dev/sda1", "Ebs": {"SnapshotId": snapshot_id}}])["ImageId"]
+    try:
+        with pytest.raises(ClientError) as e:
+            ec2_demo.delete_snapshot(SnapshotId=snapshot_id)
+        assert code_of(e) == "InvalidSnapshot.InUse" and image_id in str(e.value)
+        assert ec2_demo.describe_snapshots(SnapshotIds=[snapshot_id])["Snapshots"][0]["State"] == "completed"
+    finally:
+        ec2_demo.deregister_image(ImageId=image_id)
+    ec2_demo.delete_snapshot(SnapshotId=snapshot_id)
+    made["snap"].remove(snapshot_id)
