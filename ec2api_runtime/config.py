@@ -55,6 +55,12 @@ class Config:
     # kept in the database (``secrets`` table), shared by every worker; see README to rotate it.
     pagination_secret: str = ""
     log_level: str = "INFO"
+    # EC2 volume type -> Cinder volume type name (``{"gp3": "ssd"}``); a type not named maps to the
+    # Cinder type of its own name. ``multiattach_volume_types`` names the Cinder types (with
+    # ``multiattach <is> True``) used for MultiAttachEnabled; default ``<type>-multiattach``.
+    # From the environment: ``gp3=ssd,io1=fast``.
+    volume_types: dict[str, str] = field(default_factory=dict)
+    multiattach_volume_types: dict[str, str] = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -105,6 +111,9 @@ class Config:
 
 def _convert(raw: str, type_name: object) -> object:
     text = str(type_name)
+    if "dict" in text:
+        pairs = (p.split("=", 1) for p in raw.split(",") if p.strip())
+        return {k.strip(): v.strip() for k, v in pairs}
     if "int" in text:
         return int(raw)
     if "float" in text:

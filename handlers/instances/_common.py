@@ -116,10 +116,24 @@ def lookups_for(ctx: Any, servers: list[Any], neutron: Neutron | None = None,
         )
     for port in ports:
         lookups.ports_by_server.setdefault(port.device_id, []).append(port)
+    kept = kept_devices(ctx, lookups.volume_ids)
     for volume in volumes:
         for attachment in volume.attachments or []:
-            lookups.attachments[(attachment.get("server_id"), volume.id)] = attachment
+            key = (attachment.get("server_id"), volume.id)
+            lookups.attachments[key] = {**attachment, "device": kept.get(key) or attachment.get("device")}
     return lookups
+
+
+def kept_devices(ctx: Any, volume_ids: dict[str, str]) -> dict[tuple[str, str], str]:
+    """``{(server id, volume id): device}`` AttachVolume was asked for (handlers.volumes.attach keeps
+    it with the volume's id: Nova names the guest's device itself). One query."""
+    if not volume_ids:
+        return {}
+    with ctx.session() as s:
+        data = ids.get_data_many(s, ctx.project_id, volume_ids.values())
+    by_ec2 = {ec2: os_id for os_id, ec2 in volume_ids.items()}
+    return {(server, by_ec2[vol]): device for vol, d in data.items() if vol in by_ec2
+            for server, device in (d.get("devices") or {}).items()}
 
 
 def _visible_terminated(ctx: Any, lookups: view.Lookups, live: set[str]) -> list[tuple[str, dict]]:

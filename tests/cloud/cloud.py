@@ -1016,6 +1016,31 @@ def provision_compute() -> None:
             admin.compute.create_flavor(name=name, vcpus=vcpus, ram=ram, disk=1, is_public=True)
 
 
+# Cinder volume types named as EC2's, so that CreateVolume's VolumeType maps one to one (ec2api's
+# `volume_types` setting maps other names). io1/io2 also get a multi-attach twin (Cinder attaches a
+# volume to several servers only when its type says `multiattach <is> True`).
+VOLUME_TYPES = ("gp2", "gp3", "io1", "io2", "st1", "sc1", "standard")
+MULTIATTACH_VOLUME_TYPES = ("io1-multiattach", "io2-multiattach")
+
+
+def provision_volume_types(conn=None) -> list[str]:
+    """Create the EC2-named Cinder volume types that are missing (idempotent); the names made."""
+    admin = conn or connect("admin")
+    storage = admin.block_storage
+    have = {t.name for t in storage.types(is_public=None)}
+    made = []
+    for name in (*VOLUME_TYPES, *MULTIATTACH_VOLUME_TYPES):
+        if name in have:
+            continue
+        specs = {"volume_backend_name": "file"}
+        if name in MULTIATTACH_VOLUME_TYPES:
+            specs["multiattach"] = "<is> True"
+        storage.create_type(name=name, description=f"EC2 volume type {name.split('-')[0]}",
+                            extra_specs=specs, is_public=True)
+        made.append(name)
+    return made
+
+
 def provision_quotas(projects: dict) -> None:
     """Config defaults are already high; set them explicitly for demo and alt too (visible in the APIs)."""
     admin = connect("admin")
@@ -1291,6 +1316,8 @@ def cmd_up() -> int:
                 "quotas": lambda: provision_quotas(info["projects"]),
             })
             info_path.write_text(json.dumps(info, indent=2))
+        # Every start (not only the first): a cloud made before the types existed gets them.
+        provision_volume_types()
         wait_compute_ready(started)
         write_outputs(info)
         (STATE / "ready").write_text(time.strftime("%F %T\n"))
