@@ -240,7 +240,9 @@ def run_instances(ctx: RequestContext, params: RunInstancesRequest) -> Reservati
                 data.update(placed)
                 if user_data:
                     data["user_data"] = user_data
-                if volume_tags:
+                # Only for the volumes this launch makes: a volume attached later is not the launch's
+                # (Ansible's ec2_instance always sends volume tags, even with nothing to tag).
+                if volume_tags and any(b.get("destination_type") == "volume" for b in bdm or ()):
                     data["volume_tags"] = volume_tags
                 ids.set_data(s, ctx.project_id, id_of[srv.id], data)
             if instance_tags:

@@ -190,7 +190,6 @@ def test_terraform_aws_vpc_read_sequence(ec2_demo):
         assert len(acls) == 1 and acls[0]["IsDefault"] is True and len(acls[0]["Entries"]) == 4
 
 
-@pytest.mark.xfail(strict=True, reason="security groups land with issue 12")
 def test_terraform_aws_vpc_read_sequence_default_group(ec2_demo):
     """The last read of the sequence: the VPC's default group (CreateVpc makes it)."""
     with vpc(ec2_demo, "10.71.0.0/16") as made:
