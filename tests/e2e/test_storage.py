@@ -8,8 +8,6 @@ import pytest
 pytestmark = pytest.mark.cloud
 
 
-@pytest.mark.xfail(reason="after ec2_vol attaches, ec2_vol_info with tag:Name finds no volume: not yet "
-                          "diagnosed (create phase passes twice; attach changes once)", strict=False)
 def test_volumes_and_snapshots(ansible, subnet_id):
     try:
         for phase in ("create", "attach", "snapshot", "detach"):
