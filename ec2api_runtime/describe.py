@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ec2api_runtime import pagination
+from ec2api_runtime import pagination, tagging
 from ec2api_runtime.db import ids, tags
 from ec2api_runtime.errors import EC2Error
 from ec2api_runtime.filters import TAG_FILTERS, check_filters, filter_checked, only_requested
@@ -125,9 +125,7 @@ def run(ctx: Any, params: Mapping[str, Any], spec: Describe) -> Any:
     items = spec.extra(ctx, params, items)
     items = filter_checked(filters, list(items), spec.filters, tags_of=_tags_of if spec.tags else None)
     if spec.tags:
-        for item in items:
-            if not item.get("Tags"):
-                item.pop("Tags", None)
+        tagging.drop_empty_tags(items)
     units = spec.group(ctx, items) if spec.group is not None else items
     paginator = PAGINATORS.get(operation)
     if paginator is not None:

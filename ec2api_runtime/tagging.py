@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ec2api_runtime.db.tags import MAX_TAGS_PER_RESOURCE, validate_tags
 from ec2api_runtime.errors import EC2Error
@@ -34,3 +34,11 @@ def tags_from_specs(specs: Iterable[Mapping] | None, resource_type: str,
         if rtype == resource_type:
             tags.extend({"Key": t["Key"], "Value": t.get("Value", "")} for t in spec_tags)
     return tags
+
+
+def drop_empty_tags(items: Iterable[Any]) -> None:
+    """Remove an empty ``Tags`` from each item, in place: EC2 omits an empty ``tagSet`` (the one
+    place this rule is written; the Describe pipeline and RunInstances call it)."""
+    for item in items:
+        if not item.get("Tags"):
+            item.pop("Tags", None)

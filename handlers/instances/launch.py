@@ -9,7 +9,7 @@ import base64
 import binascii
 from typing import TYPE_CHECKING, Any, cast
 
-from ec2api_runtime import networks
+from ec2api_runtime import networks, tagging
 from ec2api_runtime.db import ids, tags
 from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error, missing_parameter
@@ -51,8 +51,7 @@ def _network_spec(ctx: Any, params: RunInstancesRequest) -> tuple[dict, str | No
     if len(interfaces) > 1:
         raise EC2Error("Unsupported", "Only one network interface can be given at launch.")
     eni = interfaces[0] if interfaces else {}
-    if eni.get("NetworkInterfaceId"):
-        raise EC2Error("Unsupported", "Attaching an existing network interface at launch is not supported.")
+    # An existing NetworkInterfaceId is not declared (see ``partly``): the runtime refuses it.
     if eni and (params.get("SubnetId") or params.get("SecurityGroupIds") or params.get("PrivateIpAddress")):
         raise EC2Error("InvalidParameterCombination",
                        "Network interfaces and an instance-level subnet, security groups or private IP "
@@ -262,6 +261,5 @@ def run_instances(ctx: RequestContext, params: RunInstancesRequest) -> Reservati
         i.setdefault("VpcId", vpc_id)
         if subnet_id:
             i.setdefault("SubnetId", subnet_id)
-        if not i["Tags"]:
-            del i["Tags"]
+    tagging.drop_empty_tags(instances)
     return {"ReservationId": reservation_id, "OwnerId": ctx.account_id, "Groups": [], "Instances": instances}
