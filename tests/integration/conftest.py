@@ -2,7 +2,8 @@
 
 ``ec2api_url`` starts the real server (``ec2api serve``, a subprocess) on a free loopback port with its own
 SQLite database; ``ec2_demo``/``ec2_alt`` are boto3 EC2 clients with the test cloud's EC2
-credentials; ``aws_cli`` runs the aws CLI against the same server.
+credentials; ``aws_cli`` runs the aws CLI against the same server; ``call`` signs requests to the app in this
+process, so that the cost tests can record the OpenStack calls a request makes.
 """
 
 from __future__ import annotations
@@ -14,11 +15,22 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 import boto3
+import botocore.auth
 import pytest
 import requests
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config as BotoConfig
+from botocore.credentials import Credentials
+from falcon import testing
+from lxml import etree
+
+from ec2api_runtime.app import create_app
+from ec2api_runtime.config import Config
+from ec2api_runtime.db import Database
+from tests.integration._kit import FAST
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -111,3 +123,45 @@ def aws_cli(ec2api_url, cloud_info, tmp_path_factory):
         return json.loads(proc.stdout) if proc.stdout.strip() else {}
 
     return run
+
+
+@pytest.fixture(scope="session")
+def image_id(ec2_demo, cloud_info) -> str:
+    """The AMI id of the test cloud's image."""
+    images = ec2_demo.describe_images(Filters=[{"Name": "name", "Values": [cloud_info["image"]["name"]]}])["Images"]
+    assert images, "the test cloud's image is not visible through DescribeImages"
+    return images[0]["ImageId"]
+
+
+@pytest.fixture(scope="module")
+def call(cloud_info, tmp_path_factory):
+    """A signed request to the app in this process, on its own database: every OpenStack call it
+    makes can be recorded (``openstack.HTTP.recording()``). Answers the parsed XML; asserts 200."""
+    config = Config.from_cloud_json(Path(cloud_info["state_dir"]) / "cloud.json")
+    config.database_url = f"sqlite:///{tmp_path_factory.mktemp('cost') / 'state.sqlite'}"
+    db = Database(config.database_url)
+    db.upgrade()
+    client = testing.TestClient(create_app(config, db=db))
+    creds = cloud_info["ec2_credentials"]["demo"]
+
+    def run(**fields):
+        body = urlencode({"Version": "2016-11-15", **fields})
+        req = AWSRequest(method="POST", url="http://localhost/", data=body,
+                         headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+        botocore.auth.SigV4Auth(Credentials(creds["access"], creds["secret"]), "ec2",
+                                cloud_info["region"]).add_auth(req)
+        resp = client.simulate_post("/", body=body, headers=dict(req.headers.items()), host="localhost")
+        assert resp.status_code == 200, resp.text
+        return etree.fromstring(resp.content)
+
+    return run
+
+
+@pytest.fixture
+def launched(ec2_demo):
+    """A list the test appends the instance ids it launches to; they are terminated afterwards."""
+    ids: list[str] = []
+    yield ids
+    if ids:
+        ec2_demo.terminate_instances(InstanceIds=ids)
+        ec2_demo.get_waiter("instance_terminated").wait(InstanceIds=ids, WaiterConfig=FAST)

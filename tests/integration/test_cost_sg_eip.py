@@ -10,10 +10,7 @@ import uuid
 import pytest
 
 from ec2api_runtime import openstack
-from tests.integration import test_cost as _cost
-from tests.integration.test_cost import NS, _paths
-
-call = _cost.call   # the signed in-process request fixture, shared with test_cost
+from tests.integration._kit import NS, paths
 
 pytestmark = pytest.mark.cloud
 MANY = 100
@@ -55,17 +52,17 @@ def test_describe_security_groups_cost(call, many_groups, demo_conn):
         with openstack.HTTP.recording() as log:
             found = call(Action="DescribeSecurityGroups", **{f"GroupId.{i}": g for i, g in enumerate(group_ids[:n], 1)})
         assert len(found.findall(".//e:securityGroupInfo/e:item", NS)) == n
-        calls = _paths(log)
+        calls = paths(log)
         assert not _listings(calls, "/security-groups"), calls
         costs[n] = len(calls)
     # One GET per 40 ids (the URL length bound), and one look at the networks for the default VPC.
     assert costs[1] <= 2 and costs[MANY] <= 4, costs
     with openstack.HTTP.recording() as log:
         call(Action="DescribeSecurityGroups", **{"Filter.1.Name": "group-name", "Filter.1.Value.1": names[0]})
-    few = len(_paths(log))
+    few = len(paths(log))
     with openstack.HTTP.recording() as log:
         call(Action="DescribeSecurityGroups", **{"Filter.1.Name": "group-name", "Filter.1.Value.1": "cost-*"})
-    assert len(_paths(log)) == few <= 3, _paths(log)   # a listing when no ids are given: the same calls
+    assert len(paths(log)) == few <= 3, paths(log)   # a listing when no ids are given: the same calls
 
 
 def test_describe_security_group_rules_cost(call):
@@ -85,7 +82,7 @@ def test_describe_security_group_rules_cost(call):
                 found = call(Action="DescribeSecurityGroupRules",
                              **{f"SecurityGroupRuleId.{i}": r for i, r in enumerate(rule_ids[:n], 1)})
             assert len(found.findall(".//e:securityGroupRuleSet/e:item", NS)) == n
-            calls = _paths(log)
+            calls = paths(log)
             assert not _listings(calls, "/security-group-rules"), calls
             costs[n] = len(calls)
         assert costs[1] == 1 and costs[MANY] == 3, costs   # 40 ids a GET
@@ -93,7 +90,7 @@ def test_describe_security_group_rules_cost(call):
             found = call(Action="DescribeSecurityGroupRules", **{"Filter.1.Name": "group-id",
                                                                  "Filter.1.Value.1": group_id})
         assert len(found.findall(".//e:securityGroupRuleSet/e:item", NS)) == MANY + 2   # and Neutron's egress
-        assert len(_paths(log)) == 1 and "security_group_id=" in _paths(log)[0], _paths(log)
+        assert len(paths(log)) == 1 and "security_group_id=" in paths(log)[0], paths(log)
     finally:
         call(Action="DeleteSecurityGroup", GroupId=group_id)
 
@@ -110,7 +107,7 @@ def test_describe_addresses_cost(call):
             with openstack.HTTP.recording() as log:
                 found = call(Action="DescribeAddresses", **{f"AllocationId.{i}": a for i, a in enumerate(made[:n], 1)})
             assert len(found.findall(".//e:addressesSet/e:item", NS)) == n
-            calls = _paths(log)
+            calls = paths(log)
             assert not _listings(calls, "/floatingips"), calls
             costs[n] = len(calls)
         assert costs[1] == costs[ADDRESSES] == 1, costs   # not associated: no ports asked for
@@ -118,10 +115,10 @@ def test_describe_addresses_cost(call):
             ".//e:publicIp", namespaces=NS)
         with openstack.HTTP.recording() as log:
             call(Action="DescribeAddresses", **{"PublicIp.1": public_ip})
-        assert not _listings(_paths(log), "/floatingips"), _paths(log)
+        assert not _listings(paths(log), "/floatingips"), paths(log)
         with openstack.HTTP.recording() as log:
             call(Action="DescribeAddresses")
-        assert len(_paths(log)) <= 2, _paths(log)   # the project's floating IPs, and its ports once
+        assert len(paths(log)) <= 2, paths(log)   # the project's floating IPs, and its ports once
     finally:
         for allocation_id in made:
             call(Action="ReleaseAddress", AllocationId=allocation_id)

@@ -8,17 +8,17 @@ import time
 import pytest
 
 from ec2api_runtime import openstack
-from tests.integration.test_cost import NS, _paths, call  # noqa: F401  (call: the signed in-process fixture)
+from tests.integration._kit import NS, paths
 
 pytestmark = pytest.mark.cloud
 MANY = 30   # volumes (and snapshots) made for the N side of the comparison
 
 
-def _zone(call) -> str:  # noqa: F811
+def _zone(call) -> str:
     return call(Action="DescribeAvailabilityZones").findtext(".//e:zoneName", namespaces=NS)
 
 
-def _wait(call, action, key, value, path, state):  # noqa: F811
+def _wait(call, action, key, value, path, state):
     for _ in range(120):
         if call(Action=action, **{f"{key}.1": value}).findtext(path, namespaces=NS) == state:
             return
@@ -27,7 +27,7 @@ def _wait(call, action, key, value, path, state):  # noqa: F811
 
 
 @pytest.fixture(scope="module")
-def storage(call):  # noqa: F811
+def storage(call):
     """MANY volumes, the first with a snapshot; all deleted at the end."""
     zone = _zone(call)
     volumes = [call(Action="CreateVolume", AvailabilityZone=zone, Size="1").findtext("e:volumeId", namespaces=NS)
@@ -52,13 +52,13 @@ def storage(call):  # noqa: F811
                     time.sleep(1)
 
 
-def _count(call, **fields) -> list[str]:  # noqa: F811
+def _count(call, **fields) -> list[str]:
     with openstack.HTTP.recording() as log:
         call(**fields)
-    return _paths(log)
+    return paths(log)
 
 
-def test_one_id_describes_fetch_that_id_only(call, storage):  # noqa: F811
+def test_one_id_describes_fetch_that_id_only(call, storage):
     volumes, snapshot = storage
     for action, key, value, listing in (("DescribeVolumes", "VolumeId", volumes[0], "/volumes/detail"),
                                         ("DescribeVolumeStatus", "VolumeId", volumes[0], "/volumes/detail"),
@@ -70,7 +70,7 @@ def test_one_id_describes_fetch_that_id_only(call, storage):  # noqa: F811
     assert len(calls) == 1, calls
 
 
-def test_whole_project_describes_are_constant(call, storage):  # noqa: F811
+def test_whole_project_describes_are_constant(call, storage):
     volumes, _ = storage
     for action, name in (("DescribeVolumes", "volume-id"), ("DescribeVolumeStatus", "volume-status.status"),
                          ("DescribeSnapshots", "volume-id"), ("DescribeVolumesModifications", "volume-id")):

@@ -8,50 +8,14 @@ botocore), so that every OpenStack call the request makes is recorded and assert
 from __future__ import annotations
 
 import re
-from pathlib import Path
-from urllib.parse import urlencode
 
-import botocore.auth
 import pytest
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
-from falcon import testing
 from lxml import etree
 
 from ec2api_runtime import openstack
-from ec2api_runtime.app import create_app
-from ec2api_runtime.config import Config
-from ec2api_runtime.db import Database
+from tests.integration._kit import NS, paths
 
 pytestmark = pytest.mark.cloud
-NS = {"e": "http://ec2.amazonaws.com/doc/2016-11-15/"}
-
-
-@pytest.fixture(scope="module")
-def call(cloud_info, tmp_path_factory):
-    config = Config.from_cloud_json(Path(cloud_info["state_dir"]) / "cloud.json")
-    config.database_url = f"sqlite:///{tmp_path_factory.mktemp('cost') / 'state.sqlite'}"
-    db = Database(config.database_url)
-    db.upgrade()
-    client = testing.TestClient(create_app(config, db=db))
-    creds = cloud_info["ec2_credentials"]["demo"]
-
-    def run(**fields):
-        body = urlencode({"Version": "2016-11-15", **fields})
-        req = AWSRequest(method="POST", url="http://localhost/", data=body,
-                         headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
-        botocore.auth.SigV4Auth(Credentials(creds["access"], creds["secret"]), "ec2",
-                                cloud_info["region"]).add_auth(req)
-        resp = client.simulate_post("/", body=body, headers=dict(req.headers.items()), host="localhost")
-        assert resp.status_code == 200, resp.text
-        return etree.fromstring(resp.content)
-
-    return run
-
-
-def _paths(log):
-    """The calls as ``METHOD path?query`` without host and version prefix, e.g. ``GET /servers/x``."""
-    return [f"{m} {re.sub(r'^https?://[^/]+(/v[0-9.]+)?(/[0-9a-f]{32})?', '', u)}" for m, u in log]
 
 
 def _listing(calls, kind):
@@ -75,13 +39,13 @@ def test_vpc_describes_by_id_list_nothing(call):
             with openstack.HTTP.recording() as log:
                 found = call(Action=action, **{field: wanted})
             assert wanted in etree.tostring(found).decode()
-            calls = _paths(log)
+            calls = paths(log)
             for kind in ("networks", "subnets", "routers", "ports"):
                 assert not _listing(calls, kind), (action, calls)
             assert len(calls) <= 4, (action, calls)
         with openstack.HTTP.recording() as log:
             call(Action="DescribeVpcs")
-        assert len(_paths(log)) <= 3, _paths(log)   # networks, subnets, the default VPC's network
+        assert len(paths(log)) <= 3, paths(log)   # networks, subnets, the default VPC's network
     finally:
         if subnet_id:
             call(Action="DeleteSubnet", SubnetId=subnet_id)

@@ -21,12 +21,9 @@ from botocore.exceptions import ClientError
 
 from ec2api_runtime.dispatch import load_handlers
 from generated.ec2 import OPERATIONS
+from tests.integration._kit import code_of
 
 pytestmark = pytest.mark.cloud
-
-
-def code_of(excinfo) -> str:
-    return excinfo.value.response["Error"]["Code"]
 
 
 def _signed(url: str, body: str, creds: dict, region: str, service: str = "ec2") -> dict[str, str]:

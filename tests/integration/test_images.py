@@ -8,13 +8,10 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.integration._kit import FAST, code_of
+
 pytestmark = pytest.mark.cloud
-FAST = {"Delay": 2, "MaxAttempts": 90}
 UNKNOWN = "ami-0123456789abcdef0"
-
-
-def code_of(excinfo) -> str:
-    return excinfo.value.response["Error"]["Code"]
 
 
 def _ids(images: list[dict]) -> list[str]:

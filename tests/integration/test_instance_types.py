@@ -5,12 +5,9 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.integration._kit import code_of
+
 pytestmark = pytest.mark.cloud
-FAST = {"Delay": 2, "MaxAttempts": 90}
-
-
-def code_of(excinfo) -> str:
-    return excinfo.value.response["Error"]["Code"]
 
 
 def _all_types(ec2, **kwargs) -> list[dict]:

@@ -8,19 +8,9 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.integration._kit import FAST, code_of
+
 pytestmark = pytest.mark.cloud
-FAST = {"Delay": 2, "MaxAttempts": 90}
-
-
-def code_of(excinfo) -> str:
-    return excinfo.value.response["Error"]["Code"]
-
-
-@pytest.fixture(scope="module")
-def image_id(ec2_demo, cloud_info) -> str:
-    images = ec2_demo.describe_images(Filters=[{"Name": "name", "Values": [cloud_info["image"]["name"]]}])["Images"]
-    assert images, "the test cloud's image is not visible through DescribeImages"
-    return images[0]["ImageId"]
 
 
 @pytest.fixture(scope="module")

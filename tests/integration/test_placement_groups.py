@@ -8,18 +8,9 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.integration._kit import FAST, code_of
+
 pytestmark = pytest.mark.cloud
-FAST = {"Delay": 2, "MaxAttempts": 90}
-
-
-def code_of(excinfo) -> str:
-    return excinfo.value.response["Error"]["Code"]
-
-
-@pytest.fixture(scope="module")
-def image_id(ec2_demo, cloud_info) -> str:
-    images = ec2_demo.describe_images(Filters=[{"Name": "name", "Values": [cloud_info["image"]["name"]]}])["Images"]
-    return images[0]["ImageId"]
 
 
 @pytest.fixture
@@ -31,15 +22,6 @@ def groups(ec2_demo):
             ec2_demo.delete_placement_group(GroupName=name)
         except ClientError:
             pass
-
-
-@pytest.fixture
-def launched(ec2_demo):
-    ids: list[str] = []
-    yield ids
-    if ids:
-        ec2_demo.terminate_instances(InstanceIds=ids)
-        ec2_demo.get_waiter("instance_terminated").wait(InstanceIds=ids, WaiterConfig=FAST)
 
 
 def _hosts(admin_conn, ec2_demo, instance_ids, demo_conn) -> list[str]:

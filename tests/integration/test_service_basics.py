@@ -19,11 +19,9 @@ from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
+from tests.integration._kit import code_of
+
 pytestmark = pytest.mark.cloud
-
-
-def code_of(excinfo) -> str:
-    return excinfo.value.response["Error"]["Code"]
 
 
 def unique(prefix: str) -> str:

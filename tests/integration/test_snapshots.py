@@ -8,12 +8,9 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.integration._kit import FAST, code_of
+
 pytestmark = pytest.mark.cloud
-FAST = {"Delay": 2, "MaxAttempts": 90}
-
-
-def code_of(excinfo) -> str:
-    return excinfo.value.response["Error"]["Code"]
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,9 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.integration._kit import FAST, code_of
+
 pytestmark = pytest.mark.cloud
-FAST = {"Delay": 2, "MaxAttempts": 90}
 
 
 def test_instance_block_devices_are_described(ec2_demo, cloud_info, aws_cli):
@@ -56,19 +57,9 @@ def test_instance_block_devices_are_described(ec2_demo, cloud_info, aws_cli):
 
 # ---- CreateVolume .. DeleteVolume, attach/detach, modifications (issue 16)
 
-def code_of(excinfo) -> str:
-    return excinfo.value.response["Error"]["Code"]
-
-
 @pytest.fixture(scope="module")
 def zone(ec2_demo) -> str:
     return ec2_demo.describe_availability_zones()["AvailabilityZones"][0]["ZoneName"]
-
-
-@pytest.fixture(scope="module")
-def image_id(ec2_demo, cloud_info) -> str:
-    return ec2_demo.describe_images(
-        Filters=[{"Name": "name", "Values": [cloud_info["image"]["name"]]}])["Images"][0]["ImageId"]
 
 
 @pytest.fixture
