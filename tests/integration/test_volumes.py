@@ -80,7 +80,9 @@ def volumes(ec2_demo):
             continue
         for a in volume.get("Attachments", []):
             ec2_demo.detach_volume(VolumeId=volume_id, InstanceId=a["InstanceId"], Force=True)
-        if volume.get("Attachments"):
+        if volume.get("Attachments") or volume["State"] == "creating":
+            # Cinder refuses to delete a volume still being created (as AWS does): a test that
+            # ends right after CreateVolume must wait for the volume to settle first.
             ec2_demo.get_waiter("volume_available").wait(VolumeIds=[volume_id], WaiterConfig=FAST)
         ec2_demo.delete_volume(VolumeId=volume_id)
 
