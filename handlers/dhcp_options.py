@@ -19,7 +19,7 @@ from ec2api_runtime import describe, honours
 from ec2api_runtime.db import ids, tags
 from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error
-from ec2api_runtime.tagging import tags_from_specs
+from ec2api_runtime.tagging import drop_empty_tags, tags_from_specs
 from handlers import _vpc
 
 if TYPE_CHECKING:
@@ -118,8 +118,7 @@ def create_dhcp_options(ctx: RequestContext, params: CreateDhcpOptionsRequest) -
         if new_tags:
             tags.set_tags(s, ctx.project_id, [dopt_id], new_tags)
     view: Any = _view(ctx, dopt_id, config, new_tags)
-    if not new_tags:
-        del view["Tags"]
+    drop_empty_tags([view])
     return {"DhcpOptions": view}
 
 

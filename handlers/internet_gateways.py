@@ -17,7 +17,7 @@ from ec2api_runtime import describe
 from ec2api_runtime.db import ids, tags
 from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error
-from ec2api_runtime.tagging import tags_from_specs
+from ec2api_runtime.tagging import drop_empty_tags, tags_from_specs
 from handlers import _bulk as bulk
 from handlers import _vpc
 
@@ -85,8 +85,7 @@ def create_internet_gateway(ctx: RequestContext, params: CreateInternetGatewayRe
         if new_tags:
             tags.set_tags(s, ctx.project_id, [igw_id], new_tags)
     gateway: Any = _view(ctx, igw_id, {}, new_tags)
-    if not new_tags:
-        del gateway["Tags"]
+    drop_empty_tags([gateway])
     return {"InternetGateway": gateway}
 
 

@@ -14,7 +14,7 @@ from ec2api_runtime.db import ids, tags
 from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error, missing_parameter
 from ec2api_runtime.openstack import checked
-from ec2api_runtime.tagging import tags_from_specs
+from ec2api_runtime.tagging import drop_empty_tags, tags_from_specs
 from handlers import _placement as placement
 
 if TYPE_CHECKING:
@@ -72,8 +72,7 @@ def create_placement_group(ctx: RequestContext, params: CreatePlacementGroupRequ
         ctx.os.compute.delete(f"/os-server-groups/{group['id']}")   # nothing half-made
         raise
     view = _view(ctx, account_id, group, group_id, group_tags)
-    if not view["Tags"]:
-        del view["Tags"]
+    drop_empty_tags([view])
     return {"PlacementGroup": view}   # type: ignore[typeddict-item]
 
 

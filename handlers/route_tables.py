@@ -15,7 +15,7 @@ from ec2api_runtime import describe
 from ec2api_runtime.db import ids, tags
 from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error, missing_parameter
-from ec2api_runtime.tagging import tags_from_specs
+from ec2api_runtime.tagging import drop_empty_tags, tags_from_specs
 from handlers import _bulk as bulk
 from handlers import _routes, _vpc
 
@@ -140,8 +140,7 @@ def create_route_table(ctx: RequestContext, params: CreateRouteTableRequest) -> 
         if new_tags:
             tags.set_tags(s, ctx.project_id, [rtb_id], new_tags)
     table: Any = _routes.view(ctx.account_id, rtb_id, record, cidrs, set(), new_tags)
-    if not new_tags:
-        del table["Tags"]
+    drop_empty_tags([table])
     return {"RouteTable": table}
 
 

@@ -16,7 +16,7 @@ from ec2api_runtime import describe
 from ec2api_runtime.db import ids, tags
 from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error, missing_parameter
-from ec2api_runtime.tagging import tags_from_specs
+from ec2api_runtime.tagging import drop_empty_tags, tags_from_specs
 from handlers import _bulk as bulk
 from handlers import _subnet, _vpc
 from handlers._zones import zone_id, zone_names
@@ -176,8 +176,7 @@ def _check_range(cidr: ipaddress.IPv4Network, vpc_cidrs: list[str], existing: li
 
 def _result(ctx: Any, sub: dict, default_net: bool, zones: list[str]) -> Subnet:
     item: Any = views(ctx, [sub], [], "" if not default_net else sub["network_id"], zones)[0]
-    if not item["Tags"]:
-        del item["Tags"]
+    drop_empty_tags([item])
     return item
 
 

@@ -11,7 +11,7 @@ from ec2api_runtime.db import tags
 from ec2api_runtime.db.types import utcnow
 from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error
-from ec2api_runtime.tagging import tags_from_specs
+from ec2api_runtime.tagging import drop_empty_tags, tags_from_specs
 from handlers import _launch_templates as lt
 
 if TYPE_CHECKING:
@@ -49,8 +49,7 @@ def create_launch_template(ctx: RequestContext, params: CreateLaunchTemplateRequ
             view = lt.template_view(row, template_tags)
     except IntegrityError:   # a concurrent create of the same name won the unique key
         raise lt.already_exists(name) from None
-    if not view["Tags"]:
-        del view["Tags"]
+    drop_empty_tags([view])
     return {"LaunchTemplate": view}   # type: ignore[typeddict-item]
 
 

@@ -17,7 +17,7 @@ from ec2api_runtime import honours
 from ec2api_runtime.db import ids, tags
 from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error
-from ec2api_runtime.tagging import tags_from_specs
+from ec2api_runtime.tagging import drop_empty_tags, tags_from_specs
 from handlers import _bulk as bulk
 from handlers import _glance as glance
 from handlers._storage import snapshot_of, volume_of
@@ -61,8 +61,7 @@ def _snapshot(ctx: Any, volume_os_id: str, description: str, new_tags: list[Tag]
 def _present(ctx: Any, snap: Any) -> Any:
     item = view.views(ctx, [snap])[0]
     item["State"] = "pending"   # Cinder answers a create before the snapshot is made
-    if not item.get("Tags"):
-        item.pop("Tags")
+    drop_empty_tags([item])
     return item
 
 

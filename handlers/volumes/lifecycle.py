@@ -15,7 +15,7 @@ from openstack import exceptions as sdk_exc
 from ec2api_runtime.db import ids, tags
 from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error, missing_parameter
-from ec2api_runtime.tagging import tags_from_specs
+from ec2api_runtime.tagging import drop_empty_tags, tags_from_specs
 from handlers._storage import (
     DEFAULT_TYPE,
     check_performance,
@@ -93,8 +93,7 @@ def create_volume(ctx: RequestContext, params: CreateVolumeRequest) -> Volume:
     except BaseException:
         ctx.os.block_storage.delete_volume(volume.id, ignore_missing=True)
         raise
-    if not result.get("Tags"):
-        result.pop("Tags", None)
+    drop_empty_tags([result])
     result["State"] = "creating"   # Cinder answers a create before the volume exists
     return result
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from ec2api_runtime.db import ids, tags
 from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error, missing_parameter
-from ec2api_runtime.tagging import tags_from_specs
+from ec2api_runtime.tagging import drop_empty_tags, tags_from_specs
 from handlers import _routes, _subnet, _vpc
 from handlers._zones import zone_names
 from handlers.vpcs._view import view
@@ -96,8 +96,7 @@ def create_vpc(ctx: RequestContext, params: CreateVpcRequest) -> CreateVpcResult
         _routes.ensure_main(s, ctx.project_id, vpc_id, _net_of(s, ctx, vpc_id), data, {}, {})
     vpc = view(ctx.account_id, vpc_id, data, [], False, new_tags, default_dhcp)
     assert vpc is not None
-    if not vpc["Tags"]:
-        del vpc["Tags"]
+    drop_empty_tags([vpc])
     return {"Vpc": vpc}  # type: ignore[typeddict-item]
 
 
