@@ -137,6 +137,19 @@ def _tags_of(item: Item) -> list[dict]:
     return item.get("Tags") or []
 
 
+def exact_values(filters: Sequence[Mapping[str, Any]], *names: str) -> list[list[str]]:
+    """The value lists of the filters called one of ``names`` whose values are all exact (no ``*``,
+    ``?`` or escape): what a fetch may hand to OpenStack's own query filters (a push-down). Each list
+    is one filter (filters AND, a filter's values OR); a wildcard needs EC2's matching, so such a
+    filter is left out, and applied in memory like every other filter after the fetch."""
+    out = []
+    for f in filters:
+        values = list(dict.fromkeys(f.get("Values") or []))
+        if f.get("Name") in names and values and not any(c in v for v in values for c in "*?\\"):
+            out.append(values)
+    return out
+
+
 def candidates(ctx: Any, filters: Sequence[Mapping[str, Any]], narrow: Narrow) -> list[str] | None:
     """The ids that can match ``filters`` as far as ec2api's own tables tell (a superset of the
     answer), or None when the filters do not narrow it or name more than ``narrow.most``."""

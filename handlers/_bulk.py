@@ -88,7 +88,7 @@ def prepare(ctx: Any, *services: str) -> None:
         versioned_endpoint(ctx.os, service)
 
 
-def servers(ctx: Any, **query: str) -> list[Server]:
+def servers(ctx: Any, **query: Any) -> list[Server]:
     """Every server of the caller (``/servers/detail``, following Nova's pages)."""
     out: list[Server] = []
     params: dict = dict(query)

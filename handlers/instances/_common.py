@@ -53,16 +53,18 @@ def _neutron_of(ctx: Any, server_ids: list[str]) -> Neutron:
 
 
 def lookups_for(ctx: Any, servers: list[Any], neutron: Neutron | None = None,
-             data_ids: list[str] | None = None) -> view.Lookups:
+                data_ids: list[str] | None = None, targeted: bool | None = None) -> view.Lookups:
     """Join everything DescribeInstances shows: a fixed number of OpenStack calls and queries.
 
     ``neutron`` is listed here unless the caller fetched it with the servers. ``data_ids``: the
     request names its instances, so Neutron, Cinder and the database are asked about those only
-    (cost follows the result); otherwise the project's listings are used.
+    (cost follows the result); otherwise the project's listings are used. ``targeted`` (default:
+    whether ``data_ids`` is given) asks Neutron and Cinder about ``servers`` only, whatever the
+    database is asked: a listing Nova narrowed still reads every instance's stored data.
     """
     server_ids = [srv.id for srv in servers]
     wanted = set(server_ids)
-    by_ids = data_ids is not None
+    by_ids = data_ids is not None if targeted is None else targeted
     ports: list[bulk.Port] = []
     floating: dict[str, str] = {}
     group_names: dict[str, str] = {}
@@ -185,22 +187,33 @@ def update_data(ctx: Any, instance_id: str, **changes: Any) -> None:
         ids.set_data(s, ctx.project_id, instance_id, data)
 
 
-def all_instances(ctx: Any, instance_ids: list[str] | None = None) -> list[tuple[str, dict]]:
+def all_instances(ctx: Any, instance_ids: list[str] | None = None, nova_query: dict[str, Any] | None = None,
+                  live_can_match: bool = True) -> list[tuple[str, dict]]:
     """``(reservation id, instance)`` for every instance the caller can see, live and recently
-    terminated; or for ``instance_ids`` only, fetched by id (cost follows the result)."""
+    terminated; or for ``instance_ids`` only, fetched by id (cost follows the result).
+
+    ``nova_query`` (without ids): Nova lists only the servers matching it, and Neutron and Cinder
+    are asked about those (``_nova_query``). ``live_can_match`` false: no live server can match, so
+    Nova is not asked; only the database's recently terminated instances are read.
+    """
+    pushed = not instance_ids and (bool(nova_query) or not live_can_match)
     if instance_ids:
         with ctx.session() as s:
             known = ids.os_ids(s, ctx.project_id, instance_ids)
         bulk.prepare(ctx, "compute")
         servers = bulk.servers_by_id(ctx, known.values())
         lookups = lookups_for(ctx, servers, data_ids=list(known))
+    elif pushed:
+        bulk.prepare(ctx, "compute")
+        servers = bulk.servers(ctx, **(nova_query or {})) if live_can_match else []
+        lookups = lookups_for(ctx, servers, targeted=True)
     else:
         servers, neutron = _servers_and_neutron(ctx)
         lookups = lookups_for(ctx, servers, neutron)
     _apply_pending_volume_tags(ctx, servers, lookups)
     live = [(lookups.reservation_ids[srv.id], view.describe(srv, lookups)) for srv in servers]
     live_ids = {i["InstanceId"] for _, i in live}
-    if not instance_ids:   # only a whole listing knows what is gone
+    if not instance_ids and not pushed:   # only a whole listing knows what is gone
         lifecycle.forget(ctx, [i for i in lifecycle.expired(lookups.data, ctx.config.terminated_visible_seconds)
                                if i not in live_ids])
     return live + _visible_terminated(ctx, lookups, live_ids)

@@ -8,6 +8,7 @@ from ec2api_runtime import describe
 from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error
 from handlers.instances._common import KIND, all_instances, resolve
+from handlers.instances._nova_query import NOTHING, nova_query
 
 if TYPE_CHECKING:
     from ec2api_runtime.context import RequestContext
@@ -98,7 +99,11 @@ _FILTERS.update({
 def _fetch(ctx: Any, params: dict, wanted: dict[str, list[str]]) -> list[dict]:
     """The caller's instances (or the requested ones), each knowing its reservation and owner."""
     owner = ctx.account_id
-    pairs = all_instances(ctx, wanted["InstanceIds"])
+    if wanted["InstanceIds"]:
+        pairs = all_instances(ctx, wanted["InstanceIds"])
+    else:   # the filters Nova can answer narrow its listing (the rest are applied after)
+        query = nova_query(ctx, params.get("Filters") or [])
+        pairs = all_instances(ctx, nova_query=query, live_can_match=query is not NOTHING)
     for r, i in pairs:
         i["_ReservationId"], i["_OwnerId"] = r, owner
     return [i for _, i in pairs]

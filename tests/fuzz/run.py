@@ -35,10 +35,16 @@ class Report:
     failures: list[str] = field(default_factory=list)
     slowest: float = 0.0
     rss_start_kb: int = 0
+    rss_mid_kb: int = 0     # half-way: what the second half grew is what a leak would show
     rss_end_kb: int = 0
     peak_rss_kb: int = 0
     stalled: int = 0
     seconds: float = 0.0
+
+    def growth_per_request_kb(self) -> float:
+        """What the worker grew per request in the second half (warm by then: lazy loading is done
+        mostly; a leak grows the same in both halves)."""
+        return (self.rss_end_kb - self.rss_mid_kb) / max(self.requests - self.requests // 2, 1)
 
     def ok(self) -> bool:
         return not self.failures
@@ -51,7 +57,7 @@ class Report:
                      f"{k} {v:.1f}" for k, v in sorted(self.seconds_by_class.items())),
                  "by status: " + ", ".join(f"{k} {v:,}" for k, v in sorted(self.by_status.items())),
                  f"slowest answer {self.slowest * 1000:.0f} ms; worker RSS {self.rss_start_kb / 1024:.0f} MiB after "
-                 f"warm-up, {self.rss_end_kb / 1024:.0f} MiB at the end, peak {self.peak_rss_kb / 1024:.0f} MiB",
+                 f"warm-up, {self.rss_mid_kb / 1024:.0f} MiB half-way, {self.rss_end_kb / 1024:.0f} MiB at the end, peak {self.peak_rss_kb / 1024:.0f} MiB",
                  f"failures: {len(self.failures)}"]
         lines += ["  " + f for f in self.failures[:20]]
         return "\n".join(lines)
@@ -175,6 +181,8 @@ def run(requests: int, seed: int = 1, threads: int = 4, stalled: int = 200) -> R
                     _check(kind, method, status, data, elapsed, report)
                     if report.requests == warm:
                         report.rss_start_kb = _rss(proc.pid)[0]
+                    elif report.requests == requests // 2:
+                        report.rss_mid_kb = _rss(proc.pid)[0]
 
         workers = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
         for t in workers:
