@@ -88,12 +88,12 @@ def prepare(ctx: Any, *services: str) -> None:
         versioned_endpoint(ctx.os, service)
 
 
-def servers(ctx: Any, **query: Any) -> list[Server]:
-    """Every server of the caller (``/servers/detail``, following Nova's pages)."""
+def servers(ctx: Any, microversion: str = COMPUTE_MICROVERSION, **query: Any) -> list[Server]:
+    """Every server of the caller matching ``query`` (``/servers/detail``, following Nova's pages)."""
     out: list[Server] = []
     params: dict = dict(query)
     while True:
-        body = get_json(ctx, "compute", "/servers/detail", params, COMPUTE_MICROVERSION)
+        body = get_json(ctx, "compute", "/servers/detail", params, microversion)
         page = body.get("servers", [])
         out.extend(Server(d) for d in page)
         nxt = [link for link in body.get("servers_links", []) if link.get("rel") == "next"]

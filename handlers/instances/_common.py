@@ -15,6 +15,7 @@ from handlers import _glance as glance
 from handlers import _groups as security_groups
 from handlers import _instance_view as view
 from handlers import _lifecycle as lifecycle
+from handlers.instances._nova_query import microversion_for
 
 KIND = "i"
 
@@ -205,7 +206,9 @@ def all_instances(ctx: Any, instance_ids: list[str] | None = None, nova_query: d
         lookups = lookups_for(ctx, servers, data_ids=list(known))
     elif pushed:
         bulk.prepare(ctx, "compute")
-        servers = bulk.servers(ctx, **(nova_query or {})) if live_can_match else []
+        query = nova_query or {}
+        microversion = microversion_for(query, bulk.COMPUTE_MICROVERSION)
+        servers = bulk.servers(ctx, microversion, **query) if live_can_match else []
         lookups = lookups_for(ctx, servers, targeted=True)
     else:
         servers, neutron = _servers_and_neutron(ctx)

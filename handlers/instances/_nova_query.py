@@ -4,9 +4,10 @@ A listing with ``image-id``, ``instance-type``, ``reservation-id``, ``private-ip
 ``running``/``stopped`` state filter asks Nova for those servers only, instead of every server of
 the project. The push-down only has to give a superset: every filter is still applied, in memory,
 to what comes back (so a value Nova reads more loosely, e.g. its ``ip`` regular expression, costs
-nothing in truth). Nova (at the microversion ec2api speaks) lets a project filter by ``image``,
-``flavor``, ``reservation_id``, ``ip`` and ``status``; only ``status`` takes several values, so
-the others are pushed when their filter has exactly one value.
+nothing in truth). Nova lets a project filter by ``image``, ``flavor``, ``reservation_id``,
+``ip`` and ``status``, and from microversion 2.83 by ``key_name`` and ``availability_zone`` (before
+it Nova ignores them for a project: the listing asks for 2.83 when it pushes one). Only ``status``
+takes several values, so the others are pushed when their filter has exactly one value.
 """
 
 from __future__ import annotations
@@ -28,6 +29,12 @@ _STATUSES = {
 }
 
 NOTHING = None   # the filters match no live server: Nova need not be asked at all
+_FROM_2_83 = ("key_name", "availability_zone")   # project filters since Nova API 2.83
+
+
+def microversion_for(query: dict[str, Any], default: str) -> str:
+    """The Nova microversion that honours every parameter of ``query``."""
+    return "2.83" if any(k in query for k in _FROM_2_83) else default
 
 
 def nova_query(ctx: Any, filters: list[dict]) -> dict[str, Any] | None:
@@ -55,6 +62,9 @@ def nova_query(ctx: Any, filters: list[dict]) -> dict[str, Any] | None:
         if reservation is None:
             return NOTHING
         query["reservation_id"] = reservation
+    for key in _FROM_2_83:   # Nova reads both as regular expressions (unanchored: a superset)
+        if key in single:
+            query[key] = re.escape(single[key])
     if "ip" in single:
         # Nova matches this regular expression against its cached network info (in SQL on MariaDB,
         # where anchors would apply to the whole cache): unanchored it is a superset, e.g.
@@ -68,8 +78,9 @@ def _singles(filters: list[dict]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for nova, names in (("image", ("image-id", "imageId")), ("flavor", ("instance-type", "instanceType")),
                         ("reservation_id", ("reservation-id",)),
-                        ("ip", ("private-ip-address", "privateIpAddress"))):
+                        ("ip", ("private-ip-address", "privateIpAddress")), ("key_name", ("key-name", "keyName")),
+                        ("availability_zone", ("availability-zone", "availabilityZone"))):
         for values in exact_values(filters, *names):
-            if len(values) == 1:
+            if len(values) == 1 and values[0]:   # Nova refuses an empty value; EC2 matches it
                 out.setdefault(nova, values)
     return out

@@ -45,12 +45,14 @@ def pair(call):
     images = call(Action="DescribeImages", **{"Filter.1.Name": "name", "Filter.1.Value.1": "ec2api-test-image"})
     image = images.findtext(".//e:imageId", namespaces=NS)
     marker = f"pushdown-{uuid.uuid4().hex[:8]}"
+    call(Action="CreateKeyPair", KeyName=marker)
     made = {}
     for role, instance_type in (("small", "t3.nano"), ("other", "t3.small")):
+        key = {"KeyName": marker} if role == "small" else {}
         run = call(Action="RunInstances", ImageId=image, MinCount="1", MaxCount="1", InstanceType=instance_type,
-                   **{"TagSpecification.1.ResourceType": "instance", "TagSpecification.1.Tag.1.Key": "Name",
-                      "TagSpecification.1.Tag.1.Value": marker})
-        made[role] = {"id": run.findtext(".//e:instanceId", namespaces=NS),
+                   **key, **{"TagSpecification.1.ResourceType": "instance", "TagSpecification.1.Tag.1.Key": "Name",
+                             "TagSpecification.1.Tag.1.Value": marker})
+        made[role] = {"id": run.findtext(".//e:instanceId", namespaces=NS), "key": marker,
                       "reservation": run.findtext("e:reservationId", namespaces=NS), "image": image}
     try:
         for role in made:
@@ -64,9 +66,11 @@ def pair(call):
             time.sleep(1)
         small = call(Action="DescribeInstances", **{"InstanceId.1": made["small"]["id"]})
         made["small"]["ip"] = small.findtext(".//e:instancesSet/e:item/e:privateIpAddress", namespaces=NS)
+        made["small"]["zone"] = small.findtext(".//e:placement/e:availabilityZone", namespaces=NS)
         yield made
     finally:
         call(Action="TerminateInstances", **{f"InstanceId.{n}": m["id"] for n, m in enumerate(made.values(), 1)})
+        call(Action="DeleteKeyPair", KeyName=marker)
 
 
 @pytest.mark.parametrize(("filters", "query", "expect"), [
@@ -77,6 +81,10 @@ def pair(call):
     ({"reservation-id": ["{small.reservation}"]}, "reservation_id=", {"small"}),
     ({"private-ip-address": ["{small.ip}"]}, "ip=", {"small"}),
     ({"image-id": ["{small.image}"], "instance-type": ["t3.nano"]}, "image=", {"small"}),
+    ({"key-name": ["{small.key}"]}, "key_name=", {"small"}),                 # Nova 2.83
+    ({"availability-zone": ["{small.zone}"]}, "availability_zone=", {"small", "other"}),
+    ({"availability-zone": ["no-such-zone"]}, "availability_zone=", set()),
+    ({"private-ip-address": [""]}, "", set()),   # not pushed (Nova refuses ''): a whole listing
 ])
 def test_pushed_down_filters_list_the_matches_only(call, pair, filters, query, expect):
     values = {name: [v.format(small=_Attrs(pair["small"])) for v in vals] for name, vals in filters.items()}
@@ -87,7 +95,8 @@ def test_pushed_down_filters_list_the_matches_only(call, pair, filters, query, e
     calls = paths(log)
     listings = _server_listings(calls)
     assert len(listings) == 1 and query in listings[0], calls
-    assert not _unnarrowed(calls), calls
+    if query:
+        assert not _unnarrowed(calls), calls
 
 
 def test_a_filter_no_live_server_can_match_asks_nova_nothing(call, pair):
