@@ -127,3 +127,11 @@ def test_what_does_not_narrow_lists_the_project(tagged):
     describe.run(ctx, {"Filters": [{"Name": "volume-id", "Values": [store[0]["VolumeId"]]}]},
                  _narrowing_spec(fetched, store))
     assert fetched == [{"VolumeIds": [store[0]["VolumeId"]]}]
+
+
+def test_exact_values_leave_wildcard_filters_to_the_in_memory_step():
+    filters = [{"Name": "image-id", "Values": ["ami-1", "ami-1"]}, {"Name": "image-id", "Values": ["ami-*"]},
+               {"Name": "imageId", "Values": ["ami-2"]}, {"Name": "image-id", "Values": []},
+               {"Name": "instance-type", "Values": ["t3.nano"]}]
+    assert describe.exact_values(filters, "image-id", "imageId") == [["ami-1"], ["ami-2"]]
+    assert describe.exact_values(filters, "key-name") == []
