@@ -14,7 +14,7 @@ import time
 from tests.bench.timing import print_table
 
 # Add new benchmark modules (tests/bench/<name>.py) here.
-MODULES = ("codec", "service", "instances")
+MODULES = ("codec", "service", "instances", "resources")
 
 
 def main(argv: list[str] | None = None) -> int:

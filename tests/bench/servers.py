@@ -20,7 +20,7 @@ from botocore.credentials import Credentials
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-CLOUD_JSON = ROOT / ".cloud" / "cloud.json"
+CLOUD_JSON = Path(os.environ.get("EC2API_CLOUD_DIR", ROOT / ".cloud")) / "cloud.json"
 
 
 def free_port() -> int:
