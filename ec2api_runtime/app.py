@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl
 
 import falcon
 
-from ec2api_runtime import faults, idempotent, openstack
+from ec2api_runtime import faults, idempotent, openstack, sts
 from ec2api_runtime.config import Config
 from ec2api_runtime.context import RequestContext
 from ec2api_runtime.dispatch import HANDLERS, load_handlers
@@ -83,21 +83,30 @@ class EC2Resource:
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         action = "-"
+        for_sts = False
         try:
             query = _pairs(req.query_string)
             form = _pairs(body.decode("utf-8")) if body and _is_form(req.content_type) else []
             fields = _merge(query, form)
             action = fields.get("Action", "-")
+            for_sts = sts.is_sts(fields)
             caller = self.service.auth.authenticate(
                 req.method, req.get_header("Host") or "", req.path, query,
-                {k.lower(): v for k, v in req.headers.items()}, body)
-            result_body = self._dispatch(request_id, fields, caller)
+                {k.lower(): v for k, v in req.headers.items()}, body,
+                **({"service": sts.SERVICE} if for_sts else {}))
+            if for_sts:
+                ctx = RequestContext(request_id, action, caller, self.service.config, self.service.db)
+                result_body = sts.answer(fields, request_id, ctx.account_id, caller.user_id)
+            else:
+                result_body = self._dispatch(request_id, fields, caller)
             resp.status = falcon.HTTP_200
             resp.content_type = XML_CONTENT_TYPE
             resp.set_header("x-amzn-RequestId", request_id)
             resp.data = result_body
         except EC2Error as exc:
             self._error(resp, exc, request_id)
+            if for_sts:   # STS clients parse STS's envelope
+                resp.data = sts.error_xml(exc, request_id)
         except UnicodeDecodeError:
             self._error(resp, EC2Error("MalformedQueryString", "The request is not valid UTF-8."), request_id)
         except Exception as exc:   # noqa: BLE001 - the last line of defence: never a traceback on the wire

@@ -16,7 +16,8 @@ def cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-def _text(text: str) -> str:
+def message_xml(text: str) -> str:
+    """A message for an XML envelope: cut to MAX_MESSAGE, unencodable characters shown escaped."""
     text = cut(text, MAX_MESSAGE)
     if XML_INVALID.search(text) is not None:
         text = XML_INVALID.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
@@ -40,9 +41,9 @@ class EC2Error(Exception):
         """Serialise to the EC2 error envelope (note ``RequestID``, not ``requestId``)."""
         return (
             '<?xml version="1.0" encoding="UTF-8"?>\n'
-            f"<Response><Errors><Error><Code>{_text(self.code)}</Code>"
-            f"<Message>{_text(self.message)}</Message></Error></Errors>"
-            f"<RequestID>{_text(request_id)}</RequestID></Response>"
+            f"<Response><Errors><Error><Code>{message_xml(self.code)}</Code>"
+            f"<Message>{message_xml(self.message)}</Message></Error></Errors>"
+            f"<RequestID>{message_xml(request_id)}</RequestID></Response>"
         ).encode()
 
     def __repr__(self) -> str:

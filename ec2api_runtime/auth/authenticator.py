@@ -147,15 +147,16 @@ class Authenticator:
 
     # --- public ------------------------------------------------------------------------------------
 
-    def _check_scope(self, signed: SignedRequest) -> None:
-        """A SigV4 signature must be scoped to this service's region and to ``ec2``: one made for
-        another region or service (S3, STS) is not a signature for this request."""
+    def _check_scope(self, signed: SignedRequest, expected: str) -> None:
+        """A SigV4 signature must be scoped to this service's region and to ``expected`` (``ec2``,
+        or ``sts`` for an STS request): one made for another region or service is not a signature
+        for this request."""
         region = getattr(signed, "region", None)
         service = getattr(signed, "service", None)
         if region is None and service is None:
             return   # SigV2 carries no scope
-        if service != SERVICE:
-            raise auth_failure(f"Credential should be scoped to correct service: '{SERVICE}', not '{service}'.")
+        if service != expected:
+            raise auth_failure(f"Credential should be scoped to correct service: '{expected}', not '{service}'.")
         if region != self.config.region:
             raise auth_failure(f"Credential should be scoped to a valid region: '{self.config.region}', "
                                f"not '{region}'.")
@@ -169,6 +170,7 @@ class Authenticator:
         headers: Mapping[str, str],
         body: bytes,
         now: datetime | None = None,
+        service: str = SERVICE,
     ) -> Caller:
         """Authenticate one request; return its Caller or raise ``EC2Error``.
 
@@ -181,7 +183,7 @@ class Authenticator:
         elif now.tzinfo is None:
             now = now.replace(tzinfo=UTC)
         signed = parse_request(method, host, path, query, headers, body)
-        self._check_scope(signed)
+        self._check_scope(signed, service)
         signed.check_time(now, self.config.max_skew)
         access = signed.access_key
 
