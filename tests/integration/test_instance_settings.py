@@ -166,6 +166,19 @@ def test_launch_template_metadata_options_reach_the_instance(ec2_demo, image_id,
         launched.append(instance_id)
         live = _one(ec2_demo, instance_id)
         assert live["MetadataOptions"]["HttpTokens"] == "required" and live["Monitoring"]["State"] == "enabled"
+        # And back: GetLaunchTemplateData carries the settings kept since, for a template to launch with.
+        ec2_demo.modify_instance_maintenance_options(InstanceId=instance_id, AutoRecovery="disabled")
+        ec2_demo.modify_instance_credit_specification(InstanceCreditSpecifications=[
+            {"InstanceId": instance_id, "CpuCredits": "unlimited"}])
+        data = ec2_demo.get_launch_template_data(InstanceId=instance_id)["LaunchTemplateData"]
+        assert data["MetadataOptions"]["HttpTokens"] == "required" and data["Monitoring"] == {"Enabled": True}
+        assert data["MaintenanceOptions"] == {"AutoRecovery": "disabled"}
+        assert data["CreditSpecification"] == {"CpuCredits": "unlimited"}
+        version = ec2_demo.create_launch_template_version(
+            LaunchTemplateId=template["LaunchTemplateId"],
+            LaunchTemplateData={k: data[k] for k in ("ImageId", "InstanceType", "MetadataOptions", "Monitoring",
+                                                      "MaintenanceOptions", "CreditSpecification")})
+        assert version["LaunchTemplateVersion"]["VersionNumber"] == 2
     finally:
         ec2_demo.delete_launch_template(LaunchTemplateId=template["LaunchTemplateId"])
 
