@@ -338,6 +338,7 @@ def modify_instance_credit_specification(ctx: RequestContext, params: ModifyInst
                                           f"Invalid id: \"{spec['InstanceId']}\""))
     with ctx.session() as s:
         known = ids.os_ids(s, ctx.project_id, [sp["InstanceId"] for sp in well_formed])
+        data = ids.get_data_many(s, ctx.project_id, list(known))   # a terminated one keeps its last view
     _bulk.prepare(ctx, "compute")
     servers = {srv.id: srv for srv in _bulk.servers_by_id(ctx, known.values())}   # one GET each, at once
     live = {i: servers[sid] for i, sid in known.items() if sid in servers}
@@ -345,10 +346,10 @@ def modify_instance_credit_specification(ctx: RequestContext, params: ModifyInst
     for spec in well_formed:
         instance_id = spec["InstanceId"]
         srv = live.get(instance_id)
-        if srv is None:
+        if srv is None and "terminated" not in data.get(instance_id, {}):
             failed.append(_credit_failure(instance_id, "InvalidInstanceID.NotFound",
                                           f"The instance ID '{instance_id}' does not exist"))
-        elif state_name(srv) in ("terminated", "shutting-down"):
+        elif srv is None or state_name(srv) in ("terminated", "shutting-down"):
             failed.append(_credit_failure(instance_id, "IncorrectInstanceState",
                                           f"The instance '{instance_id}' is not in a state from which it can be modified."))
         elif not is_burstable(instance_type(srv)):

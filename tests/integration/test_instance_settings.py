@@ -202,3 +202,19 @@ def test_aws_cli(aws_cli, ec2_demo, image_id, launched):
     failed = aws_cli("demo", "modify-instance-metadata-options", "--instance-id", instance_id,
                      "--http-put-response-hop-limit", "100", check=False)
     assert failed.returncode != 0 and "InvalidParameterValue" in failed.stderr
+
+
+def test_a_terminated_instance_cannot_change(ec2_demo, image_id, launched):
+    instance_id = _launch(ec2_demo, image_id, launched)
+    ec2_demo.terminate_instances(InstanceIds=[instance_id])
+    ec2_demo.get_waiter("instance_terminated").wait(InstanceIds=[instance_id], WaiterConfig=FAST)
+    for change in (lambda: ec2_demo.modify_instance_metadata_options(InstanceId=instance_id, HttpTokens="required"),
+                   lambda: ec2_demo.monitor_instances(InstanceIds=[instance_id]),
+                   lambda: ec2_demo.modify_instance_maintenance_options(InstanceId=instance_id,
+                                                                        AutoRecovery="disabled")):
+        with pytest.raises(ClientError) as e:
+            change()
+        assert code_of(e) == "IncorrectInstanceState"
+    answer = ec2_demo.modify_instance_credit_specification(InstanceCreditSpecifications=[
+        {"InstanceId": instance_id, "CpuCredits": "unlimited"}])
+    assert answer["UnsuccessfulInstanceCreditSpecifications"][0]["Error"]["Code"] == "IncorrectInstanceState"
