@@ -171,6 +171,22 @@ def placement(server: Any, data: dict) -> dict:
     return out
 
 
+# What every instance has until ModifyInstanceMetadataOptions (or RunInstances) says otherwise.
+METADATA_DEFAULTS = {"HttpTokens": "optional", "HttpPutResponseHopLimit": 1, "HttpEndpoint": "enabled",
+                     "HttpProtocolIpv6": "disabled", "InstanceMetadataTags": "disabled"}
+
+
+def settings(data: dict) -> dict:
+    """The settings ec2api keeps in the instance's item data (handlers/instances/settings.py):
+    metadata options, detailed monitoring and maintenance options, with AWS's defaults."""
+    return {
+        # Stored and applied at once: there is no pending step in ec2api.
+        "MetadataOptions": {"State": "applied", **METADATA_DEFAULTS, **(data.get("metadata_options") or {})},
+        "Monitoring": {"State": data.get("monitoring", "disabled")},
+        "MaintenanceOptions": {"AutoRecovery": data.get("auto_recovery", "default")},
+    }
+
+
 def describe(server: Any, lookups: Lookups) -> dict:
     """The EC2 ``Instance`` dict for a live Nova server."""
     instance_id = lookups.instance_ids[server.id]
@@ -200,7 +216,6 @@ def describe(server: Any, lookups: Lookups) -> dict:
         "InstanceType": instance_type(server, lookups),
         "LaunchTime": launched,
         "Placement": placement(server, data),
-        "Monitoring": {"State": "disabled"},
         "Architecture": data.get("architecture", "x86_64"),
         "RootDeviceType": "ebs" if any(d["DeviceName"] == root_device for d in devices) or not image
         else "instance-store",
@@ -218,17 +233,14 @@ def describe(server: Any, lookups: Lookups) -> dict:
         "CpuOptions": {"CoreCount": int(flavor.get("vcpus", 1) or 1), "ThreadsPerCore": 1},
         "CapacityReservationSpecification": {"CapacityReservationPreference": "open"},
         "HibernationOptions": {"Configured": False},
-        "MetadataOptions": {"State": "applied", "HttpTokens": "optional", "HttpPutResponseHopLimit": 1,
-                            "HttpEndpoint": "enabled", "HttpProtocolIpv6": "disabled",
-                            "InstanceMetadataTags": "disabled"},
         "EnclaveOptions": {"Enabled": False},
         "PlatformDetails": "Linux/UNIX",
         "UsageOperation": "RunInstances",
         "UsageOperationUpdateTime": launched,
         "PrivateDnsNameOptions": {"HostnameType": "ip-name", "EnableResourceNameDnsARecord": False,
                                   "EnableResourceNameDnsAAAARecord": False},
-        "MaintenanceOptions": {"AutoRecovery": "default"},
         "CurrentInstanceBootMode": "legacy-bios",
+        **settings(data),
     }
     if key := server.key_name:
         instance["KeyName"] = key

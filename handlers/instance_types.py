@@ -1,5 +1,5 @@
 """Instance types from Nova flavors: DescribeInstanceTypes, DescribeInstanceTypeOfferings,
-DescribeInstanceCreditSpecifications.
+DescribeInstanceCreditSpecifications, ModifyInstanceCreditSpecification.
 
 Rule: a flavor whose name is an EC2 instance type (one of the model's ``InstanceType`` values, e.g.
 ``t3.micro``) *is* that instance type; other flavors are not shown. What a flavor knows fills the
@@ -7,24 +7,26 @@ answer (vCPUs, RAM, ephemeral disk); the rest are constants true of any Nova/KVM
 EBS (Cinder) root devices, on-demand only, ``nitro`` as the hypervisor (AWS's KVM-based one; the
 model allows only ``nitro``/``xen``). T families (t2, t3, t3a, t4g...) report
 ``BurstablePerformanceSupported`` so that tools ask DescribeInstanceCreditSpecifications, which
-answers ``standard`` credits for the caller's servers of those types: OpenStack has no CPU credits.
+answers the credit option of the caller's servers of those types: ``standard`` unless
+ModifyInstanceCreditSpecification (or RunInstances) stored ``unlimited``. OpenStack has no CPU
+credits (a vCPU is never throttled by them): the option is a stored label, and other types refuse it.
 
 Every Describe here costs one Nova call (flavors; plus zones or servers where needed).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ec2api_runtime import describe
 from ec2api_runtime.db import ids
 from ec2api_runtime.dispatch import handler
-from ec2api_runtime.errors import EC2Error
+from ec2api_runtime.errors import EC2Error, missing_parameter
 from generated.ec2 import enums
 from handlers import _bulk
-from handlers._instance_view import instance_type
+from handlers._instance_settings import CPU_CREDITS, is_burstable, store, stored_credits
+from handlers._instance_view import instance_type, state_name
 from handlers._zones import zone_id, zone_names
 
 if TYPE_CHECKING:
@@ -36,6 +38,8 @@ if TYPE_CHECKING:
         DescribeInstanceTypeOfferingsResult,
         DescribeInstanceTypesRequest,
         DescribeInstanceTypesResult,
+        ModifyInstanceCreditSpecificationRequest,
+        ModifyInstanceCreditSpecificationResult,
     )
 
 # The model's InstanceType enum: the names a flavor may carry to be an EC2 instance type.
@@ -46,18 +50,12 @@ _PREVIOUS_GENERATION = frozenset({
     "t1", "m1", "m2", "m3", "c1", "c3", "cc1", "cc2", "cg1", "cr1", "g2", "hi1", "hs1", "i2", "r3",
 })
 _FREE_TIER = frozenset({"t2.micro", "t3.micro"})
-_BURSTABLE_RE = re.compile(r"t\d+[a-z]*")
 _NETWORK_PERFORMANCE = "Up to 5 Gigabit"
 
 
 def family(instance_type: str) -> str:
     """``t3`` for ``t3.micro``."""
     return instance_type.split(".", 1)[0]
-
-
-def is_burstable(instance_type: str) -> bool:
-    """T families (t2, t3, t3a, t4g, ...) are AWS's burstable performance types."""
-    return bool(_BURSTABLE_RE.fullmatch(family(instance_type)))
 
 
 def _max_interfaces(vcpus: int) -> int:
@@ -286,7 +284,10 @@ def _fetch_credits(ctx: RequestContext, params: dict, wanted: dict[str, list[str
         servers = [srv for srv in _bulk.servers(ctx) if is_burstable(instance_type(srv))]
     with ctx.session() as s:
         id_of = ids.ec2_ids(s, ctx.project_id, "i", [srv.id for srv in servers])
-    return [{"InstanceId": id_of[srv.id], "CpuCredits": "standard"} for srv in servers]
+        data = ids.get_data_many(s, ctx.project_id, list(id_of.values()))
+    # What ModifyInstanceCreditSpecification (or RunInstances) stored; standard otherwise.
+    return [{"InstanceId": id_of[srv.id], "CpuCredits": data.get(id_of[srv.id], {}).get("cpu_credits", "standard")}
+            for srv in servers]
 
 
 DESCRIBE_CREDITS = describe.Describe(
@@ -306,3 +307,60 @@ def describe_instance_credit_specifications(ctx: RequestContext, params: Describ
     """``standard`` credits for the caller's burstable instances (or the ones asked for)."""
     result: DescribeInstanceCreditSpecificationsResult = describe.run(ctx, params, DESCRIBE_CREDITS)
     return result
+
+
+def _credit_failure(instance_id: str, code: str, message: str) -> dict:
+    return {"InstanceId": instance_id, "Error": {"Code": code, "Message": message}}
+
+
+# ClientToken (not an idempotency token in the model): setting the same credits again is the same
+# answer, so a retry with its token is honoured by the operation's nature.
+@handler("ModifyInstanceCreditSpecification", not_found="InvalidInstanceID.NotFound",
+         honours=("InstanceCreditSpecifications", "ClientToken"))
+def modify_instance_credit_specification(ctx: RequestContext, params: ModifyInstanceCreditSpecificationRequest) -> ModifyInstanceCreditSpecificationResult:
+    """Per instance, as AWS answers: burstable ones store the credit option, the others fail
+    (``UnsuccessfulInstanceCreditSpecifications``) with the reason."""
+    specs = params["InstanceCreditSpecifications"]
+    for spec in specs:
+        credits = spec.get("CpuCredits")
+        if credits is None:
+            raise missing_parameter("InstanceCreditSpecification.CpuCredits")
+        if credits not in CPU_CREDITS:
+            raise EC2Error("InvalidParameterValue",
+                           f"Value ({credits}) for parameter CpuCredits is invalid. Valid values: standard, unlimited.")
+    failed: list[dict] = []
+    well_formed = []
+    for spec in specs:
+        if ids.is_well_formed("i", spec["InstanceId"]):
+            well_formed.append(spec)
+        else:
+            failed.append(_credit_failure(spec["InstanceId"], "InvalidInstanceID.Malformed",
+                                          f"Invalid id: \"{spec['InstanceId']}\""))
+    with ctx.session() as s:
+        known = ids.os_ids(s, ctx.project_id, [sp["InstanceId"] for sp in well_formed])
+        data = ids.get_data_many(s, ctx.project_id, list(known))   # a terminated one keeps its last view
+    _bulk.prepare(ctx, "compute")
+    servers = {srv.id: srv for srv in _bulk.servers_by_id(ctx, known.values())}   # one GET each, at once
+    live = {i: servers[sid] for i, sid in known.items() if sid in servers}
+    changes: dict[str, dict] = {}
+    for spec in well_formed:
+        instance_id = spec["InstanceId"]
+        srv = live.get(instance_id)
+        if srv is None and "terminated" not in data.get(instance_id, {}):
+            failed.append(_credit_failure(instance_id, "InvalidInstanceID.NotFound",
+                                          f"The instance ID '{instance_id}' does not exist"))
+        elif srv is None or state_name(srv) in ("terminated", "shutting-down"):
+            failed.append(_credit_failure(instance_id, "IncorrectInstanceState",
+                                          f"The instance '{instance_id}' is not in a state from which it can be modified."))
+        elif not is_burstable(instance_type(srv)):
+            failed.append(_credit_failure(
+                instance_id, "InstanceCreditSpecification.NotSupported",
+                f"The instance type {instance_type(srv)} of '{instance_id}' does not support CPU credits "
+                "(only burstable performance types do: t2, t3, t3a, t4g)."))
+        else:
+            changes[instance_id] = stored_credits(spec["CpuCredits"])
+    if changes:
+        store(ctx, changes)
+    return cast("ModifyInstanceCreditSpecificationResult", {
+        "SuccessfulInstanceCreditSpecifications": [{"InstanceId": i} for i in changes],
+        "UnsuccessfulInstanceCreditSpecifications": failed})

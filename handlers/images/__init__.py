@@ -1,5 +1,5 @@
 """Images on Glance: DescribeImages, Describe/Modify/ResetImageAttribute, CreateImage, RegisterImage,
-DeregisterImage, CopyImage.
+DeregisterImage, CopyImage, Enable/DisableImageDeprecation.
 
 Rules (what an AWS user sees, and why):
 
@@ -46,8 +46,11 @@ Rules (what an AWS user sees, and why):
 
 Every Describe lists Glance images in a constant number of calls (two listings, paged by 1,000).
 
+* **Deprecation** (Enable/DisableImageDeprecation) is a Glance property, shown as ``DeprecationTime``;
+  other owners' images past it are listed only with ``IncludeDeprecated`` (docs/settings.md).
+
 Modules: ``describe`` (DescribeImages), ``attributes`` (Describe/Modify/ResetImageAttribute),
-``register`` (CreateImage, RegisterImage, CopyImage, DeregisterImage); ``_view`` maps a Glance image
+``register`` (CreateImage, RegisterImage, CopyImage, DeregisterImage), ``deprecation``; ``_view`` maps a Glance image
 to an EC2 ``Image`` (pure), ``_common`` holds what several of them share; ``handlers._glance``
 resolves ``ami-`` ids for every area.
 """

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import datetime
 from typing import Any
 
 from ec2api_runtime.codec import ts_iso8601
@@ -11,6 +12,7 @@ from ec2api_runtime.timeutil import parse_os_time
 
 DEFAULT_ROOT_DEVICE = "/dev/sda1"
 SOURCE_PROPERTY = "ec2api_source_image"     # Glance property naming the image a copy came from
+DEPRECATION_PROPERTY = "ec2api_deprecation_time"   # EnableImageDeprecation's time (handlers/images/deprecation.py)
 _STATES = {
     "active": "available", "queued": "pending", "saving": "pending", "uploading": "pending",
     "importing": "pending", "killed": "failed", "deactivated": "disabled", "deleted": "deregistered",
@@ -56,6 +58,15 @@ def _device(name: str | None) -> str | None:
 def root_device_name(image: dict) -> str:
     """The image's root device: Nova's ``root_device_name`` property, else AWS's ``/dev/sda1``."""
     return _device(image.get("root_device_name")) or DEFAULT_ROOT_DEVICE
+
+
+def deprecation_time(image: dict) -> datetime | None:
+    """When the image is (or was) deprecated; None when unset or not a time (set in Glance by hand)."""
+    value = image.get(DEPRECATION_PROPERTY)
+    try:
+        return parse_os_time(value) if isinstance(value, str) and value else None
+    except ValueError:
+        return None
 
 
 def block_device_mappings(image: dict, snapshot_ids: dict[str, str]) -> list[dict]:
@@ -131,6 +142,9 @@ def image_dict(image: dict, *, image_id: str, owner_account: str, image_tags: li
                       (SOURCE_PROPERTY, "SourceImageId"), ("instance_uuid", "SourceInstanceId")):
         if image.get(prop) and extra_ids.get(image[prop]):
             out[key] = extra_ids[image[prop]]
+    deprecated = deprecation_time(image)
+    if deprecated:
+        out["DeprecationTime"] = ts_iso8601(deprecated)
     if "SourceImageId" in out:
         out["SourceImageRegion"] = region
     if image.get("os_glance_failed_import"):

@@ -12,6 +12,7 @@ from ec2api_runtime.errors import EC2Error
 from ec2api_runtime.timeutil import parse_os_time
 from handlers._glance import KIND, NOT_FOUND, SCOPE, not_found, visible_images
 from handlers.images._common import launch_records, present
+from handlers.images._view import deprecation_time
 
 if TYPE_CHECKING:
     from ec2api_runtime.context import RequestContext
@@ -112,10 +113,20 @@ def _fetch(ctx: Any, params: dict, wanted: dict[str, list[str]]) -> list[dict]:
         images = [i for i in images if i.get("owner") in owner_projects]
     if not params.get("IncludeDisabled"):
         images = [i for i in images if i.get("status") != "deactivated"]
+    if not params.get("IncludeDeprecated") and not requested:
+        images = _without_deprecated(ctx, images)
     items = present(ctx, images)
     for item, image in zip(items, images, strict=True):
         item["_glance"] = image   # for ExecutableUsers, taken out again in _executable
     return items
+
+
+def _without_deprecated(ctx: Any, images: list[dict]) -> list[dict]:
+    """AWS's listing rule: other owners' images past their deprecation time are left out (an owner
+    sees all of theirs; an image asked for by id is shown whatever its deprecation)."""
+    now = datetime.now(UTC)
+    return [i for i in images if i.get("owner") == ctx.project_id
+            or (when := deprecation_time(i)) is None or when > now]
 
 
 def _executable(ctx: Any, params: dict, items: list[dict]) -> list[dict]:
@@ -143,7 +154,7 @@ DESCRIBE = describe.Describe(
 )
 
 
-# IncludeDeprecated: no image is deprecated here, so both values are one answer.
+# IncludeDeprecated: other owners' images past their EnableImageDeprecation time are listed only with it.
 @handler("DescribeImages", not_found=NOT_FOUND,
          honours=("ImageIds", "Owners", "ExecutableUsers", "Filters", "IncludeDeprecated", "IncludeDisabled",
                   "MaxResults", "NextToken"))

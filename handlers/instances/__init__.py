@@ -15,5 +15,6 @@ default), as AWS does, so ``instance_terminated`` waiters finish.
 
 Modules: ``launch`` (RunInstances), ``describe`` (DescribeInstances, DescribeInstanceStatus),
 ``state`` (Stop/Start/Reboot/TerminateInstances), ``attributes`` (instance attributes and the
-console); ``_common`` joins servers with what Neutron, Cinder and the database know of them.
+console), ``settings`` (metadata options, monitoring, maintenance options: stored, docs/settings.md);
+``_common`` joins servers with what Neutron, Cinder and the database know of them.
 """

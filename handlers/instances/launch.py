@@ -19,6 +19,7 @@ from ec2api_runtime.tagging import tags_from_specs
 from handlers import _bulk as bulk
 from handlers import _glance as glance
 from handlers import _groups as security_groups
+from handlers import _instance_settings as instance_settings
 from handlers import _instance_view as view
 from handlers import _launch_templates as launch_templates
 from handlers import _placement as placement
@@ -138,16 +139,18 @@ _RUN_PARTLY: dict[str, Spec] = {
                           "DeleteOnTermination": (True,), "AssociatePublicIpAddress": (False,)},
     # A placement group is a Nova server group: the scheduler hint ``group`` (handlers/_placement.py).
     "Placement": {"AvailabilityZone": ANY, "Tenancy": ("default",), "GroupName": ANY, "GroupId": ANY},
-    "Monitoring": {"Enabled": (False,)},
-    "CreditSpecification": {"CpuCredits": ("standard",)},
+    # Stored with the instance (handlers/_instance_settings.py), as Monitor/ModifyInstance* do: no
+    # CloudWatch and no metadata service here (docs/settings.md); credits for burstable types only.
+    "Monitoring": {"Enabled": ANY},
+    "CreditSpecification": {"CpuCredits": ANY},
     "HibernationOptions": {"Configured": (False,)},
     "CapacityReservationSpecification": {"CapacityReservationPreference": ("open",)},
-    "MetadataOptions": {"HttpTokens": ("optional",), "HttpPutResponseHopLimit": (1,), "HttpEndpoint": ("enabled",),
-                        "HttpProtocolIpv6": ("disabled",), "InstanceMetadataTags": ("disabled",)},
+    "MetadataOptions": {"HttpTokens": ANY, "HttpPutResponseHopLimit": ANY, "HttpEndpoint": ANY,
+                        "HttpProtocolIpv6": ANY, "InstanceMetadataTags": ANY},
     "EnclaveOptions": {"Enabled": (False,)},
     "PrivateDnsNameOptions": {"HostnameType": ("ip-name",), "EnableResourceNameDnsARecord": (False,),
                               "EnableResourceNameDnsAAAARecord": (False,)},
-    "MaintenanceOptions": {"AutoRecovery": ("default",)},
+    "MaintenanceOptions": {"AutoRecovery": ANY},
     "DisableApiStop": (False,),
     "EbsOptimized": (False,),
     "EnablePrimaryIpv6": (False,),
@@ -190,6 +193,7 @@ def run_instances(ctx: RequestContext, params: RunInstancesRequest) -> Reservati
     # Everything is checked before anything is created.
     image = _image(ctx, params["ImageId"])
     flavor = flavor_named(ctx, params.get("InstanceType") or DEFAULT_INSTANCE_TYPE)
+    kept_settings = instance_settings.launch_settings(params, flavor.name)
     if params.get("KeyName") and ctx.os.compute.find_keypair(params["KeyName"], ignore_missing=True) is None:
         raise EC2Error("InvalidKeyPair.NotFound", f"The key pair '{params['KeyName']}' does not exist")
     network, subnet_uuid, group_ids, group_names = _network_spec(ctx, params)
@@ -237,6 +241,7 @@ def run_instances(ctx: RequestContext, params: RunInstancesRequest) -> Reservati
                         "disable_api_termination": bool(params.get("DisableApiTermination", False)),
                         "shutdown_behavior": shutdown}
                 data.update(placed)
+                data.update(kept_settings)
                 if user_data:
                     data["user_data"] = user_data
                 # Only for the volumes this launch makes: a volume attached later is not the launch's

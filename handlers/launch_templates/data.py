@@ -32,6 +32,11 @@ def template_data(instance: dict, stored: dict) -> dict[str, Any]:
         "EnclaveOptions": {"Enabled": False},
         "MetadataOptions": {k: v for k, v in instance.get("MetadataOptions", {}).items() if k != "State"},
     }
+    # The settings ec2api keeps (handlers/_instance_settings.py), so that a launch from the template keeps them.
+    if instance.get("MaintenanceOptions"):
+        data["MaintenanceOptions"] = {"AutoRecovery": instance["MaintenanceOptions"].get("AutoRecovery", "default")}
+    if stored.get("cpu_credits"):
+        data["CreditSpecification"] = {"CpuCredits": stored["cpu_credits"]}
     if instance.get("KeyName"):
         data["KeyName"] = instance["KeyName"]
     if stored.get("user_data"):

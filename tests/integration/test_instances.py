@@ -212,9 +212,11 @@ def test_bad_input_leaves_nothing_behind(ec2_demo, image_id, demo_conn):
 @pytest.mark.parametrize(("extra", "named"), [
     ({"CpuOptions": {"CoreCount": 8, "ThreadsPerCore": 2}}, "CpuOptions"),
     ({"HibernationOptions": {"Configured": True}}, "HibernationOptions.Configured"),
-    ({"Monitoring": {"Enabled": True}}, "Monitoring.Enabled"),
-    ({"CreditSpecification": {"CpuCredits": "unlimited"}}, "CreditSpecification.CpuCredits"),
-], ids=["CpuOptions", "HibernationOptions", "Monitoring", "CreditSpecification"])
+    # Monitoring and CreditSpecification are stored now (tests/integration/test_instance_settings.py).
+    ({"EnclaveOptions": {"Enabled": True}}, "EnclaveOptions.Enabled"),
+    ({"CapacityReservationSpecification": {"CapacityReservationPreference": "none"}},
+     "CapacityReservationSpecification.CapacityReservationPreference"),
+], ids=["CpuOptions", "HibernationOptions", "EnclaveOptions", "CapacityReservation"])
 def test_what_this_cloud_cannot_do_is_refused_naming_it(ec2_demo, image_id, demo_conn, extra, named):
     # Issue 10: these used to succeed and be dropped, so the instance silently differed from the request.
     before = {s.id for s in demo_conn.compute.servers()}

@@ -100,8 +100,8 @@ def test_refusals_and_errors(ec2_demo, template, image_id):
     assert code_of(e) == "InvalidParameterValue" and "LaunchTemplateData.CpuOptions" in str(e.value)
     with pytest.raises(ClientError) as e:
         ec2_demo.create_launch_template_version(LaunchTemplateId=tid, LaunchTemplateData={
-            "Monitoring": {"Enabled": True}})
-    assert "LaunchTemplateData.Monitoring.Enabled" in str(e.value)
+            "EnclaveOptions": {"Enabled": True}})   # (Monitoring is stored by RunInstances now)
+    assert "LaunchTemplateData.EnclaveOptions.Enabled" in str(e.value)
     # A request member RunInstances refuses is refused with a template too.
     with pytest.raises(ClientError) as e:
         ec2_demo.run_instances(MinCount=1, MaxCount=1, LaunchTemplate={"LaunchTemplateId": tid},

@@ -60,11 +60,8 @@ PENDING_ELSEWHERE = {
     "DetachNetworkInterface", "DisassociateNatGatewayAddress", "DisassociateSubnetCidrBlock",
     "ModifyNetworkInterfaceAttribute", "UnassignPrivateIpAddresses", "UnassignPrivateNatGatewayAddress",
 }
-# Issue 13 settings not built yet.
-PENDING_HERE = {
-    "DisableImageDeprecation", "EnableImageDeprecation", "ModifyInstanceCreditSpecification",
-    "ModifyInstanceMaintenanceOptions", "ModifyInstanceMetadataOptions", "MonitorInstances", "UnmonitorInstances",
-}
+# Issue 13 settings: all built (handlers/instances/settings.py, instance_types.py, images/deprecation.py).
+PENDING_HERE: set[str] = set()
 PENDING = PENDING_ELSEWHERE | PENDING_HERE
 GENERIC = "is not supported by this service"
 

@@ -164,8 +164,10 @@ RUN = {"ImageId": "ami-0123456789abcdef0", "MinCount": 1, "MaxCount": 1}
 REFUSED = [
     ("RunInstances", {**RUN, "CpuOptions": {"CoreCount": 8, "ThreadsPerCore": 2}}, "CpuOptions"),
     ("RunInstances", {**RUN, "HibernationOptions": {"Configured": True}}, "HibernationOptions.Configured"),
-    ("RunInstances", {**RUN, "Monitoring": {"Enabled": True}}, "Monitoring.Enabled"),
-    ("RunInstances", {**RUN, "CreditSpecification": {"CpuCredits": "unlimited"}}, "CreditSpecification.CpuCredits"),
+    # Monitoring and CreditSpecification are stored now (handlers/_instance_settings.py).
+    ("RunInstances", {**RUN, "EnclaveOptions": {"Enabled": True}}, "EnclaveOptions.Enabled"),
+    ("RunInstances", {**RUN, "CapacityReservationSpecification": {"CapacityReservationPreference": "none"}},
+     "CapacityReservationSpecification.CapacityReservationPreference"),
     ("RunInstances", {**RUN, "Placement": {"AvailabilityZone": "nova", "HostId": "h-1"}}, "Placement.HostId"),
     ("RunInstances", {**RUN, "InstanceInitiatedShutdownBehavior": "terminate"}, "InstanceInitiatedShutdownBehavior"),
     ("RunInstances", {**RUN, "BlockDeviceMappings": [{"DeviceName": "/dev/sdf", "Ebs": {"VolumeSize": 1}},

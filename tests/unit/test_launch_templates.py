@@ -60,8 +60,8 @@ def test_unhonoured_template_data_is_refused_at_create(db: Database) -> None:
         _make(db, CpuOptions={"CoreCount": 2})
     assert e.value.code == "InvalidParameterValue" and "LaunchTemplateData.CpuOptions" in e.value.message
     with pytest.raises(EC2Error) as e:
-        _make(db, Monitoring={"Enabled": True})
-    assert "LaunchTemplateData.Monitoring.Enabled" in e.value.message
+        _make(db, EnclaveOptions={"Enabled": True})   # Monitoring is stored by RunInstances now
+    assert "LaunchTemplateData.EnclaveOptions.Enabled" in e.value.message
     with pytest.raises(EC2Error) as e:
         _make(db, RamDiskId="ari-0123456789abcdef0")
     assert "LaunchTemplateData.RamDiskId" in e.value.message
