@@ -55,6 +55,7 @@ def _fetch(ctx: Any, params: dict, wanted: dict[str, list[str]]) -> list[dict]:
 DESCRIBE = describe.Describe(
     result_key="InternetGateways",
     fetch=_fetch,
+    empty_tags=True,   # AWS shows an empty tagSet; ec2_vpc_route_table_info/ec2_vpc_igw_info read it
     sort_key=lambda i: i["InternetGatewayId"],
     requested=(describe.Requested("InternetGatewayIds", lambda i: i["InternetGatewayId"],
                                   lambda missing: ids.not_found(KIND, missing[0]), kind=KIND),),

@@ -92,6 +92,7 @@ def _assocs_of(i: dict, key: str) -> list:
 DESCRIBE = describe.Describe(
     result_key="RouteTables",
     fetch=_fetch,
+    empty_tags=True,   # AWS shows an empty tagSet; ec2_vpc_route_table_info/ec2_vpc_igw_info read it
     sort_key=lambda i: i["RouteTableId"],
     requested=(describe.Requested("RouteTableIds", lambda i: i["RouteTableId"],
                                   lambda missing: ids.not_found(KIND, missing[0]), kind=KIND),),
