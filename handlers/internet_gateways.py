@@ -19,7 +19,7 @@ from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error
 from ec2api_runtime.tagging import tags_from_specs
 from handlers import _bulk as bulk
-from handlers import _vpc
+from handlers import _nat, _vpc
 
 if TYPE_CHECKING:
     from ec2api_runtime.context import RequestContext
@@ -143,6 +143,7 @@ def detach_internet_gateway(ctx: RequestContext, params: DetachInternetGatewayRe
     ids.require_well_formed("vpc", [vpc_id])
     if data.get("vpc_id") != vpc_id:
         raise EC2Error("Gateway.NotAttached", f"resource {igw_id} is not attached to network {vpc_id}")
+    _nat.refuse_if_live(ctx, vpc_id=vpc_id)   # a NAT gateway's public address is the router's gateway
     net, vpc_data = _vpc.resolve_vpc(ctx, vpc_id)
     router = _vpc.router_of(ctx, net, vpc_data)
     if router:

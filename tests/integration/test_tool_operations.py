@@ -54,11 +54,11 @@ UpdateSecurityGroupRuleDescriptionsEgress UpdateSecurityGroupRuleDescriptionsIng
 # Not built yet: network interfaces and NAT gateways (issue 12), IPv6 subnet ranges (issue 11).
 PENDING_ELSEWHERE = {
     "AssignIpv6Addresses", "UnassignIpv6Addresses",
-    "AssignPrivateIpAddresses", "AssignPrivateNatGatewayAddress", "AssociateNatGatewayAddress",
-    "AssociateSubnetCidrBlock", "AttachNetworkInterface", "CreateNatGateway", "CreateNetworkInterface",
-    "DeleteNatGateway", "DeleteNetworkInterface", "DescribeNatGateways", "DescribeNetworkInterfaces",
-    "DetachNetworkInterface", "DisassociateNatGatewayAddress", "DisassociateSubnetCidrBlock",
-    "ModifyNetworkInterfaceAttribute", "UnassignPrivateIpAddresses", "UnassignPrivateNatGatewayAddress",
+    "AssignPrivateIpAddresses",
+    "AssociateSubnetCidrBlock", "AttachNetworkInterface", "CreateNetworkInterface",
+    "DeleteNetworkInterface", "DescribeNetworkInterfaces",
+    "DetachNetworkInterface", "DisassociateSubnetCidrBlock",
+    "ModifyNetworkInterfaceAttribute", "UnassignPrivateIpAddresses",
 }
 # Issue 13 settings not built yet.
 PENDING_HERE = {
