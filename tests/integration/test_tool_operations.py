@@ -51,13 +51,13 @@ UnassignPrivateIpAddresses UnassignPrivateNatGatewayAddress UnmonitorInstances
 UpdateSecurityGroupRuleDescriptionsEgress UpdateSecurityGroupRuleDescriptionsIngress
 """.split()
 
-# Not built yet: network interfaces and NAT gateways (issue 12), IPv6 subnet ranges (issue 11).
+# Not built yet: network interfaces (issue 12).
 PENDING_ELSEWHERE = {
     "AssignIpv6Addresses", "UnassignIpv6Addresses",
     "AssignPrivateIpAddresses",
-    "AssociateSubnetCidrBlock", "AttachNetworkInterface", "CreateNetworkInterface",
+    "AttachNetworkInterface", "CreateNetworkInterface",
     "DeleteNetworkInterface", "DescribeNetworkInterfaces",
-    "DetachNetworkInterface", "DisassociateSubnetCidrBlock",
+    "DetachNetworkInterface",
     "ModifyNetworkInterfaceAttribute", "UnassignPrivateIpAddresses",
 }
 # Issue 13 settings not built yet.
