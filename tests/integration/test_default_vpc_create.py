@@ -9,8 +9,8 @@ import uuid
 
 import pytest
 
-from tests.integration.conftest import _client
 from tests.integration._vpc_kit import error_code
+from tests.integration.conftest import _client
 
 pytestmark = pytest.mark.cloud
 
