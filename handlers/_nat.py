@@ -58,6 +58,20 @@ def refuse_if_live(ctx: Any, *, vpc_id: str | None = None, subnet_id: str | None
                        f"those public address(es) before detaching the gateway (NAT gateway {found[0]}).")
 
 
+def holder_of(ctx: Any, allocation_id: str) -> str | None:
+    """The live NAT gateway holding the elastic IP ``allocation_id``, if any."""
+    with ctx.session() as s:
+        nats = records(s, ctx.project_id)
+    return next((n for n in live(nats) if nats[n].get("allocation_id") == allocation_id), None)
+
+
+def refuse_if_held(ctx: Any, allocation_id: str) -> None:
+    """An elastic IP a NAT gateway holds can be neither associated nor released (as on AWS)."""
+    holder = holder_of(ctx, allocation_id)
+    if holder:
+        raise EC2Error("InvalidIPAddress.InUse", f"Address {allocation_id} is in use by NAT gateway {holder}.")
+
+
 def route_targets(nats: dict[str, dict], attached: dict[str, set[str]]) -> dict[str, set[str]]:
     """``attached`` (VPC id -> the targets whose routes are active) with the available NAT gateways
     of each VPC whose router has its gateway (an attached internet gateway) added."""

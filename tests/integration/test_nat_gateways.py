@@ -84,6 +84,10 @@ def test_nat_gateway_lifecycle(ec2_demo, demo_conn):
         assert error_code(ec2_demo.detach_internet_gateway, InternetGatewayId=net["IgwId"], VpcId=vpc_id) \
             == "DependencyViolation"
         assert error_code(ec2_demo.delete_subnet, SubnetId=subnet_id) == "DependencyViolation"
+        # The elastic IP is the NAT gateway's while it lives.
+        assert error_code(ec2_demo.release_address, AllocationId=alloc) == "InvalidIPAddress.InUse"
+        assert error_code(ec2_demo.associate_address, AllocationId=alloc,
+                          NetworkInterfaceId="eni-0123456789abcdef0") == "InvalidIPAddress.InUse"
         _routes_via_nat(ec2_demo, vpc_id, net["IgwId"], nat_id)
         ec2_demo.delete_nat_gateway(NatGatewayId=nat_id)
         ec2_demo.get_waiter("nat_gateway_deleted").wait(NatGatewayIds=[nat_id], WaiterConfig=FAST)
