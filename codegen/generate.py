@@ -172,9 +172,10 @@ def generate(model_path: str | Path, out_dir: str | Path, package: str | None = 
                    for m in op.input.members if m.idempotency_token}
     filters = {}
     for op in model.operations:
-        member = next((m for m in op.input.members if m.name == "Filters"), None) if op.input else None
+        # A few operations (DescribeNatGateways, DescribeHosts, ...) name the member ``Filter``.
+        member = next((m for m in op.input.members if m.name in ("Filters", "Filter")), None) if op.input else None
         if member is not None:
-            filters[op.name] = filter_names(member.shape.documentation + " " + member_doc(raw, op, "Filters"))
+            filters[op.name] = filter_names(member.shape.documentation + " " + member_doc(raw, op, member.name))
 
     files: dict[str, str] = {}
     op_template = env.get_template("operation.py.jinja")

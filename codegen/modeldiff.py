@@ -132,7 +132,8 @@ def documented_filters(service: dict, operation: str) -> list[str]:
     if "input" not in op:
         return []
     shapes = service["shapes"]
-    member = shapes[op["input"]["shape"]].get("members", {}).get("Filters")
+    members = shapes[op["input"]["shape"]].get("members", {})
+    member = members.get("Filters") or members.get("Filter")   # DescribeNatGateways names it Filter
     if member is None:
         return []
     return filter_names(shapes[member["shape"]].get("documentation", "") + " " + member.get("documentation", ""))

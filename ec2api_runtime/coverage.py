@@ -35,6 +35,8 @@ AREAS: dict[str, tuple[str, ...]] = {
     "spot_requests": ("SpotInstanceRequests",),
     "iam_instance_profiles": ("IamInstanceProfile",),
     "network_acls": ("NetworkAcl",),
+    "nat_gateways": ("NatGateway",),
+    "subnet_cidrs": ("SubnetCidrBlock",),
 }
 
 

@@ -76,6 +76,9 @@ class Describe:
     sort_key: Callable[[Item], Any]
     requested: Sequence[Requested] = ()
     tags: bool = True              # items carry "Tags", and tag:<key>/tag-key/tag-value filter on them
+    # AWS answers an empty ``tagSet`` for some kinds (route tables, internet gateways), and tools
+    # read it unguarded (amazon.aws.ec2_vpc_route_table_info): keep an empty Tags there.
+    empty_tags: bool = False
     prepare: Callable[[Any, Any], None] | None = None   # checks of other parameters, before any I/O
     extra: Callable[[Any, Any, list[Item]], list[Item]] = field(default=lambda ctx, params, items: items)
     # What is paged when it is not the items themselves (DescribeInstances pages reservations).
@@ -124,7 +127,7 @@ def run(ctx: Any, params: Mapping[str, Any], spec: Describe) -> Any:
             items = only_requested(items, wanted[r.param], r.key, r.not_found)
     items = spec.extra(ctx, params, items)
     items = filter_checked(filters, list(items), spec.filters, tags_of=_tags_of if spec.tags else None)
-    if spec.tags:
+    if spec.tags and not spec.empty_tags:
         tagging.drop_empty_tags(items)
     units = spec.group(ctx, items) if spec.group is not None else items
     paginator = PAGINATORS.get(operation)

@@ -26,12 +26,13 @@ def default_network(ctx: Any) -> Any | None:
 
 
 def default_vpc_id(ctx: Any) -> str | None:
-    """The EC2 id of the default VPC, or None."""
-    net = default_network(ctx)
-    if net is None:
+    """The EC2 id of the default VPC, or None: by ``default_network_id`` (the recorded network, one
+    GET by id), so that DescribeSecurityGroups by id does not list the project's networks."""
+    net_id = default_network_id(ctx)
+    if net_id is None:
         return None
     with ctx.session() as s:
-        return ids.ec2_id(s, ctx.project_id, "vpc", net.id)
+        return ids.ec2_id(s, ctx.project_id, "vpc", net_id)
 
 
 

@@ -61,6 +61,15 @@ REFUSED: dict[str, Refusal] = {
         "UnsupportedOperation",
         "Instance host names on this cloud are IP names (ip-10-0-0-1) and have no DNS records to "
         "enable: the private DNS name options cannot be changed."),
+    **{op: Refusal(
+        "UnsupportedOperation",
+        "A NAT gateway here is its VPC router's source NAT, which has one address: the router's "
+        "external gateway (Neutron gives a router no secondary SNAT addresses). There is no "
+        f"{what} address to {verb}.")
+       for op, what, verb in (("AssociateNatGatewayAddress", "secondary public", "associate"),
+                              ("DisassociateNatGatewayAddress", "secondary public", "disassociate"),
+                              ("AssignPrivateNatGatewayAddress", "secondary private", "assign"),
+                              ("UnassignPrivateNatGatewayAddress", "secondary private", "unassign"))},
 }
 
 for _name in REFUSED:

@@ -47,7 +47,7 @@ def view(account_id: str, rtb_id: str, data: dict, cidrs: list[str], attached: s
                            "State": "active"} for c in cidrs]
     for r in data.get("routes") or []:
         routes.append({**r, "Origin": "CreateRoute",
-                       "State": "active" if r.get("GatewayId") in attached else "blackhole"})
+                       "State": "active" if target(r) in attached else "blackhole"})
     assocs = [{"Main": False, "RouteTableAssociationId": a, "RouteTableId": rtb_id, "SubnetId": sn,
                "AssociationState": {"State": "associated"}} for a, sn in sorted((data.get("assoc") or {}).items())]
     if data.get("main"):
@@ -57,8 +57,22 @@ def view(account_id: str, rtb_id: str, data: dict, cidrs: list[str], attached: s
             "Associations": assocs, "PropagatingVgws": [], "Tags": rtb_tags}
 
 
+def target(route: dict) -> str | None:
+    """The id a stored route points at."""
+    return route.get("GatewayId") or route.get("NatGatewayId")
+
+
+def _egress(route: dict) -> str | None:
+    """What carries a route out of the VPC router: ``0.0.0.0/0`` via the VPC's internet gateway or
+    via its NAT gateway both leave through the router's external gateway (floating IPs 1:1, other
+    addresses by its SNAT), so tables differing only there agree (docs/networking.md)."""
+    if route.get("NatGatewayId") or (route.get("GatewayId") or "").startswith("igw-"):
+        return "router-gateway"
+    return target(route)
+
+
 def _beyond_local(data: dict) -> frozenset:
-    return frozenset((r["DestinationCidrBlock"], r.get("GatewayId")) for r in data.get("routes") or [])
+    return frozenset((r["DestinationCidrBlock"], _egress(r)) for r in data.get("routes") or [])
 
 
 def check_agreement(vpc_id: str, tables: dict[str, dict]) -> None:

@@ -153,6 +153,14 @@ def default_network_id(ctx: Any) -> str | None:
     return networks.default_network_id(ctx)
 
 
+def external_network_id(ctx: Any) -> str:
+    """The external network internet gateways attach to (``public`` first), else an EC2 error."""
+    nets = bulk.get_json(ctx, "network", "/networks", {"router:external": "true", "fields": ["id", "name"]})["networks"]
+    if not nets:
+        raise EC2Error("InvalidParameterValue", "This cloud has no external network to reach the internet through.")
+    return str(min(nets, key=lambda n: (n.get("name") != "public", n["id"]))["id"])
+
+
 def overlaps(a: str, b: str) -> bool:
     return ipaddress.ip_network(a).overlaps(ipaddress.ip_network(b))
 

@@ -23,6 +23,7 @@ from ec2api_runtime.openstack import checked
 from ec2api_runtime.tagging import tags_from_specs
 from handlers import _bulk as bulk
 from handlers import _groups as neutron
+from handlers import _nat
 
 if TYPE_CHECKING:
     from ec2api_runtime.context import RequestContext
@@ -107,6 +108,7 @@ def allocate_address(ctx: RequestContext, params: AllocateAddressRequest) -> All
 def release_address(ctx: RequestContext, params: ReleaseAddressRequest) -> None:
     """Release an address that is not associated (``InvalidIPAddress.InUse`` while it is)."""
     allocation_id, fip = _address(ctx, params.get("AllocationId"), params.get("PublicIp"))
+    _nat.refuse_if_held(ctx, allocation_id)
     if fip.get("port_id"):
         raise EC2Error("InvalidIPAddress.InUse", f"Address {fip['floating_ip_address']} is in use.")
     resp = ctx.os.network.delete(f"/floatingips/{fip['id']}")
@@ -154,7 +156,8 @@ def _associate(ctx: Any, fip_id: str, port_id: str | None, fixed_ip: str | None)
                   "AllowReassociation"))
 def associate_address(ctx: RequestContext, params: AssociateAddressRequest) -> AssociateAddressResult:
     """Point the floating IP at a port's private address (moving it only with AllowReassociation)."""
-    _, fip = _address(ctx, params.get("AllocationId"), params.get("PublicIp"))
+    allocation_id, fip = _address(ctx, params.get("AllocationId"), params.get("PublicIp"))
+    _nat.refuse_if_held(ctx, allocation_id)
     port = _target_port(ctx, params)
     v4 = [ip["ip_address"] for ip in port.get("fixed_ips") or [] if ":" not in ip["ip_address"]]
     fixed = params.get("PrivateIpAddress") or (v4[0] if v4 else None)

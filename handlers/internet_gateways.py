@@ -19,7 +19,7 @@ from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error
 from ec2api_runtime.tagging import drop_empty_tags, tags_from_specs
 from handlers import _bulk as bulk
-from handlers import _vpc
+from handlers import _nat, _vpc
 
 if TYPE_CHECKING:
     from ec2api_runtime.context import RequestContext
@@ -55,6 +55,7 @@ def _fetch(ctx: Any, params: dict, wanted: dict[str, list[str]]) -> list[dict]:
 DESCRIBE = describe.Describe(
     result_key="InternetGateways",
     fetch=_fetch,
+    empty_tags=True,   # AWS shows an empty tagSet; ec2_vpc_route_table_info/ec2_vpc_igw_info read it
     sort_key=lambda i: i["InternetGatewayId"],
     requested=(describe.Requested("InternetGatewayIds", lambda i: i["InternetGatewayId"],
                                   lambda missing: ids.not_found(KIND, missing[0]), kind=KIND),),
@@ -141,6 +142,7 @@ def detach_internet_gateway(ctx: RequestContext, params: DetachInternetGatewayRe
     ids.require_well_formed("vpc", [vpc_id])
     if data.get("vpc_id") != vpc_id:
         raise EC2Error("Gateway.NotAttached", f"resource {igw_id} is not attached to network {vpc_id}")
+    _nat.refuse_if_live(ctx, vpc_id=vpc_id)   # a NAT gateway's public address is the router's gateway
     net, vpc_data = _vpc.resolve_vpc(ctx, vpc_id)
     router = _vpc.router_of(ctx, net, vpc_data)
     if router:

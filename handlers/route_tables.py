@@ -17,7 +17,7 @@ from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error, missing_parameter
 from ec2api_runtime.tagging import drop_empty_tags, tags_from_specs
 from handlers import _bulk as bulk
-from handlers import _routes, _vpc
+from handlers import _nat, _routes, _vpc
 
 if TYPE_CHECKING:
     from ec2api_runtime.context import RequestContext
@@ -47,6 +47,7 @@ def _fetch(ctx: Any, params: dict, wanted: dict[str, list[str]]) -> list[dict]:
     with ctx.session() as s:
         records = ids.items_with_data(s, ctx.project_id, KIND)
         gateways = ids.items_with_data(s, ctx.project_id, "igw")
+        nats = _nat.records(s, ctx.project_id)
     if requested:
         vpc_ids = {d["vpc_id"] for r, (_, d) in records.items() if r in requested}
         with ctx.session() as s:
@@ -76,6 +77,7 @@ def _fetch(ctx: Any, params: dict, wanted: dict[str, list[str]]) -> list[dict]:
     for igw, (_, d) in gateways.items():
         if d.get("vpc_id"):
             attached.setdefault(d["vpc_id"], set()).add(igw)
+    attached = _nat.route_targets(nats, attached)
     return [_routes.view(ctx.account_id, rtb, d, cidrs_of.get(d["vpc_id"], []), attached.get(d["vpc_id"], set()),
                          tags_of.get(rtb, []))
             for rtb, (_, d) in records.items() if d.get("vpc_id") in cidrs_of and cidrs_of[d["vpc_id"]]]
@@ -92,6 +94,7 @@ def _assocs_of(i: dict, key: str) -> list:
 DESCRIBE = describe.Describe(
     result_key="RouteTables",
     fetch=_fetch,
+    empty_tags=True,   # AWS shows an empty tagSet; ec2_vpc_route_table_info/ec2_vpc_igw_info read it
     sort_key=lambda i: i["RouteTableId"],
     requested=(describe.Requested("RouteTableIds", lambda i: i["RouteTableId"],
                                   lambda missing: ids.not_found(KIND, missing[0]), kind=KIND),),
@@ -109,7 +112,7 @@ DESCRIBE = describe.Describe(
         "route.egress-only-internet-gateway-id": lambda i: [],
         "route.gateway-id": lambda i: _routes_of(i, "GatewayId"),
         "route.instance-id": lambda i: [],
-        "route.nat-gateway-id": lambda i: [],
+        "route.nat-gateway-id": lambda i: _routes_of(i, "NatGatewayId"),
         "route.transit-gateway-id": lambda i: [],
         "route.origin": lambda i: _routes_of(i, "Origin"),
         "route.state": lambda i: _routes_of(i, "State"),
@@ -160,6 +163,8 @@ def _target(ctx: Any, params: CreateRouteRequest | ReplaceRouteRequest, vpc_id: 
     dest, gateway = params.get("DestinationCidrBlock"), params.get("GatewayId")
     if not dest:
         raise missing_parameter("DestinationCidrBlock")
+    if params.get("NatGatewayId"):
+        return _nat_target(ctx, params, vpc_id, rtb_id)
     if not gateway:
         raise missing_parameter("GatewayId")
     if not ids.is_well_formed("igw", gateway):
@@ -176,6 +181,26 @@ def _target(ctx: Any, params: CreateRouteRequest | ReplaceRouteRequest, vpc_id: 
         raise EC2Error("Unsupported", f"Only the destination {_routes.DEFAULT_ROUTE} can go via an internet gateway "
                        "here: it is the Neutron router's external gateway, which carries the default route only.")
     return {"DestinationCidrBlock": dest, "GatewayId": gateway}
+
+
+def _nat_target(ctx: Any, params: CreateRouteRequest | ReplaceRouteRequest, vpc_id: str, rtb_id: str) -> dict:
+    """``0.0.0.0/0`` via an available NAT gateway of the VPC: the router's SNAT on its gateway, which
+    is where that destination leaves the VPC router anyway (docs/networking.md)."""
+    nat_id, dest = params["NatGatewayId"], params.get("DestinationCidrBlock")
+    if params.get("GatewayId"):
+        raise EC2Error("InvalidParameterCombination", "Only one of GatewayId and NatGatewayId may be given.")
+    ids.require_well_formed(_nat.KIND, [nat_id])
+    with ctx.session() as s:
+        record = _nat.records(s, ctx.project_id).get(nat_id)
+    if record is None or record.get("state") != "available":
+        raise EC2Error("InvalidNatGatewayID.NotFound", f"The natGateway ID '{nat_id}' does not exist")
+    if record.get("vpc_id") != vpc_id:
+        raise EC2Error("InvalidParameterValue",
+                       f"route table {rtb_id} and network gateway {nat_id} belong to different networks")
+    if dest != _routes.DEFAULT_ROUTE:
+        raise EC2Error("Unsupported", f"Only the destination {_routes.DEFAULT_ROUTE} can go via a NAT gateway here: "
+                       "it is the Neutron router's SNAT on its external gateway, which carries the default route only.")
+    return {"DestinationCidrBlock": dest, "NatGatewayId": nat_id}
 
 
 def _change_routes(ctx: Any, rtb_id: str, change: Any) -> None:
@@ -196,7 +221,7 @@ def _find(routes: list[dict], dest: str | None, rtb_id: str) -> int:
 
 
 @handler("CreateRoute", not_found="InvalidRouteTableID.NotFound",
-         honours=("RouteTableId", "DestinationCidrBlock", "GatewayId"))
+         honours=("RouteTableId", "DestinationCidrBlock", "GatewayId", "NatGatewayId"))
 def create_route(ctx: RequestContext, params: CreateRouteRequest) -> CreateRouteResult:
     """``0.0.0.0/0`` via the VPC's attached internet gateway."""
     rtb_id = params["RouteTableId"]
@@ -212,7 +237,7 @@ def create_route(ctx: RequestContext, params: CreateRouteRequest) -> CreateRoute
 
 
 @handler("ReplaceRoute", not_found="InvalidRouteTableID.NotFound",
-         honours=("RouteTableId", "DestinationCidrBlock", "GatewayId"))
+         honours=("RouteTableId", "DestinationCidrBlock", "GatewayId", "NatGatewayId"))
 def replace_route(ctx: RequestContext, params: ReplaceRouteRequest) -> None:
     """Point an existing route at another (attached) internet gateway of the VPC."""
     rtb_id = params["RouteTableId"]

@@ -18,7 +18,7 @@ from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error, missing_parameter
 from ec2api_runtime.tagging import drop_empty_tags, tags_from_specs
 from handlers import _bulk as bulk
-from handlers import _subnet, _vpc
+from handlers import _nat, _subnet, _vpc
 from handlers._zones import zone_id, zone_names
 
 if TYPE_CHECKING:
@@ -212,6 +212,7 @@ def delete_subnet(ctx: RequestContext, params: DeleteSubnetRequest) -> None:
     if not found:
         raise ids.not_found(KIND, subnet_id)
     sub = found[0]
+    _nat.refuse_if_live(ctx, subnet_id=subnet_id)
     ports = bulk.get_json(ctx, "network", "/ports", {"fixed_ips": f"subnet_id={sub['id']}",
                                                      "fields": ["device_owner"]})["ports"]
     if any(p.get("device_owner") not in _INFRA_OWNERS for p in ports):

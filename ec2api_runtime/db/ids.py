@@ -75,7 +75,8 @@ KINDS: dict[str, Kind] = {
     "dopt": _k("dhcp-options", "InvalidDhcpOptionID", "dhcp options"),
     # AWS documents no ...Malformed code for key pair ids; a bad one is an InvalidParameterValue.
     "key": _k("key-pair", "InvalidKeyPair", "key pair", malformed="InvalidParameterValue"),
-    "nat": _k("natgateway", "NatGatewayNotFound", "NAT gateway", malformed="InvalidNatGatewayID.Malformed"),
+    # AWS's code for an unknown NAT gateway is NatGatewayNotFound itself (the waiters match it).
+    "nat": Kind("natgateway", "NatGatewayNotFound", "InvalidNatGatewayID.Malformed", "NAT gateway"),
     "acl": _k("network-acl", "InvalidNetworkAclID", "network ACL"),
     "aclassoc": _k("network-acl-association", "InvalidAssociationID", "association ID"),
     "vpce": _k("vpc-endpoint", "InvalidVpcEndpointId", "VPC endpoint"),

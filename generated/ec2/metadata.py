@@ -1326,6 +1326,16 @@ FILTERS: dict[str, tuple[str, ...]] = {
         'replace-unhealthy-instances',
         'type',
     ),
+    'DescribeFlowLogs': (
+        'deliver-log-status',
+        'log-destination-type',
+        'flow-log-id',
+        'log-group-name',
+        'resource-id',
+        'traffic-type',
+        'tag:<key>',
+        'tag-key',
+    ),
     'DescribeFpgaImages': (
         'create-time',
         'fpga-image-id',
@@ -1338,6 +1348,26 @@ FILTERS: dict[str, tuple[str, ...]] = {
         'tag:<key>',
         'tag-key',
         'update-time',
+    ),
+    'DescribeHostReservationOfferings': (
+        'instance-family',
+        'payment-option',
+    ),
+    'DescribeHostReservations': (
+        'instance-family',
+        'payment-option',
+        'state',
+        'tag:<key>',
+        'tag-key',
+    ),
+    'DescribeHosts': (
+        'auto-placement',
+        'availability-zone',
+        'client-token',
+        'host-reservation-id',
+        'instance-type',
+        'state',
+        'tag-key',
     ),
     'DescribeIamInstanceProfileAssociations': (
         'instance-id',
@@ -1830,6 +1860,14 @@ FILTERS: dict[str, tuple[str, ...]] = {
     ),
     'DescribeMovingAddresses': (
         'moving-status',
+    ),
+    'DescribeNatGateways': (
+        'nat-gateway-id',
+        'state',
+        'subnet-id',
+        'tag',
+        'tag-key',
+        'vpc-id',
     ),
     'DescribeNetworkAcls': (
         'association.association-id',

@@ -89,6 +89,8 @@ DESCRIBE = describe.Describe(
                                   kind=KIND),),
     filters={
         "cidr": lambda i: i["CidrBlock"],
+        # Undocumented but answered by AWS; amazon.aws.ec2_vpc_net finds its VPC by it.
+        "cidr-block": lambda i: i["CidrBlock"],
         "cidr-block-association.cidr-block": lambda i: _assoc(i, "CidrBlock"),
         "cidr-block-association.association-id": lambda i: _assoc(i, "AssociationId"),
         "cidr-block-association.state": lambda i: [a["CidrBlockState"]["State"] for a in i["CidrBlockAssociationSet"]],

@@ -141,9 +141,29 @@ def delete_vpc(ctx: RequestContext, params: DeleteVpcRequest) -> None:
         ids.forget(s, ctx.project_id, gone)
 
 
+def _default_gateway(ctx: Any, vpc_id: str, net_id: str, data: dict) -> None:
+    """What AWS gives a default VPC: an internet gateway attached (the router's gateway on the
+    external network) and the main route table's ``0.0.0.0/0`` via it; undone if a step fails."""
+    router = data["router"]
+    _vpc.neutron(ctx, "PUT", f"/routers/{router}",
+                 {"router": {"external_gateway_info": {"network_id": _vpc.external_network_id(ctx)}}})
+    os_id = f"router:{router}"   # the record record_default_gateway would make for this router
+    try:
+        with ctx.session() as s:
+            igw_id = ids.ec2_id(s, ctx.project_id, "igw", os_id)
+            ids.set_data(s, ctx.project_id, igw_id, {"vpc_id": vpc_id})
+            _routes.ensure_main(s, ctx.project_id, vpc_id, net_id, data, {}, {igw_id: (os_id, {"vpc_id": vpc_id})})
+    except BaseException:
+        with ctx.session() as s:
+            ids.forget(s, ctx.project_id, ids.ec2_ids(s, ctx.project_id, "igw", [os_id]).values())
+        _vpc.undo(lambda: _vpc.neutron(ctx, "PUT", f"/routers/{router}", {"router": {"external_gateway_info": {}}}))
+        raise
+
+
 @handler("CreateDefaultVpc", honours=())
 def create_default_vpc(ctx: RequestContext, params: CreateDefaultVpcRequest) -> CreateDefaultVpcResult:
-    """A default VPC (172.31.0.0/16, a /20 default subnet per zone) for a project that has none."""
+    """A default VPC (172.31.0.0/16, a /20 default subnet per zone, an internet gateway attached and
+    the main route table's default route via it) for a project that has none."""
     if _vpc.default_network_id(ctx) is not None:
         raise EC2Error("DefaultVpcAlreadyExists", "A Default VPC already exists for this account in this region.")
     zones = zone_names(ctx)
@@ -154,6 +174,7 @@ def create_default_vpc(ctx: RequestContext, params: CreateDefaultVpcRequest) -> 
         for index, zone in enumerate(zones[:16]):
             _subnet.build_subnet(ctx, vpc_id, net_id, data, f"172.31.{index * 16}.0/20", zone, [],
                                  default_for_az=True)
+        _default_gateway(ctx, vpc_id, net_id, data)
     except BaseException:
         _subnet.remove_all(ctx, net_id, data)
         delete_vpc(ctx, {"VpcId": vpc_id})
