@@ -110,7 +110,7 @@ def _network_interfaces(server: Any, lookups: Lookups, instance_id: str) -> list
     indexes = interfaces.device_indexes(ports, lookups.eni_data)
     for port in sorted(ports, key=lambda p: indexes[p.id]):
         index, data = indexes[port.id], lookups.eni_data.get(port.id, {})
-        ips = [ip for ip in port.fixed_ips or [] if ":" not in ip.get("ip_address", "")]
+        ips = interfaces.v4_ips(port, data)
         primary = ips[0] if ips else {}
         public = lookups.floating_by_port.get(port.id)
         association = {"PublicIp": public, "PublicDnsName": "", "IpOwnerId": lookups.owner_id} if public else None

@@ -57,8 +57,13 @@ def source_dest_check(port: dict) -> bool:
     return not any(p.get("ip_address") == ANY_ADDRESS for p in port.get("allowed_address_pairs") or [])
 
 
-def v4_ips(port: dict) -> list[dict]:
-    return [ip for ip in port.get("fixed_ips") or [] if ":" not in ip.get("ip_address", "")]
+def v4_ips(port: Any, data: dict | None = None) -> list[dict]:
+    """The port's IPv4 fixed IPs, the primary first: the one recorded in the ENI's data
+    (``primary_ip``; Neutron does not keep the order addresses were given in), else Neutron's first."""
+    fixed = port.get("fixed_ips") if isinstance(port, dict) else port.fixed_ips
+    ips = [ip for ip in fixed or [] if ":" not in ip.get("ip_address", "")]
+    primary = (data or {}).get("primary_ip")
+    return sorted(ips, key=lambda ip: ip["ip_address"] != primary) if primary else ips
 
 
 def _key(p: Any) -> tuple[str, str]:

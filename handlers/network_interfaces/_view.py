@@ -55,7 +55,7 @@ def views(ctx: Any, ports: list[dict], whole: bool) -> list[dict]:
     with ctx.session() as s:
         eni_ids = ids.ec2_ids(s, ctx.project_id, eni.KIND, port_ids)
         sibling_eni = ids.ec2_ids(s, ctx.project_id, eni.KIND, sibling_ids)
-        data_of = ids.get_data_many(s, ctx.project_id, sibling_eni.values())
+        data_of = ids.get_data_many(s, ctx.project_id, {*eni_ids.values(), *sibling_eni.values()})
         subnet_ids = ids.ec2_ids(s, ctx.project_id, "subnet", subnet_os)
         subnet_data = ids.get_data_many(s, ctx.project_id, subnet_ids.values())
         vpc_ids = ids.ec2_ids(s, ctx.project_id, "vpc", {p["network_id"] for p in ports})
@@ -78,7 +78,7 @@ def views(ctx: Any, ports: list[dict], whole: bool) -> list[dict]:
     for p in ports:
         eni_id = eni_ids[p["id"]]
         data = data_of.get(eni_id, {})
-        v4 = eni.v4_ips(p)
+        v4 = eni.v4_ips(p, data)
         primary = v4[0] if v4 else {}
         sub_id = subnet_ids.get(primary.get("subnet_id", ""), "")
         zone = (subnet_data.get(sub_id) or {}).get("az") or (zones[0] if zones else "")

@@ -66,14 +66,16 @@ def _holders(ctx: Any, network_id: str, addresses: list[str], own: str) -> dict[
 def assign_private_ip_addresses(ctx: RequestContext,
                                 params: AssignPrivateIpAddressesRequest) -> AssignPrivateIpAddressesResult:
     """More IPv4 addresses on the interface's subnet: the ones given, or that many Neutron picks."""
-    port, _ = eni.resolve(ctx, params["NetworkInterfaceId"])
+    port, data = eni.resolve(ctx, params["NetworkInterfaceId"])
     wanted = list(dict.fromkeys(params.get("PrivateIpAddresses") or []))
     if bool(wanted) == ("SecondaryPrivateIpAddressCount" in params):
         raise EC2Error("InvalidParameterCombination",
                        "Specify either PrivateIpAddresses or SecondaryPrivateIpAddressCount.")
-    v4 = eni.v4_ips(port)
+    v4 = eni.v4_ips(port, data)
     if not v4:
         raise EC2Error("InvalidParameterValue", "The interface has no IPv4 address on a subnet.")
+    if not data.get("primary_ip"):   # Neutron may list the new addresses first: keep the primary's
+        _vpc.update_data(ctx, params["NetworkInterfaceId"], primary_ip=v4[0]["ip_address"])
     subnet_id = v4[0]["subnet_id"]
     subnet = _vpc.neutron(ctx, "GET", f"/subnets/{subnet_id}")["subnet"]
     held = {ip["ip_address"] for ip in port.get("fixed_ips") or []}
@@ -108,11 +110,11 @@ def assign_private_ip_addresses(ctx: RequestContext,
          honours=("NetworkInterfaceId", "PrivateIpAddresses"))
 def unassign_private_ip_addresses(ctx: RequestContext, params: UnassignPrivateIpAddressesRequest) -> None:
     """Take secondary addresses off the interface (the primary cannot be)."""
-    port, _ = eni.resolve(ctx, params["NetworkInterfaceId"])
+    port, data = eni.resolve(ctx, params["NetworkInterfaceId"])
     wanted = set(params.get("PrivateIpAddresses") or [])
     if not wanted:
         raise EC2Error("MissingParameter", "The request must contain the parameter PrivateIpAddresses")
-    v4 = eni.v4_ips(port)
+    v4 = eni.v4_ips(port, data)
     if v4 and v4[0]["ip_address"] in wanted:
         raise EC2Error("InvalidParameterValue", "The primary private IP address of an interface cannot be unassigned.")
     held = {ip["ip_address"] for ip in v4}

@@ -57,6 +57,12 @@ def new_port(ctx: Any, subnet_id: str, group_ids: list[str], params: Any, descri
     return eni.create_port(ctx, subnet, group_os, fixed, description), vpc_id
 
 
+def made_data(port: dict, params: Any) -> dict:
+    """The data of a port ec2api made: its primary address (given, or the one Neutron picked first)."""
+    primary = addresses(params)[0] or (eni.v4_ips(port) or [{}])[0].get("ip_address")
+    return {"made": True, "primary_ip": primary}
+
+
 def record(ctx: Any, port: dict, data: dict, new_tags: list) -> str:
     """The port's ENI id, data and tags (the port deleted again if this fails)."""
     try:
@@ -79,7 +85,7 @@ def create_network_interface(ctx: RequestContext, params: CreateNetworkInterface
     new_tags = tags_from_specs(params.get("TagSpecifications"), "network-interface")
     port, _ = new_port(ctx, params["SubnetId"], list(params.get("Groups") or []), params,
                        params.get("Description") or "")
-    record(ctx, port, {"made": True}, new_tags)
+    record(ctx, port, made_data(port, params), new_tags)
     items = _view.views(ctx, [port], whole=False)
     tagging.drop_empty_tags(items)
     _view.tagset(items)

@@ -51,14 +51,13 @@ UnassignPrivateIpAddresses UnassignPrivateNatGatewayAddress UnmonitorInstances
 UpdateSecurityGroupRuleDescriptionsEgress UpdateSecurityGroupRuleDescriptionsIngress
 """.split()
 
-# Not built yet: network interfaces and NAT gateways (issue 12), IPv6 subnet ranges (issue 11).
+# Not built yet: NAT gateways (issue 12), IPv6 subnet ranges (issue 11).
 PENDING_ELSEWHERE = {
-    "AssignIpv6Addresses", "UnassignIpv6Addresses",
-    "AssignPrivateIpAddresses", "AssignPrivateNatGatewayAddress", "AssociateNatGatewayAddress",
-    "AssociateSubnetCidrBlock", "AttachNetworkInterface", "CreateNatGateway", "CreateNetworkInterface",
-    "DeleteNatGateway", "DeleteNetworkInterface", "DescribeNatGateways", "DescribeNetworkInterfaces",
-    "DetachNetworkInterface", "DisassociateNatGatewayAddress", "DisassociateSubnetCidrBlock",
-    "ModifyNetworkInterfaceAttribute", "UnassignPrivateIpAddresses", "UnassignPrivateNatGatewayAddress",
+    "AssignPrivateNatGatewayAddress", "AssociateNatGatewayAddress",
+    "AssociateSubnetCidrBlock", "CreateNatGateway",
+    "DeleteNatGateway", "DescribeNatGateways",
+    "DisassociateNatGatewayAddress", "DisassociateSubnetCidrBlock",
+    "UnassignPrivateNatGatewayAddress",
 }
 # Issue 13 settings not built yet.
 PENDING_HERE = {
