@@ -130,6 +130,23 @@ def subnet_of(ctx: Any, subnet_id: str) -> tuple[dict, dict]:
     return found[0], data
 
 
+def addresses(params: Any) -> tuple[str | None, list[str]]:
+    """``(primary, secondaries)`` from PrivateIpAddress and PrivateIpAddresses (at most one Primary)."""
+    primary = params.get("PrivateIpAddress")
+    secondary: list[str] = []
+    for spec in params.get("PrivateIpAddresses") or []:
+        address = spec.get("PrivateIpAddress")
+        if not address:
+            raise EC2Error("MissingParameter", "The request must contain the parameter PrivateIpAddresses.N.PrivateIpAddress")
+        if spec.get("Primary"):
+            if primary and primary != address:
+                raise EC2Error("InvalidParameterCombination", "Only one primary private IP address may be given.")
+            primary = address
+        elif address != primary:
+            secondary.append(address)
+    return primary, secondary
+
+
 def check_in_subnet(address: str, cidr: str) -> None:
     try:
         inside = ipaddress.ip_address(address) in ipaddress.ip_network(cidr)

@@ -67,8 +67,7 @@ def _delete_on_termination(ctx: Any, eni_id: str, port: dict, data: dict, change
         # Nova made this port with the instance and deletes it with the instance, whatever is asked.
         raise EC2Error("InvalidParameterValue", "The parameter Attachment.DeleteOnTermination cannot be false for "
                        "this interface on this cloud: Nova created it with the instance and deletes it with it.")
-    if data.get("made"):
-        _vpc.update_data(ctx, eni_id, delete_on_termination=bool(value))
+    _vpc.update_data(ctx, eni_id, delete_on_termination=bool(value))
 
 
 @handler("ModifyNetworkInterfaceAttribute", not_found="InvalidNetworkInterfaceID.NotFound",

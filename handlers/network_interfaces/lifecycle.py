@@ -23,29 +23,12 @@ if TYPE_CHECKING:
     )
 
 
-def addresses(params: Any) -> tuple[str | None, list[str]]:
-    """``(primary, secondaries)`` from PrivateIpAddress and PrivateIpAddresses (at most one Primary)."""
-    primary = params.get("PrivateIpAddress")
-    secondary: list[str] = []
-    for spec in params.get("PrivateIpAddresses") or []:
-        address = spec.get("PrivateIpAddress")
-        if not address:
-            raise EC2Error("MissingParameter", "The request must contain the parameter PrivateIpAddresses.N.PrivateIpAddress")
-        if spec.get("Primary"):
-            if primary and primary != address:
-                raise EC2Error("InvalidParameterCombination", "Only one primary private IP address may be given.")
-            primary = address
-        elif address != primary:
-            secondary.append(address)
-    return primary, secondary
-
-
 def new_port(ctx: Any, subnet_id: str, group_ids: list[str], params: Any, description: str = "") -> tuple[dict, str]:
     """Check everything, then create the port: ``(port, vpc id)`` (nothing made on a refusal)."""
     subnet, _ = eni.subnet_of(ctx, subnet_id)
     with ctx.session() as s:
         vpc_id = ids.ec2_id(s, ctx.project_id, "vpc", subnet["network_id"])
-    primary, secondary = addresses(params)
+    primary, secondary = eni.addresses(params)
     count = int(params.get("SecondaryPrivateIpAddressCount") or 0)
     if count < 0 or count > 49:
         raise EC2Error("InvalidParameterValue", f"Value ({count}) for parameter secondaryPrivateIpAddressCount is invalid.")
@@ -59,7 +42,7 @@ def new_port(ctx: Any, subnet_id: str, group_ids: list[str], params: Any, descri
 
 def made_data(port: dict, params: Any) -> dict:
     """The data of a port ec2api made: its primary address (given, or the one Neutron picked first)."""
-    primary = addresses(params)[0] or (eni.v4_ips(port) or [{}])[0].get("ip_address")
+    primary = eni.addresses(params)[0] or (eni.v4_ips(port) or [{}])[0].get("ip_address")
     return {"made": True, "primary_ip": primary}
 
 
