@@ -113,11 +113,11 @@ def plan(ctx: Any, params: Any) -> Plan | None:
                     "SecondaryPrivateIpAddressCount") or n.get("PrivateIpAddresses"):
                 raise EC2Error("InvalidParameterCombination", "An existing network interface takes no subnet, "
                                "groups or addresses at launch.")
-            port, _ = eni.resolve(ctx, n["NetworkInterfaceId"])
+            port, data = eni.resolve(ctx, n["NetworkInterfaceId"])
             if port.get("device_id"):
                 raise EC2Error("InvalidNetworkInterface.InUse", f"Interface: [{n['NetworkInterfaceId']}] in use.")
             item = Planned(index, bool(n.get("DeleteOnTermination", False)), public, port=port,
-                           eni_id=n["NetworkInterfaceId"])
+                           eni_id=n["NetworkInterfaceId"], primary=(eni.v4_ips(port, data) or [{}])[0].get("ip_address"))
             net = port["network_id"]
         else:
             if not n.get("SubnetId"):
@@ -166,11 +166,11 @@ def create(ctx: Any, p: Plan) -> None:
                 assert item.subnet is not None
                 port = eni.create_port(ctx, item.subnet, item.group_os_ids, item.fixed_ips, item.description)
                 p.made_ports.append(port["id"])
-                primary = item.primary or (eni.v4_ips(port) or [{}])[0].get("ip_address")
+                item.primary = item.primary or (eni.v4_ips(port) or [{}])[0].get("ip_address")
                 with ctx.session() as s:
                     eni_id = ids.ec2_id(s, ctx.project_id, eni.KIND, port["id"])
                     ids.set_data(s, ctx.project_id, eni_id, {
-                        "made": True, "primary_ip": primary, "device_index": item.index, "attach_time": now,
+                        "made": True, "primary_ip": item.primary, "device_index": item.index, "attach_time": now,
                         "delete_on_termination": item.delete_on_termination})
                 item.port, item.eni_id = port, eni_id
             else:
@@ -180,15 +180,15 @@ def create(ctx: Any, p: Plan) -> None:
                 p.taken.append(item.eni_id)
             p.port_ids.append(item.port["id"])
             if item.public:
-                _public_address(ctx, p, item.port)
+                _public_address(ctx, p, item.port, item.primary)
     except BaseException:
         undo(ctx, p)
         raise
 
 
-def _public_address(ctx: Any, p: Plan, port: dict) -> None:
+def _public_address(ctx: Any, p: Plan, port: dict, primary: str | None) -> None:
     resp = _post(ctx, "/floatingips", {"floatingip": {"floating_network_id": _external_network(ctx),
-                                                      "port_id": port["id"]}})
+                                                      "port_id": port["id"], "fixed_ip_address": primary}})
     if resp.status_code == 404 and "external network" in resp.text.lower():
         raise EC2Error("Gateway.NotAttached", "A public address needs an internet gateway attached to the VPC "
                        "(its router has no gateway on the external network).")

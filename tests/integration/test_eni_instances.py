@@ -123,3 +123,90 @@ def test_isolation_of_attach(ec2_demo, ec2_alt, net, instance):
         assert _eni(ec2_demo, eni_id)["Status"] == "available"
     finally:
         ec2_demo.delete_network_interface(NetworkInterfaceId=eni_id)
+
+
+@pytest.fixture(scope="module")
+def routed(ec2_demo, net):
+    """The VPC with an internet gateway (a public address needs one); the VPC teardown removes it."""
+    gw = ec2_demo.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2_demo.attach_internet_gateway(InternetGatewayId=gw, VpcId=net["vpc"])
+    return net
+
+
+def _wait_gone(ec2, eni_id: str) -> None:
+    for _ in range(60):
+        if error_code_or_none(ec2, eni_id) == "InvalidNetworkInterfaceID.NotFound":
+            return
+        time.sleep(2)
+    raise AssertionError(f"{eni_id} still there")
+
+
+def error_code_or_none(ec2, eni_id: str):
+    try:
+        ec2.describe_network_interfaces(NetworkInterfaceIds=[eni_id])
+    except Exception as e:   # noqa: BLE001
+        return e.response["Error"]["Code"]
+    return None
+
+
+def test_launch_with_interfaces_and_public_address(ec2_demo, image_id, routed, launched):
+    net = routed
+    taken = ec2_demo.create_network_interface(SubnetId=net["subnet"], Description="taken")["NetworkInterface"][
+        "NetworkInterfaceId"]
+    run = ec2_demo.run_instances(ImageId=image_id, InstanceType="t3.nano", MinCount=1, MaxCount=1, NetworkInterfaces=[
+        {"DeviceIndex": 0, "SubnetId": net["subnet"], "AssociatePublicIpAddress": True,
+         "SecondaryPrivateIpAddressCount": 1, "DeleteOnTermination": True},
+        {"DeviceIndex": 1, "NetworkInterfaceId": taken}])
+    instance_id = run["Instances"][0]["InstanceId"]
+    launched.append(instance_id)
+    ec2_demo.get_waiter("instance_running").wait(InstanceIds=[instance_id], WaiterConfig=FAST)
+    shown = _instance(ec2_demo, instance_id)
+    nics = shown["NetworkInterfaces"]
+    assert [n["Attachment"]["DeviceIndex"] for n in nics] == [0, 1] and nics[1]["NetworkInterfaceId"] == taken
+    assert nics[0]["Attachment"]["DeleteOnTermination"] is True and nics[1]["Attachment"]["DeleteOnTermination"] is False
+    assert len(nics[0]["PrivateIpAddresses"]) == 2 and shown["PublicIpAddress"]
+    assert shown["PrivateIpAddress"] == nics[0]["PrivateIpAddress"] and shown["SubnetId"] == net["subnet"]
+    first = _eni(ec2_demo, nics[0]["NetworkInterfaceId"])
+    assert first["Association"]["PublicIp"] == shown["PublicIpAddress"]
+    assert _eni(ec2_demo, taken)["Attachment"]["InstanceId"] == instance_id
+    public_ip = shown["PublicIpAddress"]
+    ec2_demo.terminate_instances(InstanceIds=[instance_id])
+    ec2_demo.get_waiter("instance_terminated").wait(InstanceIds=[instance_id], WaiterConfig=FAST)
+    _wait_gone(ec2_demo, first["NetworkInterfaceId"])   # DeleteOnTermination: deleted with the instance
+    ec2_demo.get_waiter("network_interface_available").wait(NetworkInterfaceIds=[taken], WaiterConfig=FAST)
+    assert error_code(ec2_demo.describe_addresses, PublicIps=[public_ip]) == "InvalidAddress.NotFound"
+    ec2_demo.delete_network_interface(NetworkInterfaceId=taken)
+
+
+def test_cli_associate_public_ip_address(ec2_demo, aws_cli, image_id, routed, launched):
+    out = aws_cli("demo", "run-instances", "--image-id", image_id, "--instance-type", "t3.nano", "--subnet-id",
+                  routed["subnet"], "--associate-public-ip-address")
+    instance_id = out["Instances"][0]["InstanceId"]
+    launched.append(instance_id)
+    ec2_demo.get_waiter("instance_running").wait(InstanceIds=[instance_id], WaiterConfig=FAST)
+    shown = _instance(ec2_demo, instance_id)
+    assert shown["PublicIpAddress"] and shown["SubnetId"] == routed["subnet"]
+
+
+def test_launch_bad_interfaces_make_nothing(ec2_demo, ec2_alt, demo_conn, image_id, net):
+    eni_id = ec2_demo.create_network_interface(SubnetId=net["subnet"])["NetworkInterface"]["NetworkInterfaceId"]
+    try:
+        network_id = next(sn.network_id for sn in demo_conn.network.subnets(name=f"{net['vpc']} {SUBNET}"))
+        before = sorted(p.id for p in demo_conn.network.ports(network_id=network_id))
+        run = {"ImageId": image_id, "InstanceType": "t3.nano", "MinCount": 1, "MaxCount": 1}
+        assert error_code(ec2_demo.run_instances, **{**run, "MaxCount": 2}, NetworkInterfaces=[
+            {"DeviceIndex": 0, "NetworkInterfaceId": eni_id}]) == "InvalidParameterCombination"
+        assert error_code(ec2_demo.run_instances, **run, NetworkInterfaces=[
+            {"DeviceIndex": 0, "SubnetId": net["subnet"]}, {"DeviceIndex": 2, "SubnetId": net["subnet"]}]) == \
+            "InvalidParameterValue"
+        assert error_code(ec2_demo.run_instances, **run, NetworkInterfaces=[
+            {"DeviceIndex": 0, "SubnetId": net["subnet"]},
+            {"DeviceIndex": 1, "SubnetId": net["subnet"], "PrivateIpAddress": "10.9.9.9"}]) == "InvalidParameterValue"
+        assert error_code(ec2_demo.run_instances, **run, NetworkInterfaces=[
+            {"DeviceIndex": 0, "NetworkInterfaceId": "eni-0123456789abcdef0"}]) == "InvalidNetworkInterfaceID.NotFound"
+        assert error_code(ec2_alt.run_instances, **run, NetworkInterfaces=[
+            {"DeviceIndex": 0, "NetworkInterfaceId": eni_id}]) == "InvalidNetworkInterfaceID.NotFound"
+        assert sorted(p.id for p in demo_conn.network.ports(network_id=network_id)) == before
+        assert _eni(ec2_demo, eni_id)["Status"] == "available"
+    finally:
+        ec2_demo.delete_network_interface(NetworkInterfaceId=eni_id)
