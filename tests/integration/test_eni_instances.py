@@ -210,3 +210,19 @@ def test_launch_bad_interfaces_make_nothing(ec2_demo, ec2_alt, demo_conn, image_
         assert _eni(ec2_demo, eni_id)["Status"] == "available"
     finally:
         ec2_demo.delete_network_interface(NetworkInterfaceId=eni_id)
+
+
+def test_subnet_maps_public_ip_on_launch(ec2_demo, image_id, routed, launched):
+    subnet = ec2_demo.create_subnet(VpcId=routed["vpc"], CidrBlock="10.132.2.0/24")["Subnet"]["SubnetId"]
+    ec2_demo.modify_subnet_attribute(SubnetId=subnet, MapPublicIpOnLaunch={"Value": True})
+    run = ec2_demo.run_instances(ImageId=image_id, InstanceType="t3.nano", MinCount=1, MaxCount=1, SubnetId=subnet)
+    launched.append(run["Instances"][0]["InstanceId"])
+    ec2_demo.get_waiter("instance_running").wait(InstanceIds=launched, WaiterConfig=FAST)
+    shown = _instance(ec2_demo, launched[0])
+    assert shown["PublicIpAddress"] and shown["SubnetId"] == subnet
+    # Asked for no public address, the instance gets none.
+    run = ec2_demo.run_instances(ImageId=image_id, InstanceType="t3.nano", MinCount=1, MaxCount=1, NetworkInterfaces=[
+        {"DeviceIndex": 0, "SubnetId": subnet, "AssociatePublicIpAddress": False}])
+    launched.append(run["Instances"][0]["InstanceId"])
+    ec2_demo.get_waiter("instance_running").wait(InstanceIds=launched[1:], WaiterConfig=FAST)
+    assert "PublicIpAddress" not in _instance(ec2_demo, launched[1])
