@@ -28,7 +28,7 @@ AREAS: dict[str, tuple[str, ...]] = {
     "subnets": ("Subnet", "DefaultSubnet"),
     "route_tables": ("RouteTable", "Route"),
     "internet_gateways": ("InternetGateway",),
-    "network_interfaces": ("NetworkInterface",),
+    "network_interfaces": ("NetworkInterface", "PrivateIpAddresses", "Ipv6Addresses"),
     "dhcp_options": ("DhcpOptions",),
     "launch_templates": ("LaunchTemplate",),
     "placement_groups": ("PlacementGroup",),

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from ec2api_runtime.timeutil import parse_os_time
+from handlers import _interfaces as interfaces
 
 if TYPE_CHECKING:
     from generated.ec2.types import InstanceState
@@ -84,6 +85,7 @@ class Lookups:
     volume_ids: dict[str, str] = field(default_factory=dict)      # cinder id -> vol-...
     attachments: dict[tuple[str, str], dict] = field(default_factory=dict)   # (server, volume) -> attachment
     flavor_names: dict[str, str] = field(default_factory=dict)    # flavor id -> name (old microversions)
+    eni_data: dict[str, dict] = field(default_factory=dict)       # port id -> the ENI's items.data
 
 
 def instance_type(server: Any, lookups: Lookups | None = None) -> str:
@@ -104,9 +106,11 @@ def _image_id(server: Any) -> str | None:
 
 def _network_interfaces(server: Any, lookups: Lookups, instance_id: str) -> list[dict]:
     out = []
-    for index, port in enumerate(sorted(lookups.ports_by_server.get(server.id, []),
-                                        key=lambda p: (p.created_at or "", p.id))):
-        ips = [ip for ip in port.fixed_ips or [] if ":" not in ip.get("ip_address", "")]
+    ports = lookups.ports_by_server.get(server.id, [])
+    indexes = interfaces.device_indexes(ports, lookups.eni_data)
+    for port in sorted(ports, key=lambda p: indexes[p.id]):
+        index, data = indexes[port.id], lookups.eni_data.get(port.id, {})
+        ips = interfaces.v4_ips(port, data)
         primary = ips[0] if ips else {}
         public = lookups.floating_by_port.get(port.id)
         association = {"PublicIp": public, "PublicDnsName": "", "IpOwnerId": lookups.owner_id} if public else None
@@ -129,10 +133,11 @@ def _network_interfaces(server: Any, lookups: Lookups, instance_id: str) -> list
             "MacAddress": port.mac_address or "",
             "PrivateIpAddress": primary.get("ip_address", ""),
             "PrivateDnsName": dns_name(primary.get("ip_address"), lookups.region),
-            "SourceDestCheck": not bool(port.allowed_address_pairs),
+            "SourceDestCheck": interfaces.source_dest_check({"allowed_address_pairs": port.allowed_address_pairs}),
             "Groups": groups,
-            "Attachment": {"AttachmentId": "eni-attach-" + lookups.eni_ids.get(port.id, "-")[4:],
-                           "DeviceIndex": index, "Status": "attached", "DeleteOnTermination": True,
+            "Attachment": {"AttachmentId": interfaces.attachment_id(lookups.eni_ids.get(port.id, "eni-")),
+                           "DeviceIndex": index, "Status": "attached",
+                           "DeleteOnTermination": interfaces.delete_on_termination(data),
                            "NetworkCardIndex": 0},
             "PrivateIpAddresses": private_ips,
             "Ipv6Addresses": [{"Ipv6Address": ip["ip_address"]} for ip in port.fixed_ips or []

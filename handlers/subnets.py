@@ -16,6 +16,7 @@ from ec2api_runtime import describe
 from ec2api_runtime.db import ids, tags
 from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error, missing_parameter
+from ec2api_runtime.honours import ANY
 from ec2api_runtime.tagging import drop_empty_tags, tags_from_specs
 from handlers import _bulk as bulk
 from handlers import _nat, _subnet, _vpc
@@ -229,20 +230,21 @@ def delete_subnet(ctx: RequestContext, params: DeleteSubnetRequest) -> None:
 
 
 @handler("ModifySubnetAttribute", not_found="InvalidSubnetID.NotFound", honours=("SubnetId",),
-         # RunInstances gives no instance a public address at launch, so only false is true here.
-         partly={"MapPublicIpOnLaunch": {"Value": (False,)}, "AssignIpv6AddressOnCreation": {"Value": (False,)},
+         # MapPublicIpOnLaunch: RunInstances gives the instance a floating IP (handlers/_launch_interfaces.py).
+         partly={"MapPublicIpOnLaunch": {"Value": ANY}, "AssignIpv6AddressOnCreation": {"Value": (False,)},
                  "EnableDns64": {"Value": (False,)}, "MapCustomerOwnedIpOnLaunch": {"Value": (False,)},
                  "PrivateDnsHostnameTypeOnLaunch": ("ip-name",),
                  "EnableResourceNameDnsARecordOnLaunch": {"Value": (False,)},
                  "EnableResourceNameDnsAAAARecordOnLaunch": {"Value": (False,)}})
 def modify_subnet_attribute(ctx: RequestContext, params: ModifySubnetAttributeRequest) -> None:
-    """Only the values every subnet here has are accepted (each then changes nothing)."""
+    """MapPublicIpOnLaunch (kept in the subnet's data); of the others, only the values every subnet
+    here has are accepted (each then changes nothing)."""
     subnet_id = params["SubnetId"]
     ids.require_well_formed(KIND, [subnet_id])
     if not _subnets_by_id(ctx, [subnet_id]):
         raise ids.not_found(KIND, subnet_id)
     if "MapPublicIpOnLaunch" in params:
-        _vpc.update_data(ctx, subnet_id, map_public_ip=False)
+        _vpc.update_data(ctx, subnet_id, map_public_ip=bool(params["MapPublicIpOnLaunch"].get("Value")))
 
 
 @handler("CreateDefaultSubnet", honours=("AvailabilityZone", "AvailabilityZoneId"),

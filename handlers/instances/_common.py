@@ -117,6 +117,7 @@ def lookups_for(ctx: Any, servers: list[Any], neutron: Neutron | None = None,
             volume_ids=ids.ec2_ids(s, ctx.project_id, "vol", [v.id for v in volumes]),
             flavor_names=flavor_names,
         )
+        lookups.eni_data = eni_data(s, ctx.project_id, lookups.eni_ids)
     for port in ports:
         lookups.ports_by_server.setdefault(port.device_id, []).append(port)
     kept = kept_devices(ctx, lookups.volume_ids)
@@ -125,6 +126,12 @@ def lookups_for(ctx: Any, servers: list[Any], neutron: Neutron | None = None,
             key = (attachment.get("server_id"), volume.id)
             lookups.attachments[key] = {**attachment, "device": kept.get(key) or attachment.get("device")}
     return lookups
+
+
+def eni_data(s: Any, project_id: str, eni_ids: dict[str, str]) -> dict[str, dict]:
+    """``{port id: item data}`` of the ports' ENIs (device index, DeleteOnTermination): one query."""
+    data = ids.get_data_many(s, project_id, eni_ids.values())
+    return {port_id: data.get(eni_id, {}) for port_id, eni_id in eni_ids.items()}
 
 
 def kept_devices(ctx: Any, volume_ids: dict[str, str]) -> dict[tuple[str, str], str]:

@@ -21,6 +21,7 @@ from handlers import _glance as glance
 from handlers import _groups as security_groups
 from handlers import _instance_settings as instance_settings
 from handlers import _instance_view as view
+from handlers import _launch_interfaces as launch_nics
 from handlers import _launch_templates as launch_templates
 from handlers import _placement as placement
 from handlers import _subnet as subnet_placement
@@ -52,7 +53,7 @@ def _network_spec(ctx: Any, params: RunInstancesRequest) -> tuple[dict, str | No
     if len(interfaces) > 1:
         raise EC2Error("Unsupported", "Only one network interface can be given at launch.")
     eni = interfaces[0] if interfaces else {}
-    # An existing NetworkInterfaceId is not declared (see ``partly``): the runtime refuses it.
+    # Existing interfaces, several of them, public addresses: handlers/_launch_interfaces.py (not here).
     if eni and (params.get("SubnetId") or params.get("SecurityGroupIds") or params.get("PrivateIpAddress")):
         raise EC2Error("InvalidParameterCombination",
                        "Network interfaces and an instance-level subnet, security groups or private IP "
@@ -134,9 +135,11 @@ _RUN_PARTLY: dict[str, Spec] = {
         "DeleteOnTermination": ANY, "SnapshotId": ANY, "VolumeSize": ANY, "Encrypted": (False,),
         # Cinder's default type serves every volume; DescribeVolumes reports it as gp3 (3000 IOPS, 125 MB/s).
         "VolumeType": ("gp3",), "Iops": (3000,), "Throughput": (125,)}},
-    "NetworkInterfaces": {"DeviceIndex": (0,), "SubnetId": ANY, "Groups": ANY, "PrivateIpAddress": ANY,
-                          # Nova deletes the ports it made with the server; no public address at launch.
-                          "DeleteOnTermination": (True,), "AssociatePublicIpAddress": (False,)},
+    # Existing or new interfaces at device indexes 0..n, public addresses: handlers/_launch_interfaces.py.
+    "NetworkInterfaces": {"DeviceIndex": ANY, "SubnetId": ANY, "Groups": ANY, "PrivateIpAddress": ANY,
+                          "NetworkInterfaceId": ANY, "Description": ANY, "SecondaryPrivateIpAddressCount": ANY,
+                          "PrivateIpAddresses": {"PrivateIpAddress": ANY, "Primary": ANY},
+                          "DeleteOnTermination": ANY, "AssociatePublicIpAddress": ANY},
     # A placement group is a Nova server group: the scheduler hint ``group`` (handlers/_placement.py).
     "Placement": {"AvailabilityZone": ANY, "Tenancy": ("default",), "GroupName": ANY, "GroupId": ANY},
     # Stored with the instance (handlers/_instance_settings.py), as Monitor/ModifyInstance* do: no
@@ -196,9 +199,13 @@ def run_instances(ctx: RequestContext, params: RunInstancesRequest) -> Reservati
     kept_settings = instance_settings.launch_settings(params, flavor.name)
     if params.get("KeyName") and ctx.os.compute.find_keypair(params["KeyName"], ignore_missing=True) is None:
         raise EC2Error("InvalidKeyPair.NotFound", f"The key pair '{params['KeyName']}' does not exist")
-    network, subnet_uuid, group_ids, group_names = _network_spec(ctx, params)
-    # Ids as given, names in the VPC of the launch's network; none: that VPC's default group.
-    groups = security_groups.for_launch(ctx, group_ids, group_names, network["uuid"])
+    nics = launch_nics.plan(ctx, params)   # None: Nova makes the instance's one port itself
+    if nics is None:
+        network, subnet_uuid, group_ids, group_names = _network_spec(ctx, params)
+        # Ids as given, names in the VPC of the launch's network; none: that VPC's default group.
+        groups = security_groups.for_launch(ctx, group_ids, group_names, network["uuid"])
+    else:   # the ports carry the groups
+        network, subnet_uuid, groups = {"uuid": nics.network_id}, nics.subnet_uuid, []
     bdm = _block_device_mappings(ctx, params, image)
     hints, placed = placement.scheduler_hints(ctx, params.get("Placement") or {})
     name = next((t["Value"] for t in instance_tags if t["Key"] == "Name" and t["Value"]), "ec2-instance")
@@ -226,8 +233,16 @@ def run_instances(ctx: RequestContext, params: RunInstancesRequest) -> Reservati
     request: dict[str, Any] = {"server": body}
     if hints:
         request["os:scheduler_hints"] = hints
-    resp = ctx.os.compute.post("/servers", json=request, microversion="2.67")
-    checked(resp)
+    if nics is not None:
+        launch_nics.create(ctx, nics)
+        body["networks"] = nics.networks
+    try:
+        resp = ctx.os.compute.post("/servers", json=request, microversion="2.67")
+        checked(resp)
+    except BaseException:
+        if nics is not None:
+            launch_nics.undo(ctx, nics)
+        raise
     reservation = resp.json()["reservation_id"]
     servers = bulk.servers(ctx, reservation_id=reservation)
     try:
@@ -242,6 +257,8 @@ def run_instances(ctx: RequestContext, params: RunInstancesRequest) -> Reservati
                         "shutdown_behavior": shutdown}
                 data.update(placed)
                 data.update(kept_settings)
+                if nics is not None and nics.fips:
+                    data["public_fips"] = nics.fips   # released on termination
                 if user_data:
                     data["user_data"] = user_data
                 # Only for the volumes this launch makes: a volume attached later is not the launch's
@@ -254,6 +271,8 @@ def run_instances(ctx: RequestContext, params: RunInstancesRequest) -> Reservati
     except BaseException:
         for srv in servers:
             ctx.os.compute.delete_server(srv.id, ignore_missing=True)
+        if nics is not None:
+            launch_nics.undo(ctx, nics)
         raise
     lookups = lookups_for(ctx, servers, data_ids=list(id_of.values()))
     # The view is built as a plain dict (DescribeInstances adds private keys to it before it pages).

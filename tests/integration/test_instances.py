@@ -265,13 +265,16 @@ def test_aws_cli_and_network_interfaces_form(aws_cli, image_id):
         described = aws_cli("demo", "describe-instances", "--instance-ids", ids[0])
         subnet = described["Reservations"][0]["Instances"][0]["SubnetId"]
         # The CLI folds --[no-]associate-public-ip-address into NetworkInterfaces[0], moving the subnet
-        # there. No public address is given at launch here, so only "no" is honoured (issue 10).
+        # there; both are honoured (a public address: a floating IP, handlers/_launch_interfaces.py).
         second = aws_cli("demo", "run-instances", "--image-id", image_id, "--instance-type", "t3.nano",
                          "--count", "1", "--subnet-id", subnet, "--no-associate-public-ip-address")
         ids.append(second["Instances"][0]["InstanceId"])
         assert second["Instances"][0]["SubnetId"] == subnet
-        refused = aws_cli("demo", "run-instances", "--image-id", image_id, "--instance-type", "t3.nano",
-                          "--count", "1", "--subnet-id", subnet, "--associate-public-ip-address", check=False)
-        assert refused.returncode != 0 and "NetworkInterfaces.1.AssociatePublicIpAddress" in refused.stderr
+        third = aws_cli("demo", "run-instances", "--image-id", image_id, "--instance-type", "t3.nano",
+                        "--count", "1", "--subnet-id", subnet, "--associate-public-ip-address")
+        ids.append(third["Instances"][0]["InstanceId"])
+        aws_cli("demo", "wait", "instance-running", "--instance-ids", ids[-1])
+        shown = aws_cli("demo", "describe-instances", "--instance-ids", ids[-1])["Reservations"][0]["Instances"][0]
+        assert shown["PublicIpAddress"] and shown["SubnetId"] == subnet
     finally:
         aws_cli("demo", "terminate-instances", "--instance-ids", *ids)

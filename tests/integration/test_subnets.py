@@ -84,9 +84,10 @@ def test_modify_subnet_attribute(ec2_demo):
     with vpc(ec2_demo, "10.74.0.0/16") as made:
         subnet_id = ec2_demo.create_subnet(VpcId=made["VpcId"], CidrBlock="10.74.1.0/24")["Subnet"]["SubnetId"]
         ec2_demo.modify_subnet_attribute(SubnetId=subnet_id, MapPublicIpOnLaunch={"Value": False})
-        # RunInstances gives no public address at launch here: true would be a setting that does nothing.
-        assert error_code(ec2_demo.modify_subnet_attribute, SubnetId=subnet_id,
-                          MapPublicIpOnLaunch={"Value": True}) == "InvalidParameterValue"
+        # True is honoured: RunInstances gives a floating IP (tests/integration/test_eni_instances.py).
+        ec2_demo.modify_subnet_attribute(SubnetId=subnet_id, MapPublicIpOnLaunch={"Value": True})
+        assert ec2_demo.describe_subnets(SubnetIds=[subnet_id])["Subnets"][0]["MapPublicIpOnLaunch"] is True
+        ec2_demo.modify_subnet_attribute(SubnetId=subnet_id, MapPublicIpOnLaunch={"Value": False})
         assert error_code(ec2_demo.modify_subnet_attribute, SubnetId=subnet_id,
                           AssignIpv6AddressOnCreation={"Value": True}) == "InvalidParameterValue"
         assert ec2_demo.describe_subnets(SubnetIds=[subnet_id])["Subnets"][0]["MapPublicIpOnLaunch"] is False

@@ -51,18 +51,8 @@ UnassignPrivateIpAddresses UnassignPrivateNatGatewayAddress UnmonitorInstances
 UpdateSecurityGroupRuleDescriptionsEgress UpdateSecurityGroupRuleDescriptionsIngress
 """.split()
 
-# Not built yet: network interfaces (issue 12).
-PENDING_ELSEWHERE = {
-    "AssignIpv6Addresses", "UnassignIpv6Addresses",
-    "AssignPrivateIpAddresses",
-    "AttachNetworkInterface", "CreateNetworkInterface",
-    "DeleteNetworkInterface", "DescribeNetworkInterfaces",
-    "DetachNetworkInterface",
-    "ModifyNetworkInterfaceAttribute", "UnassignPrivateIpAddresses",
-}
-# Issue 13 settings: all built (handlers/instances/settings.py, instance_types.py, images/deprecation.py).
-PENDING_HERE: set[str] = set()
-PENDING = PENDING_ELSEWHERE | PENDING_HERE
+# Everything in the tools' list is built or deliberately refused.
+PENDING: set[str] = set()
 GENERIC = "is not supported by this service"
 
 _PREFIX = {"InstanceId": "i", "ImageId": "ami", "VolumeId": "vol", "SnapshotId": "snap", "GroupId": "sg",
