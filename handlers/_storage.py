@@ -24,6 +24,9 @@ SHOWN_FOR_UNMAPPED = "gp3"
 # What a gp3 volume reports (AWS's gp3 baseline); the only Iops/Throughput values honoured, since
 # Cinder sets performance per volume type (QoS specs), never per volume.
 GP3_IOPS, GP3_THROUGHPUT = 3000, 125
+# AWS's size bounds (GiB) per volume type.
+SIZE_BOUNDS = {"standard": (1, 1024), "gp2": (1, 16384), "gp3": (1, 16384), "io1": (4, 16384),
+               "io2": (4, 65536), "st1": (125, 16384), "sc1": (125, 16384)}
 
 _VOLUME_STATES = {
     "creating": "creating", "available": "available", "reserved": "available", "attaching": "in-use",
@@ -93,6 +96,19 @@ def check_performance(ec2_type: str, iops: int | None, throughput: int | None) -
                            f"The parameter throughput is not supported for {ec2_type} volumes.")
         if throughput != GP3_THROUGHPUT:
             raise honours.unsupported("Throughput", throughput)
+
+
+def check_size(size: int, ec2_type: str, snapshot: Any = None, snapshot_id: str = "") -> None:
+    """AWS's size rules: within the type's bounds, and not below the snapshot's size."""
+    low, high = SIZE_BOUNDS[ec2_type]
+    if size < low:
+        raise EC2Error("InvalidParameterValue", f"Volume of {size}GiB is too small; minimum is {low}GiB.")
+    if size > high:
+        raise EC2Error("InvalidParameterValue", f"Volume of {size}GiB is too large; maximum is {high}GiB.")
+    if snapshot is not None and size < int(snapshot.size):
+        raise EC2Error("InvalidParameterValue",
+                       f"Volume of {size}GiB is smaller than snapshot '{snapshot_id}', "
+                       f"expect size >= {int(snapshot.size)}GiB")
 
 
 def volume_of(ctx: Any, volume_id: str) -> tuple[str, Any]:
