@@ -111,6 +111,24 @@ def check_size(size: int, ec2_type: str, snapshot: Any = None, snapshot_id: str 
                        f"expect size >= {int(snapshot.size)}GiB")
 
 
+def check_snapshot_type(ctx: Any, snapshot: Any, cinder_type_name: str, member: str) -> None:
+    """Refuse a volume type other than the snapshot's own where Nova would make the volume later.
+
+    Cinder makes a volume of a snapshot in another type only where it could retype between them
+    (the same backend); Nova asks it during the build, so a refusal there would be an instance in
+    ``error`` after RunInstances succeeded. The type of the snapshot's volume is the one known to
+    work (a deleted volume's is not known: then Cinder decides)."""
+    try:
+        source = ctx.os.block_storage.get_volume(snapshot.volume_id) if snapshot.volume_id else None
+    except sdk_exc.NotFoundException:
+        source = None
+    if source is not None and source.volume_type and source.volume_type != cinder_type_name:
+        raise EC2Error("InvalidParameterValue",
+                       f"The parameter {member} must be the snapshot's own volume type here "
+                       f"({ec2_type_name(ctx.config, source.volume_type)}): this cloud (Cinder) cannot "
+                       "make a volume of the snapshot in another type.")
+
+
 def volume_of(ctx: Any, volume_id: str) -> tuple[str, Any]:
     """``(cinder id, volume)`` of the caller's ``vol-`` id; ``InvalidVolume.NotFound`` if it is not theirs."""
     ids.require_well_formed("vol", [volume_id])

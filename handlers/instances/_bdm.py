@@ -19,7 +19,14 @@ from openstack import exceptions as sdk_exc
 
 from ec2api_runtime.db import ids
 from ec2api_runtime.errors import EC2Error, missing_parameter
-from handlers._storage import check_performance, check_size, cinder_type, ec2_type_name, snapshot_of
+from handlers._storage import (
+    check_performance,
+    check_size,
+    check_snapshot_type,
+    cinder_type,
+    ec2_type_name,
+    snapshot_of,
+)
 from handlers.images._view import glance_bdms, root_device_name
 
 ROOT_ALIASES = ("/dev/sda1", "/dev/xvda", "/dev/sda", "/dev/vda")
@@ -87,7 +94,7 @@ def _apply_ebs(ctx: Any, entry: dict, ebs: dict, n: int, image: dict, root: bool
     member = f"BlockDeviceMappings.{n}.Ebs"
     if ebs.get("VolumeType"):
         vtype = cinder_type(ctx, ebs["VolumeType"], member=f"{member}.VolumeType")
-        entry.update(volume_type=vtype.name, _type=ebs["VolumeType"])
+        entry.update(volume_type=vtype.name, _type=ebs["VolumeType"], _member=f"{member}.VolumeType")
     entry.setdefault("_type", SHOWN_DEFAULT)
     check_performance(entry["_type"], ebs.get("Iops"), ebs.get("Throughput"))
     if ebs.get("SnapshotId"):
@@ -152,6 +159,9 @@ def launch_mappings(ctx: Any, mappings: Sequence[Any], image: dict) -> tuple[lis
     out: list[dict] = []
     boots_from_volume = False
     for device, entry in by_device.items():
+        if entry.get("_snapshot") is not None and entry.get("volume_type"):
+            check_snapshot_type(ctx, entry["_snapshot"], entry["volume_type"],
+                                entry.get("_member", f"the image's mapping of {device}: VolumeType"))
         nova = {k: v for k, v in entry.items() if not k.startswith("_")}
         if _is_root(device, root):
             nova["boot_index"] = 0
