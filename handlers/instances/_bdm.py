@@ -19,6 +19,7 @@ from openstack import exceptions as sdk_exc
 
 from ec2api_runtime.db import ids
 from ec2api_runtime.errors import EC2Error, missing_parameter
+from ec2api_runtime.openstack import checked
 from handlers._storage import (
     check_performance,
     check_size,
@@ -174,3 +175,33 @@ def launch_mappings(ctx: Any, mappings: Sequence[Any], image: dict) -> tuple[lis
         out.insert(0, {"boot_index": 0, "uuid": image["id"], "source_type": "image", "destination_type": "local",
                        "delete_on_termination": True})
     return out, root, boots_from_volume
+
+
+def set_delete_on_termination(ctx: Any, server_id: str, instance: dict, mappings: Sequence[Any]) -> None:
+    """ModifyInstanceAttribute BlockDeviceMappings: DeleteOnTermination of attached volumes (Nova's
+    volume attachment update, microversion 2.85). Every mapping is checked before any is changed."""
+    attached = {d["DeviceName"]: d["Ebs"]["VolumeId"] for d in instance.get("BlockDeviceMappings") or []}
+    changes: list[tuple[str, bool]] = []
+    for n, m in enumerate(mappings, start=1):
+        device = m.get("DeviceName")
+        if not device:
+            raise missing_parameter(f"BlockDeviceMappings.{n}.DeviceName")
+        ebs = m.get("Ebs") or {}
+        volume_id = attached.get(device)
+        if volume_id is None:
+            raise EC2Error("InvalidParameterValue",
+                           f"The device '{device}' is not attached to instance {instance['InstanceId']}.")
+        if ebs.get("VolumeId") and ebs["VolumeId"] != volume_id:
+            raise EC2Error("InvalidParameterValue",
+                           f"The volume '{ebs['VolumeId']}' is not the one attached as {device} ({volume_id}).")
+        if "DeleteOnTermination" in ebs:
+            changes.append((volume_id, bool(ebs["DeleteOnTermination"])))
+    if not changes:
+        return
+    with ctx.session() as s:
+        os_ids = ids.os_ids(s, ctx.project_id, [v for v, _ in changes])
+    for volume_id, flag in changes:
+        cinder_id = os_ids[volume_id]
+        resp = ctx.os.compute.put(f"/servers/{server_id}/os-volume_attachments/{cinder_id}", json={
+            "volumeAttachment": {"volumeId": cinder_id, "delete_on_termination": flag}}, microversion="2.85")
+        checked(resp)

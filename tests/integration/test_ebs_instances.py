@@ -93,7 +93,6 @@ def test_extra_volume_kept_after_terminate(ec2_demo, image_id, made):
     ec2_demo.get_waiter("instance_running").wait(InstanceIds=[instance_id], WaiterConfig=FAST)
     devices = _devices(ec2_demo, instance_id, 3)
     instance = _instance(ec2_demo, instance_id)
-    print(json.dumps(instance["BlockDeviceMappings"], default=str))
     assert instance["RootDeviceType"] == "ebs" and instance["RootDeviceName"] == "/dev/sda1"
     assert instance["ImageId"] == image_id
     assert set(devices) == {"/dev/sda1", "/dev/sdf", "/dev/sdg"}, devices
@@ -111,15 +110,30 @@ def test_extra_volume_kept_after_terminate(ec2_demo, image_id, made):
     tagged = ec2_demo.describe_volumes(Filters=[{"Name": "tag:marker", "Values": [marker]}])["Volumes"]
     assert {v["VolumeId"] for v in tagged} == set(volumes)
 
+    # ModifyInstanceAttribute: /dev/sdg is kept too now; a device the instance lacks changes nothing.
+    with pytest.raises(ClientError) as e:
+        ec2_demo.modify_instance_attribute(InstanceId=instance_id, BlockDeviceMappings=[
+            {"DeviceName": "/dev/sdg", "Ebs": {"DeleteOnTermination": False}},
+            {"DeviceName": "/dev/sdz", "Ebs": {"DeleteOnTermination": False}}])
+    assert code_of(e) == "InvalidParameterValue"
+    ec2_demo.modify_instance_attribute(InstanceId=instance_id, BlockDeviceMappings=[
+        {"DeviceName": "/dev/sdg", "Ebs": {"DeleteOnTermination": False, "VolumeId": other["VolumeId"]}}])
+    attribute = ec2_demo.describe_instance_attribute(InstanceId=instance_id, Attribute="blockDeviceMapping")
+    flags = {d["DeviceName"]: d["Ebs"]["DeleteOnTermination"] for d in attribute["BlockDeviceMappings"]}
+    assert flags == {"/dev/sda1": True, "/dev/sdf": False, "/dev/sdg": False}
+
     ec2_demo.terminate_instances(InstanceIds=[instance_id])
     ec2_demo.get_waiter("instance_terminated").wait(InstanceIds=[instance_id], WaiterConfig=FAST)
     made["i"].remove(instance_id)
-    ec2_demo.get_waiter("volume_available").wait(VolumeIds=[kept["VolumeId"]], WaiterConfig=FAST)
-    ec2_demo.get_waiter("volume_deleted").wait(VolumeIds=[root["VolumeId"], other["VolumeId"]], WaiterConfig=FAST)
-    (left,) = ec2_demo.describe_volumes(VolumeIds=[kept["VolumeId"]])["Volumes"]
-    assert left["State"] == "available" and not left["Attachments"]
-    ec2_demo.delete_volume(VolumeId=kept["VolumeId"])
-    ec2_demo.get_waiter("volume_deleted").wait(VolumeIds=[kept["VolumeId"]], WaiterConfig=FAST)
+    kept_ids = [kept["VolumeId"], other["VolumeId"]]
+    made["vol"].extend(kept_ids)
+    ec2_demo.get_waiter("volume_available").wait(VolumeIds=kept_ids, WaiterConfig=FAST)
+    ec2_demo.get_waiter("volume_deleted").wait(VolumeIds=[root["VolumeId"]], WaiterConfig=FAST)
+    left = ec2_demo.describe_volumes(VolumeIds=kept_ids)["Volumes"]
+    assert all(v["State"] == "available" and not v["Attachments"] for v in left), left
+    for volume_id in kept_ids:
+        ec2_demo.delete_volume(VolumeId=volume_id)
+    ec2_demo.get_waiter("volume_deleted").wait(VolumeIds=kept_ids, WaiterConfig=FAST)
 
 
 def _launch(ec2, made, image_id: str, mappings: list[dict], **kwargs) -> str:
