@@ -203,7 +203,8 @@ def describe(server: Any, lookups: Lookups) -> dict:
     public_ip = (primary.get("Association") or {}).get("PublicIp")
     image = _image_id(server)
     devices = _block_devices(server, lookups)
-    root_device = server.root_device_name or "/dev/sda1"
+    # Nova shows a volume-backed server no image and the root device to admins only: RunInstances keeps both.
+    root_device = server.root_device_name or data.get("root_device_name") or "/dev/sda1"
     groups = {(g["GroupId"], g["GroupName"]) for eni in interfaces for g in eni["Groups"]}
     if not groups:
         groups = {("", g.get("name", "")) for g in server.security_groups or []}
@@ -211,7 +212,7 @@ def describe(server: Any, lookups: Lookups) -> dict:
     flavor = server.flavor if isinstance(server.flavor, dict) else {}
     instance: dict[str, Any] = {
         "InstanceId": instance_id,
-        "ImageId": lookups.image_ids.get(image, "") if image else "",
+        "ImageId": lookups.image_ids.get(image, "") if image else data.get("image_id", ""),
         "State": state(name),
         "PrivateDnsName": dns_name(private_ip, lookups.region),
         "PublicDnsName": "",

@@ -24,6 +24,9 @@ SHOWN_FOR_UNMAPPED = "gp3"
 # What a gp3 volume reports (AWS's gp3 baseline); the only Iops/Throughput values honoured, since
 # Cinder sets performance per volume type (QoS specs), never per volume.
 GP3_IOPS, GP3_THROUGHPUT = 3000, 125
+# AWS's size bounds (GiB) per volume type.
+SIZE_BOUNDS = {"standard": (1, 1024), "gp2": (1, 16384), "gp3": (1, 16384), "io1": (4, 16384),
+               "io2": (4, 65536), "st1": (125, 16384), "sc1": (125, 16384)}
 
 _VOLUME_STATES = {
     "creating": "creating", "available": "available", "reserved": "available", "attaching": "in-use",
@@ -93,6 +96,37 @@ def check_performance(ec2_type: str, iops: int | None, throughput: int | None) -
                            f"The parameter throughput is not supported for {ec2_type} volumes.")
         if throughput != GP3_THROUGHPUT:
             raise honours.unsupported("Throughput", throughput)
+
+
+def check_size(size: int, ec2_type: str, snapshot: Any = None, snapshot_id: str = "") -> None:
+    """AWS's size rules: within the type's bounds, and not below the snapshot's size."""
+    low, high = SIZE_BOUNDS[ec2_type]
+    if size < low:
+        raise EC2Error("InvalidParameterValue", f"Volume of {size}GiB is too small; minimum is {low}GiB.")
+    if size > high:
+        raise EC2Error("InvalidParameterValue", f"Volume of {size}GiB is too large; maximum is {high}GiB.")
+    if snapshot is not None and size < int(snapshot.size):
+        raise EC2Error("InvalidParameterValue",
+                       f"Volume of {size}GiB is smaller than snapshot '{snapshot_id}', "
+                       f"expect size >= {int(snapshot.size)}GiB")
+
+
+def check_snapshot_type(ctx: Any, snapshot: Any, cinder_type_name: str, member: str) -> None:
+    """Refuse a volume type other than the snapshot's own where Nova would make the volume later.
+
+    Cinder makes a volume of a snapshot in another type only where it could retype between them
+    (the same backend); Nova asks it during the build, so a refusal there would be an instance in
+    ``error`` after RunInstances succeeded. The type of the snapshot's volume is the one known to
+    work (a deleted volume's is not known: then Cinder decides)."""
+    try:
+        source = ctx.os.block_storage.get_volume(snapshot.volume_id) if snapshot.volume_id else None
+    except sdk_exc.NotFoundException:
+        source = None
+    if source is not None and source.volume_type and source.volume_type != cinder_type_name:
+        raise EC2Error("InvalidParameterValue",
+                       f"The parameter {member} must be the snapshot's own volume type here "
+                       f"({ec2_type_name(ctx.config, source.volume_type)}): this cloud (Cinder) cannot "
+                       "make a volume of the snapshot in another type.")
 
 
 def volume_of(ctx: Any, volume_id: str) -> tuple[str, Any]:

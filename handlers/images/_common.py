@@ -9,6 +9,7 @@ from typing import Any
 from ec2api_runtime.db import accounts, ids, tags
 from ec2api_runtime.errors import EC2Error
 from handlers._glance import SCOPE, image_ids
+from handlers._storage import ec2_type_name
 from handlers.images._view import SOURCE_PROPERTY, glance_bdms, image_dict
 
 
@@ -32,7 +33,7 @@ def present(ctx: Any, images: list[dict]) -> list[dict]:
     extra = {**ami, **inst}
     return [image_dict(i, image_id=ami[i["id"]], owner_account=owners[i.get("owner") or ""],
                        image_tags=tags_of[ami[i["id"]]], snapshot_ids=snap, extra_ids=extra,
-                       region=ctx.region)
+                       region=ctx.region, volume_type=lambda t: ec2_type_name(ctx.config, t))
             for i in images]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import math
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -49,6 +49,11 @@ def glance_bdms(image: dict) -> list[dict]:
     return [b for b in value if isinstance(b, dict)] if isinstance(value, list) else []
 
 
+def is_ebs(image: dict) -> bool:
+    """EBS-backed: the image is volume mappings (Nova's ``block_device_mapping``), not a disk of its own."""
+    return any(b.get("destination_type") in (None, "volume") for b in glance_bdms(image))
+
+
 def _device(name: str | None) -> str | None:
     if not name:
         return None
@@ -69,8 +74,10 @@ def deprecation_time(image: dict) -> datetime | None:
         return None
 
 
-def block_device_mappings(image: dict, snapshot_ids: dict[str, str]) -> list[dict]:
-    """EC2 BlockDeviceMappings of a Glance image; ``snapshot_ids`` maps Cinder ids to ``snap-`` ids."""
+def block_device_mappings(image: dict, snapshot_ids: dict[str, str],
+                          volume_type: Callable[[str | None], str] | None = None) -> list[dict]:
+    """EC2 BlockDeviceMappings of a Glance image; ``snapshot_ids`` maps Cinder ids to ``snap-`` ids,
+    ``volume_type`` a Cinder type name to the EC2 type shown (handlers/_storage.py)."""
     root = root_device_name(image)
     bdms = glance_bdms(image)
     out: list[dict] = []
@@ -88,19 +95,16 @@ def block_device_mappings(image: dict, snapshot_ids: dict[str, str]) -> list[dic
             ebs["SnapshotId"] = snapshot_ids.get(b["snapshot_id"], "")
         if b.get("volume_size") is not None:
             ebs["VolumeSize"] = int(b["volume_size"])
-        ebs["VolumeType"] = b.get("volume_type") or "standard"
+        ebs["VolumeType"] = volume_type(b.get("volume_type")) if volume_type else b.get("volume_type") or "standard"
         out.append({"DeviceName": device, "Ebs": ebs})
-    if not bdms:
-        # An image holding a disk: its root volume is the size of the image (at least min_disk).
-        size_gib = math.ceil((image.get("size") or 0) / 2**30)
-        out.append({"DeviceName": root, "Ebs": {
-            "DeleteOnTermination": True, "VolumeSize": max(int(image.get("min_disk") or 0), size_gib, 1),
-            "VolumeType": "standard", "Encrypted": False}})
+    # An image holding a disk (no volume mappings) is instance-store, as AWS shows such AMIs: no EBS
+    # mapping (RunInstances may still map its root device to a volume made of it).
     return out
 
 
 def image_dict(image: dict, *, image_id: str, owner_account: str, image_tags: list[dict],
-               snapshot_ids: dict[str, str], extra_ids: dict[str, str], region: str) -> dict[str, Any]:
+               snapshot_ids: dict[str, str], extra_ids: dict[str, str], region: str,
+               volume_type: Callable[[str | None], str] | None = None) -> dict[str, Any]:
     """The EC2 ``Image`` of a Glance image (a Glance v2 JSON dict).
 
     ``extra_ids`` maps other OpenStack ids the image names (kernel, ramdisk, source image, source
@@ -121,10 +125,10 @@ def image_dict(image: dict, *, image_id: str, owner_account: str, image_tags: li
         "ImageType": {"aki": "kernel", "ari": "ramdisk"}.get(container or "", "machine"),
         "Name": name,
         "RootDeviceName": root_device_name(image),
-        "RootDeviceType": "ebs",
+        "RootDeviceType": "ebs" if is_ebs(image) else "instance-store",
         "VirtualizationType": "hvm",
         "Hypervisor": "xen",
-        "BlockDeviceMappings": block_device_mappings(image, snapshot_ids),
+        "BlockDeviceMappings": block_device_mappings(image, snapshot_ids, volume_type),
         "EnaSupport": True,
         "PlatformDetails": "Windows" if windows else "Linux/UNIX",
         "UsageOperation": "RunInstances:0002" if windows else "RunInstances",

@@ -18,6 +18,7 @@ from ec2api_runtime.honours import ANY
 from ec2api_runtime.openstack import checked
 from ec2api_runtime.tagging import tags_from_specs
 from handlers._glance import NOT_FOUND, SCOPE, get_image, glance_id_of, image_ids, list_images, resolve
+from handlers._storage import check_size, check_snapshot_type, cinder_type
 from handlers.images._common import require_owner
 from handlers.images._view import SOURCE_PROPERTY, glance_bdms
 
@@ -171,14 +172,18 @@ def _snapshot_bdms(ctx: Any, params: RegisterImageRequest) -> tuple[list[dict], 
                 raise ids.not_found("snap", sid)
             if snapshot.status != "available":
                 raise EC2Error("IncorrectState", f"The snapshot '{sid}' is not available.")
+            if ebs.get("VolumeSize") is not None:
+                check_size(int(ebs["VolumeSize"]), ebs.get("VolumeType") or "gp3", snapshot, sid)
             entry.update(source_type="snapshot", snapshot_id=snapshot.id,
-                         volume_size=int(ebs.get("VolumeSize") or snapshot.size))
+                         volume_size=int(ebs["VolumeSize"] if ebs.get("VolumeSize") is not None else snapshot.size))
         elif ebs.get("VolumeSize"):
             entry.update(source_type="blank", volume_size=int(ebs["VolumeSize"]))
         else:
             raise EC2Error("InvalidParameterValue", f"The mapping of {device} needs a SnapshotId or a VolumeSize.")
-        if ebs.get("VolumeType"):
-            entry["volume_type"] = ebs["VolumeType"]
+        if ebs.get("VolumeType"):   # the Cinder type the EC2 type maps to, checked to exist
+            entry["volume_type"] = cinder_type(ctx, ebs["VolumeType"], member="VolumeType").name
+            if entry["source_type"] == "snapshot":   # Nova makes the volume at launch: refused now, not then
+                check_snapshot_type(ctx, snapshot, entry["volume_type"], "VolumeType")
         out.append(entry)
     if not any(e["boot_index"] == 0 and e["source_type"] == "snapshot" for e in out):
         raise EC2Error("InvalidParameterValue", f"The root device {root} must be mapped to an EBS snapshot.")

@@ -231,8 +231,10 @@ def all_instances(ctx: Any, instance_ids: list[str] | None = None, nova_query: d
 
 def _apply_pending_volume_tags(ctx: Any, servers: list[Any], lookups: view.Lookups) -> None:
     """Tag the volumes RunInstances asked to tag once Nova has created and attached them."""
+    # Nova attaches a launch's volumes one after another: tag them once all are there.
     pending = {srv.id: lookups.data[lookups.instance_ids[srv.id]]["volume_tags"] for srv in servers
-               if lookups.data.get(lookups.instance_ids[srv.id], {}).get("volume_tags") and srv.attached_volumes}
+               if lookups.data.get(lookups.instance_ids[srv.id], {}).get("volume_tags") and srv.attached_volumes
+               and len(srv.attached_volumes) >= lookups.data[lookups.instance_ids[srv.id]].get("volume_count", 1)}
     if not pending:
         return
     with ctx.session() as s:

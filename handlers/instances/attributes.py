@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error
-from ec2api_runtime.honours import unsupported
+from ec2api_runtime.honours import ANY, unsupported
 from handlers import _instance_view as view
+from handlers.instances import _bdm as ebs_mappings
 from handlers.instances._common import (
     flavor_named,
     live_servers,
@@ -89,10 +90,12 @@ def describe_instance_attribute(ctx: RequestContext, params: DescribeInstanceAtt
                                "userData", "groupSet", "sourceDestCheck"),
                  "InstanceInitiatedShutdownBehavior": {"Value": ("stop",)}, "SourceDestCheck": {"Value": (True,)},
                  "EnclaveOptions": {"Enabled": (False,)}, "DisableApiStop": {"Value": (False,)},
-                 "EbsOptimized": {"Value": (False,)}, "EnaSupport": {"Value": (True,)}})
+                 "EbsOptimized": {"Value": (False,)}, "EnaSupport": {"Value": (True,)},
+                 # Nova updates an attachment's delete_on_termination (handlers/instances/_bdm.py).
+                 "BlockDeviceMappings": {"DeviceName": ANY, "Ebs": {"VolumeId": ANY, "DeleteOnTermination": ANY}}})
 def modify_instance_attribute(ctx: RequestContext, params: ModifyInstanceAttributeRequest) -> None:
     """instanceType (stopped instances: a Nova resize), userData (stopped), termination protection,
-    shutdown behaviour, security groups."""
+    shutdown behaviour, security groups, DeleteOnTermination of attached volumes."""
     instance_id = params["InstanceId"]
     srv, instance, data = one_instance(ctx, instance_id)
     attribute, plain = params.get("Attribute"), (params.get("Value") or None)
@@ -134,6 +137,8 @@ def modify_instance_attribute(ctx: RequestContext, params: ModifyInstanceAttribu
         update_data(ctx, instance_id, user_data=base64.b64encode(raw).decode() if raw else None)
     if params.get("Groups"):
         _set_groups(ctx, srv, instance, params["Groups"])
+    if params.get("BlockDeviceMappings"):
+        ebs_mappings.set_delete_on_termination(ctx, srv.id, instance, params["BlockDeviceMappings"])
     source_dest = value_of("SourceDestCheck", "sourceDestCheck")
     if source_dest is not None and not _as_bool(source_dest):
         raise EC2Error("Unsupported", "Disabling the source/destination check is not supported by this cloud.")

@@ -25,6 +25,7 @@ from handlers import _launch_interfaces as launch_nics
 from handlers import _launch_templates as launch_templates
 from handlers import _placement as placement
 from handlers import _subnet as subnet_placement
+from handlers.instances import _bdm as ebs_mappings
 from handlers.instances._common import KIND, flavor_named, lookups_for
 
 if TYPE_CHECKING:
@@ -86,55 +87,15 @@ def _network_spec(ctx: Any, params: RunInstancesRequest) -> tuple[dict, str | No
     return entry, subnet_uuid, group_ids, group_names
 
 
-def _block_device_mappings(ctx: Any, params: RunInstancesRequest, image: dict) -> list[dict] | None:
-    """Nova block_device_mapping_v2 for BlockDeviceMappings (boot from volume where Cinder allows)."""
-    mappings = params.get("BlockDeviceMappings") or []
-    if not mappings:
-        return None
-    out = [{"boot_index": 0, "uuid": image["id"], "source_type": "image", "destination_type": "local",
-            "delete_on_termination": True}]
-    for m in mappings:
-        ebs = m.get("Ebs")
-        device = m.get("DeviceName", "")
-        if m.get("NoDevice") is not None or not ebs:
-            continue
-        is_root = device in ("/dev/sda1", "/dev/xvda", "/dev/sda", "/dev/vda")
-        size = ebs.get("VolumeSize")
-        entry: dict = {"delete_on_termination": ebs.get("DeleteOnTermination", True),
-                       "destination_type": "volume", "device_name": device}
-        if ebs.get("SnapshotId"):
-            with ctx.session() as s:
-                snap = ids.os_id(s, ctx.project_id, ebs["SnapshotId"])
-            if snap is None:
-                raise EC2Error("InvalidSnapshot.NotFound", f"The snapshot '{ebs['SnapshotId']}' does not exist")
-            entry.update(source_type="snapshot", uuid=snap)
-        elif is_root:
-            entry.update(source_type="image", uuid=image["id"])
-        else:
-            entry.update(source_type="blank")
-        if size:
-            entry["volume_size"] = size
-        elif entry["source_type"] != "snapshot":
-            entry["volume_size"] = max(1, int(image.get("min_disk") or 1))
-        # VolumeType is not passed on: EC2's type names (gp3, io2...) are not Cinder's; Cinder's
-        # default type serves them all.
-        if is_root:
-            entry["boot_index"] = 0
-            out[0] = entry
-        else:
-            entry["boot_index"] = -1
-            out.append(entry)
-    return out
-
-
 # Members RunInstances honours for some sub-members or values only (``ec2api_runtime.honours``). The
 # values accepted are the ones this cloud gives every instance, and what DescribeInstances shows:
 # monitoring disabled, standard credits, no hibernation, IMDS as Nova serves it, and so on.
 _RUN_PARTLY: dict[str, Spec] = {
-    "BlockDeviceMappings": {"DeviceName": ANY, "Ebs": {
+    # Types, sizes, snapshots and performance are checked as CreateVolume checks them (handlers/instances/_bdm.py);
+    # no encryption type here. VirtualName (instance store) is refused: flavors here have no ephemeral disks.
+    "BlockDeviceMappings": {"DeviceName": ANY, "NoDevice": ANY, "Ebs": {
         "DeleteOnTermination": ANY, "SnapshotId": ANY, "VolumeSize": ANY, "Encrypted": (False,),
-        # Cinder's default type serves every volume; DescribeVolumes reports it as gp3 (3000 IOPS, 125 MB/s).
-        "VolumeType": ("gp3",), "Iops": (3000,), "Throughput": (125,)}},
+        "VolumeType": ANY, "Iops": ANY, "Throughput": ANY}},
     # Existing or new interfaces at device indexes 0..n, public addresses: handlers/_launch_interfaces.py.
     "NetworkInterfaces": {"DeviceIndex": ANY, "SubnetId": ANY, "Groups": ANY, "PrivateIpAddress": ANY,
                           "NetworkInterfaceId": ANY, "Description": ANY, "SecondaryPrivateIpAddressCount": ANY,
@@ -206,7 +167,7 @@ def run_instances(ctx: RequestContext, params: RunInstancesRequest) -> Reservati
         groups = security_groups.for_launch(ctx, group_ids, group_names, network["uuid"])
     else:   # the ports carry the groups
         network, subnet_uuid, groups = {"uuid": nics.network_id}, nics.subnet_uuid, []
-    bdm = _block_device_mappings(ctx, params, image)
+    bdm, root_device, _ = ebs_mappings.launch_mappings(ctx, params.get("BlockDeviceMappings") or [], image)
     hints, placed = placement.scheduler_hints(ctx, params.get("Placement") or {})
     name = next((t["Value"] for t in instance_tags if t["Key"] == "Name" and t["Value"]), "ec2-instance")
 
@@ -254,7 +215,10 @@ def run_instances(ctx: RequestContext, params: RunInstancesRequest) -> Reservati
                 data = {"reservation": reservation, "reservation_ec2_id": reservation_id,
                         "launch_index": index, "client_token": params.get("ClientToken", ""),
                         "disable_api_termination": bool(params.get("DisableApiTermination", False)),
-                        "shutdown_behavior": shutdown}
+                        "shutdown_behavior": shutdown,
+                        # Nova shows neither to the caller for a volume-backed server (image "", root
+                        # device admin-only): DescribeInstances reads them here.
+                        "image_id": params["ImageId"], "root_device_name": root_device}
                 data.update(placed)
                 data.update(kept_settings)
                 if nics is not None and nics.fips:
@@ -265,6 +229,7 @@ def run_instances(ctx: RequestContext, params: RunInstancesRequest) -> Reservati
                 # (Ansible's ec2_instance always sends volume tags, even with nothing to tag).
                 if volume_tags and any(b.get("destination_type") == "volume" for b in bdm or ()):
                     data["volume_tags"] = volume_tags
+                    data["volume_count"] = sum(b.get("destination_type") == "volume" for b in bdm or ())
                 ids.set_data(s, ctx.project_id, id_of[srv.id], data)
             if instance_tags:
                 tags.set_tags(s, ctx.project_id, list(id_of.values()), instance_tags)

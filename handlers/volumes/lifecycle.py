@@ -19,6 +19,7 @@ from ec2api_runtime.tagging import drop_empty_tags, tags_from_specs
 from handlers._storage import (
     DEFAULT_TYPE,
     check_performance,
+    check_size,
     cinder_type,
     snapshot_of,
     volume_of,
@@ -29,11 +30,6 @@ from handlers.volumes import _view as view
 if TYPE_CHECKING:
     from ec2api_runtime.context import RequestContext
     from generated.ec2.types import CreateVolumeRequest, DeleteVolumeRequest, Volume
-
-# AWS's size bounds (GiB) per volume type.
-SIZE_BOUNDS = {"standard": (1, 1024), "gp2": (1, 16384), "gp3": (1, 16384), "io1": (4, 16384),
-               "io2": (4, 65536), "st1": (125, 16384), "sc1": (125, 16384)}
-
 
 def _zone(ctx: Any, zone: str | None) -> str:
     """The requested zone, checked against Cinder's zones (where the volume is made)."""
@@ -52,15 +48,7 @@ def _size(params: CreateVolumeRequest, ec2_type: str, snapshot: Any) -> int:
         if snapshot is None:
             raise EC2Error("MissingParameter", "The request must contain the parameter size or snapshotId")
         return int(snapshot.size)
-    low, high = SIZE_BOUNDS[ec2_type]
-    if size < low:
-        raise EC2Error("InvalidParameterValue", f"Volume of {size}GiB is too small; minimum is {low}GiB.")
-    if size > high:
-        raise EC2Error("InvalidParameterValue", f"Volume of {size}GiB is too large; maximum is {high}GiB.")
-    if snapshot is not None and size < int(snapshot.size):
-        raise EC2Error("InvalidParameterValue",
-                       f"Volume of {size}GiB is smaller than snapshot '{params['SnapshotId']}', "
-                       f"expect size >= {int(snapshot.size)}GiB")
+    check_size(size, ec2_type, snapshot, params.get("SnapshotId", ""))
     return size
 
 

@@ -47,9 +47,9 @@ def test_disk_image() -> None:
     assert out["State"] == "available" and out["Public"] is False
     assert out["CreationDate"] == "2026-11-26T07:00:00.000Z"
     assert out["OwnerId"] == "123456789012" and out["ImageLocation"] == "123456789012/web"
-    assert out["RootDeviceName"] == "/dev/sda1" and out["RootDeviceType"] == "ebs"
-    assert out["BlockDeviceMappings"] == [{"DeviceName": "/dev/sda1", "Ebs": {
-        "DeleteOnTermination": True, "VolumeSize": 4, "VolumeType": "standard", "Encrypted": False}}]
+    # A disk image without volume mappings is instance-store, with no EBS mapping (as AWS shows one).
+    assert out["RootDeviceName"] == "/dev/sda1" and out["RootDeviceType"] == "instance-store"
+    assert out["BlockDeviceMappings"] == []
     assert out["Description"] == "a web server"
     assert out["PlatformDetails"] == "Linux/UNIX" and out["UsageOperation"] == "RunInstances"
     assert "Platform" not in out and "StateReason" not in out
@@ -70,7 +70,7 @@ def test_volume_backed_image() -> None:
     glance = {**GLANCE, "size": 0, "block_device_mapping": json.dumps(bdm), "root_device_name": "/dev/vda",
               "instance_uuid": "srv1"}
     out = _image(glance, snapshot_ids={"c1": "snap-0123456789abcdef0"}, extra_ids={"srv1": "i-0123456789abcdef0"})
-    assert out["RootDeviceName"] == "/dev/vda"
+    assert out["RootDeviceName"] == "/dev/vda" and out["RootDeviceType"] == "ebs"
     assert out["BlockDeviceMappings"] == [
         {"DeviceName": "/dev/vda", "Ebs": {"DeleteOnTermination": True, "Encrypted": False,
                                            "SnapshotId": "snap-0123456789abcdef0", "VolumeSize": 2,
@@ -85,8 +85,19 @@ def test_bad_bdm_property_is_ignored() -> None:
     assert images.glance_bdms({"block_device_mapping": "{}"}) == []
 
 
+def test_volume_types_shown_through_the_mapping() -> None:
+    bdm = [{"source_type": "snapshot", "destination_type": "volume", "snapshot_id": "c1", "volume_size": 2,
+            "boot_index": 0, "device_name": "/dev/sda1", "volume_type": "fast-ssd"},
+           {"source_type": "blank", "destination_type": "volume", "device_name": "/dev/sdf", "volume_size": 4}]
+    out = _image({**GLANCE, "block_device_mapping": json.dumps(bdm)},
+                 volume_type=lambda t: {"fast-ssd": "io2"}.get(t or "", "gp3"))
+    assert [b["Ebs"]["VolumeType"] for b in out["BlockDeviceMappings"]] == ["io2", "gp3"]
+
+
 def test_filters_extract_from_images() -> None:
-    out = _image(GLANCE)
+    bdm = [{"source_type": "blank", "destination_type": "volume", "device_name": "/dev/sda1", "volume_size": 4,
+            "boot_index": 0}]
+    out = _image({**GLANCE, "block_device_mapping": json.dumps(bdm)})
     assert _FILTERS["block-device-mapping.volume-size"](out) == [4]
     assert _FILTERS["block-device-mapping.device-name"](out) == ["/dev/sda1"]
     assert _FILTERS["is-public"](out) is False
