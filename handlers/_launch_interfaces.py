@@ -19,11 +19,8 @@ from typing import Any
 from ec2api_runtime.db import ids
 from ec2api_runtime.errors import EC2Error
 from ec2api_runtime.openstack import checked, versioned_endpoint
-from handlers import _bulk as bulk
 from handlers import _interfaces as eni
 from handlers import _vpc
-
-EXTERNAL_NETWORK = "public"
 
 
 @dataclass
@@ -140,16 +137,9 @@ def plan(ctx: Any, params: Any) -> Plan | None:
     first = out[0]
     subnet_uuid = (first.subnet or {}).get("id") or (eni.v4_ips(first.port or {}) or [{}])[0].get("subnet_id")
     if any(i.public for i in out):
-        _external_network(ctx)   # refused now, before anything is made, when there is none
+        _vpc.external_network_id(ctx)   # refused now, before anything is made, when there is none
     return Plan(out, network_id, subnet_uuid)
 
-
-def _external_network(ctx: Any) -> str:
-    found = bulk.get_json(ctx, "network", "/networks", {"router:external": "true", "name": EXTERNAL_NETWORK,
-                                                        "fields": ["id"]})["networks"]
-    if not found:
-        raise EC2Error("Unsupported", f"This cloud has no external network '{EXTERNAL_NETWORK}' for public addresses.")
-    return found[0]["id"]
 
 
 def _post(ctx: Any, path: str, body: dict) -> Any:
@@ -187,7 +177,7 @@ def create(ctx: Any, p: Plan) -> None:
 
 
 def _public_address(ctx: Any, p: Plan, port: dict, primary: str | None) -> None:
-    resp = _post(ctx, "/floatingips", {"floatingip": {"floating_network_id": _external_network(ctx),
+    resp = _post(ctx, "/floatingips", {"floatingip": {"floating_network_id": _vpc.external_network_id(ctx),
                                                       "port_id": port["id"], "fixed_ip_address": primary}})
     if resp.status_code == 404 and "external network" in resp.text.lower():
         raise EC2Error("Gateway.NotAttached", "A public address needs an internet gateway attached to the VPC "

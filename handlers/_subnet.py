@@ -21,6 +21,18 @@ KIND = "subnet"
 DHCP_OWNER = "network:dhcp"
 
 
+def caller_subnet(ctx: Any, subnet_id: str) -> dict:
+    """The Neutron subnet behind the caller's ``subnet-`` id (one GET by id): ``.Malformed`` or
+    ``InvalidSubnetID.NotFound`` as AWS answers, also for another project's subnet."""
+    ids.require_well_formed("subnet", [subnet_id])
+    with ctx.session() as s:
+        os_id = ids.os_id(s, ctx.project_id, subnet_id)
+    found = _vpc.neutron(ctx, "GET", f"/subnets/{os_id}", missing_ok=True) if os_id else None
+    if not found or found["subnet"].get("project_id") != ctx.project_id or found["subnet"].get("ip_version") != 4:
+        raise ids.not_found("subnet", subnet_id)
+    return dict(found["subnet"])
+
+
 def pools_for(cidr: str) -> list[dict]:
     net = ipaddress.ip_network(cidr)
     return [{"start": str(net.network_address + 4), "end": str(net.broadcast_address - 1)}]

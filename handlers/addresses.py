@@ -23,7 +23,7 @@ from ec2api_runtime.openstack import checked
 from ec2api_runtime.tagging import tags_from_specs
 from handlers import _bulk as bulk
 from handlers import _groups as neutron
-from handlers import _nat
+from handlers import _nat, _vpc
 
 if TYPE_CHECKING:
     from ec2api_runtime.context import RequestContext
@@ -45,17 +45,8 @@ if TYPE_CHECKING:
     )
 
 KIND, ASSOC = "eipalloc", "eipassoc"
-EXTERNAL_NETWORK = "public"
 _FIPS = ("/floatingips", "floatingips")
 
-
-def _external_network(ctx: Any) -> str:
-    """The id of the external network elastic IPs come from (``public``)."""
-    found = bulk.get_json(ctx, "network", "/networks", {"router:external": "true", "name": EXTERNAL_NETWORK,
-                                                        "fields": ["id"]})["networks"]
-    if not found:
-        raise EC2Error("Unsupported", f"This cloud has no external network '{EXTERNAL_NETWORK}' for elastic IPs.")
-    return found[0]["id"]
 
 
 def _fip(ctx: Any, os_id: str) -> dict | None:
@@ -91,7 +82,7 @@ def allocate_address(ctx: RequestContext, params: AllocateAddressRequest) -> All
     """A floating IP on the external network (quota: ``AddressLimitExceeded``)."""
     new_tags = tags_from_specs(params.get("TagSpecifications"), "elastic-ip")
     fip = checked(ctx.os.network.post("/floatingips", json={"floatingip": {
-        "floating_network_id": _external_network(ctx)}})).json()["floatingip"]
+        "floating_network_id": _vpc.external_network_id(ctx)}})).json()["floatingip"]
     try:
         with ctx.session() as s:
             allocation_id = ids.ec2_id(s, ctx.project_id, KIND, fip["id"])

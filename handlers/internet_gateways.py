@@ -100,12 +100,6 @@ def _gateway(ctx: Any, igw_id: str) -> dict:
     return found[1]
 
 
-def _external_network(ctx: Any) -> str:
-    nets = bulk.get_json(ctx, "network", "/networks", {"router:external": "true", "fields": ["id", "name"]})["networks"]
-    if not nets:
-        raise EC2Error("InvalidParameterValue", "This cloud has no external network to reach the internet through.")
-    return min(nets, key=lambda n: (n.get("name") != "public", n["id"]))["id"]
-
 
 @handler("AttachInternetGateway", not_found="InvalidVpcID.NotFound", honours=("InternetGatewayId", "VpcId"))
 def attach_internet_gateway(ctx: RequestContext, params: AttachInternetGatewayRequest) -> None:
@@ -126,7 +120,7 @@ def attach_internet_gateway(ctx: RequestContext, params: AttachInternetGatewayRe
         raise EC2Error("Resource.AlreadyAssociated",
                        f"resource {vpc_id} is already associated with {holder or 'an internet gateway'}")
     _vpc.neutron(ctx, "PUT", f"/routers/{router}",
-                 {"router": {"external_gateway_info": {"network_id": _external_network(ctx)}}})
+                 {"router": {"external_gateway_info": {"network_id": _vpc.external_network_id(ctx)}}})
     try:
         _vpc.update_data(ctx, igw_id, vpc_id=vpc_id)
     except BaseException:

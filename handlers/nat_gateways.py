@@ -21,7 +21,7 @@ from ec2api_runtime.errors import EC2Error, missing_parameter
 from ec2api_runtime.tagging import tags_from_specs
 from ec2api_runtime.timeutil import parse_os_time
 from handlers import _bulk as bulk
-from handlers import _nat, _vpc
+from handlers import _nat, _subnet, _vpc
 
 if TYPE_CHECKING:
     from ec2api_runtime.context import RequestContext
@@ -128,16 +128,6 @@ def _not_attached(vpc_id: str) -> dict:
     return {"code": "Gateway.NotAttached", "message": f"Network {vpc_id} has no Internet gateway attached"}
 
 
-def _subnet(ctx: Any, subnet_id: str) -> dict:
-    ids.require_well_formed("subnet", [subnet_id])
-    with ctx.session() as s:
-        os_id = ids.os_id(s, ctx.project_id, subnet_id)
-    found = _vpc.neutron(ctx, "GET", f"/subnets/{os_id}", missing_ok=True) if os_id else None
-    if not found or found["subnet"].get("project_id") != ctx.project_id or found["subnet"].get("ip_version") != 4:
-        raise ids.not_found("subnet", subnet_id)
-    return dict(found["subnet"])
-
-
 def _free_address(ctx: Any, allocation_id: str, held: dict[str, dict]) -> None:
     """The caller's elastic IP, associated with nothing (nor held by another NAT gateway)."""
     ids.require_well_formed("eipalloc", [allocation_id])
@@ -169,7 +159,7 @@ def create_nat_gateway(ctx: RequestContext, params: CreateNatGatewayRequest) -> 
     if not params.get("AllocationId"):
         raise missing_parameter("AllocationId")
     subnet_id, allocation_id = params["SubnetId"], params["AllocationId"]
-    sub = _subnet(ctx, subnet_id)
+    sub = _subnet.caller_subnet(ctx, subnet_id)
     with ctx.session() as s:
         vpc_id = ids.ec2_id(s, ctx.project_id, "vpc", sub["network_id"])
         nats = _nat.records(s, ctx.project_id)

@@ -17,7 +17,7 @@ from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error, missing_parameter
 from ec2api_runtime.tagging import drop_empty_tags, tags_from_specs
 from handlers import _bulk as bulk
-from handlers import _nat, _routes, _vpc
+from handlers import _nat, _routes, _subnet, _vpc
 
 if TYPE_CHECKING:
     from ec2api_runtime.context import RequestContext
@@ -272,14 +272,9 @@ def _local(ctx: Any, data: dict) -> list[str]:
 
 def _subnet_vpc(ctx: Any, subnet_id: str) -> str:
     """The VPC of the caller's subnet ``subnet_id`` (one GET by id)."""
-    ids.require_well_formed("subnet", [subnet_id])
+    subnet = _subnet.caller_subnet(ctx, subnet_id)
     with ctx.session() as s:
-        os_id = ids.os_id(s, ctx.project_id, subnet_id)
-    found = _vpc.neutron(ctx, "GET", f"/subnets/{os_id}", missing_ok=True) if os_id else None
-    if not found or found["subnet"].get("project_id") != ctx.project_id:
-        raise ids.not_found("subnet", subnet_id)
-    with ctx.session() as s:
-        return ids.ec2_id(s, ctx.project_id, "vpc", found["subnet"]["network_id"])
+        return ids.ec2_id(s, ctx.project_id, "vpc", subnet["network_id"])
 
 
 @handler("AssociateRouteTable", not_found="InvalidRouteTableID.NotFound", honours=("RouteTableId", "SubnetId"))

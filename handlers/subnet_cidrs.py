@@ -16,7 +16,7 @@ from ec2api_runtime.db import ids
 from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error, missing_parameter
 from handlers import _bulk as bulk
-from handlers import _vpc
+from handlers import _subnet
 
 if TYPE_CHECKING:
     from ec2api_runtime.context import RequestContext
@@ -52,14 +52,9 @@ def associate_subnet_cidr_block(ctx: RequestContext,
     if not params.get("Ipv6CidrBlock"):
         raise missing_parameter("Ipv6CidrBlock")
     cidr = _ipv6_range(params["Ipv6CidrBlock"])
-    ids.require_well_formed("subnet", [subnet_id])
+    subnet = _subnet.caller_subnet(ctx, subnet_id)
     with ctx.session() as s:
-        os_id = ids.os_id(s, ctx.project_id, subnet_id)
-    found = _vpc.neutron(ctx, "GET", f"/subnets/{os_id}", missing_ok=True) if os_id else None
-    if not found or found["subnet"].get("project_id") != ctx.project_id or found["subnet"].get("ip_version") != 4:
-        raise ids.not_found("subnet", subnet_id)
-    with ctx.session() as s:
-        vpc_id = ids.ec2_id(s, ctx.project_id, "vpc", found["subnet"]["network_id"])
+        vpc_id = ids.ec2_id(s, ctx.project_id, "vpc", subnet["network_id"])
     pools = bulk.get_json(ctx, "network", "/subnetpools", {"ip_version": "6", "fields": ["id"]})["subnetpools"]
     why = ("this cloud has no IPv6 subnet pool to give VPCs a range from" if not pools else
            "VPCs here are given no IPv6 range (AmazonProvidedIpv6CidrBlock is refused)")
