@@ -159,21 +159,12 @@ def test_image_id(ec2_demo, cloud_info) -> str:  # noqa: F811
 
 
 @pytest.fixture(scope="session")
-def subnet_id(ec2_demo, test_image_id) -> str:  # noqa: F811
-    """The ``subnet-`` id of the demo project's default network, as a user learns it: from an
-    instance's description (DescribeSubnets is not implemented yet: issue 11)."""
-    instance = ec2_demo.run_instances(ImageId=test_image_id, InstanceType="t3.nano", MinCount=1,
-                                      MaxCount=1)["Instances"][0]["InstanceId"]
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            found = ec2_demo.describe_instances(InstanceIds=[instance])["Reservations"][0]["Instances"][0]
-            if found.get("SubnetId"):
-                return found["SubnetId"]
-            time.sleep(1)
-        pytest.fail("the probe instance never showed a SubnetId")
-    finally:
-        ec2_demo.terminate_instances(InstanceIds=[instance])
+def subnet_id(ec2_demo) -> str:  # noqa: F811
+    """The ``subnet-`` id of the demo project's default subnet (in its default VPC), as a user
+    finds it: DescribeSubnets ``default-for-az``."""
+    subnets = ec2_demo.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])["Subnets"]
+    assert subnets, "the demo project has no default subnet"
+    return sorted(subnets, key=lambda s: s["SubnetId"])[0]["SubnetId"]
 
 
 @pytest.fixture(scope="session")
