@@ -96,7 +96,9 @@ class EC2Resource:
                 **({"service": sts.SERVICE} if for_sts else {}))
             if for_sts:
                 ctx = RequestContext(request_id, action, caller, self.service.config, self.service.db)
-                result_body = sts.answer(fields, request_id, ctx.account_id, caller.user_id)
+                params = {k: v for k, v in fields.items() if k not in PROTOCOL_FIELDS}
+                result_body = sts.answer(fields.get("Action") or "", params, request_id, ctx.account_id,
+                                         caller.user_id)
             else:
                 result_body = self._dispatch(request_id, fields, caller)
             resp.status = falcon.HTTP_200

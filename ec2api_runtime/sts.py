@@ -27,13 +27,13 @@ def is_sts(fields: dict[str, str]) -> bool:
     return fields.get("Version") == VERSION
 
 
-def answer(fields: dict[str, str], request_id: str, account_id: str, user_id: str) -> bytes:
-    """The response body of an authenticated STS request, or ``EC2Error`` for any other action."""
-    action = fields.get("Action") or ""
+def answer(action: str, params: dict[str, str], request_id: str, account_id: str, user_id: str) -> bytes:
+    """The response body of an authenticated STS request (``params``: its fields other than the
+    protocol's and the signature's), or ``EC2Error`` for any other action."""
     if action != "GetCallerIdentity":
         raise EC2Error("InvalidAction", f"Could not find operation {action[:64]} for version {VERSION}"
                        " at this endpoint: ec2api answers GetCallerIdentity only", 400)
-    unknown = sorted(k for k in fields if k not in ("Action", "Version") and not k.startswith("X-Amz-"))
+    unknown = sorted(params)
     if unknown:   # GetCallerIdentity has no parameters
         raise EC2Error("InvalidParameterValue", f"The parameter {unknown[0][:64]} is not recognized", 400)
     arn = f"arn:aws:iam::{account_id}:user/{user_id}"
