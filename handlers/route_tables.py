@@ -174,12 +174,8 @@ def _target(ctx: Any, params: CreateRouteRequest | ReplaceRouteRequest, vpc_id: 
         record = ids.items_with_data(s, ctx.project_id, "igw").get(gateway)
     if record is None:
         raise ids.not_found("igw", gateway)
-    if record[1].get("vpc_id") != vpc_id:
-        raise EC2Error("InvalidParameterValue",
-                       f"route table {rtb_id} and network gateway {gateway} belong to different networks")
-    if dest != _routes.DEFAULT_ROUTE:
-        raise EC2Error("Unsupported", f"Only the destination {_routes.DEFAULT_ROUTE} can go via an internet gateway "
-                       "here: it is the Neutron router's external gateway, which carries the default route only.")
+    _via_router_gateway(dest, record[1].get("vpc_id"), vpc_id, rtb_id, gateway,
+                        "an internet gateway", "the Neutron router's external gateway")
     return {"DestinationCidrBlock": dest, "GatewayId": gateway}
 
 
@@ -194,13 +190,21 @@ def _nat_target(ctx: Any, params: CreateRouteRequest | ReplaceRouteRequest, vpc_
         record = _nat.records(s, ctx.project_id).get(nat_id)
     if record is None or record.get("state") != "available":
         raise EC2Error("InvalidNatGatewayID.NotFound", f"The natGateway ID '{nat_id}' does not exist")
-    if record.get("vpc_id") != vpc_id:
-        raise EC2Error("InvalidParameterValue",
-                       f"route table {rtb_id} and network gateway {nat_id} belong to different networks")
-    if dest != _routes.DEFAULT_ROUTE:
-        raise EC2Error("Unsupported", f"Only the destination {_routes.DEFAULT_ROUTE} can go via a NAT gateway here: "
-                       "it is the Neutron router's SNAT on its external gateway, which carries the default route only.")
+    _via_router_gateway(dest, record.get("vpc_id"), vpc_id, rtb_id, nat_id,
+                        "a NAT gateway", "the Neutron router's SNAT on its external gateway")
     return {"DestinationCidrBlock": dest, "NatGatewayId": nat_id}
+
+
+def _via_router_gateway(dest: str | None, target_vpc: str | None, vpc_id: str, rtb_id: str, target: str,
+                        what: str, where: str) -> None:
+    """A route via an internet or NAT gateway: the gateway is the table's VPC's, and the destination
+    is the default route, the only one the router's gateway (``where``) carries."""
+    if target_vpc != vpc_id:
+        raise EC2Error("InvalidParameterValue",
+                       f"route table {rtb_id} and network gateway {target} belong to different networks")
+    if dest != _routes.DEFAULT_ROUTE:
+        raise EC2Error("Unsupported", f"Only the destination {_routes.DEFAULT_ROUTE} can go via {what} here: "
+                       f"it is {where}, which carries the default route only.")
 
 
 def _change_routes(ctx: Any, rtb_id: str, change: Any) -> None:
