@@ -1,9 +1,11 @@
 """Route tables: Create/Delete/DescribeRouteTables, Create/Replace/DeleteRoute,
 Associate/Disassociate/ReplaceRouteTableAssociation (the mapping and its rule: handlers/_routes.py).
 
-Routes Neutron can carry out are accepted: ``local`` (every VPC range, always there) and
-``0.0.0.0/0`` via the VPC's attached internet gateway (the router's external gateway). Other
-targets and destinations are refused with a clear error rather than stored doing nothing.
+Routes Neutron can carry out are accepted: ``local`` (every VPC range, always there),
+``0.0.0.0/0`` via the VPC's internet or NAT gateway (the router's external gateway and its SNAT),
+and any destination outside the VPC's ranges via a network interface or an instance of the VPC (a
+router extra route to the interface's address). Other targets and destinations are refused with a
+clear error rather than stored doing nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error, missing_parameter
 from ec2api_runtime.tagging import drop_empty_tags, tags_from_specs
 from handlers import _bulk as bulk
-from handlers import _nat, _routes, _subnet, _vpc
+from handlers import _groups as neutron
+from handlers import _interfaces, _nat, _routes, _subnet, _vpc
 
 if TYPE_CHECKING:
     from ec2api_runtime.context import RequestContext
@@ -78,9 +81,29 @@ def _fetch(ctx: Any, params: dict, wanted: dict[str, list[str]]) -> list[dict]:
         if d.get("vpc_id"):
             attached.setdefault(d["vpc_id"], set()).add(igw)
     attached = _nat.route_targets(nats, attached)
-    return [_routes.view(ctx.account_id, rtb, d, cidrs_of.get(d["vpc_id"], []), attached.get(d["vpc_id"], set()),
-                         tags_of.get(rtb, []))
-            for rtb, (_, d) in records.items() if d.get("vpc_id") in cidrs_of and cidrs_of[d["vpc_id"]]]
+    shown = {rtb: d for rtb, (_, d) in records.items() if d.get("vpc_id") in cidrs_of and cidrs_of[d["vpc_id"]]}
+    interfaces = _route_interfaces(ctx, _routes.interface_targets(shown.values()))
+    return [_routes.view(ctx.account_id, rtb, d, cidrs_of[d["vpc_id"]], attached.get(d["vpc_id"], set()),
+                         tags_of.get(rtb, []), interfaces)
+            for rtb, d in shown.items()]
+
+
+def _route_interfaces(ctx: Any, eni_ids: set[str]) -> dict[str, str | None]:
+    """``{eni id: its instance's id, or None while detached}`` of the route targets that still
+    exist (one Neutron call by id; none without such routes)."""
+    if not eni_ids:
+        return {}
+    with ctx.session() as s:
+        port_of = ids.os_ids(s, ctx.project_id, eni_ids)
+    found = neutron.neutron_list(ctx, "/ports", "ports", "id", port_of.values(),
+                                 fields=["id", "device_id", "device_owner"])
+    servers = {p["id"]: p["device_id"] for p in found
+               if p.get("device_id") and (p.get("device_owner") or "").startswith("compute:")}
+    with ctx.session() as s:
+        instance_of = ids.ec2_ids(s, ctx.project_id, "i", servers.values()) if servers else {}
+    present = {p["id"] for p in found}
+    return {eni: instance_of.get(servers.get(port, ""))
+            for eni, port in port_of.items() if port in present}
 
 
 def _routes_of(i: dict, key: str) -> list:
@@ -111,7 +134,7 @@ DESCRIBE = describe.Describe(
         "route.destination-prefix-list-id": lambda i: [],
         "route.egress-only-internet-gateway-id": lambda i: [],
         "route.gateway-id": lambda i: _routes_of(i, "GatewayId"),
-        "route.instance-id": lambda i: [],
+        "route.instance-id": lambda i: _routes_of(i, "InstanceId"),
         "route.nat-gateway-id": lambda i: _routes_of(i, "NatGatewayId"),
         "route.transit-gateway-id": lambda i: [],
         "route.origin": lambda i: _routes_of(i, "Origin"),
@@ -158,15 +181,26 @@ def delete_route_table(ctx: RequestContext, params: DeleteRouteTableRequest) -> 
         ids.forget(s, ctx.project_id, [rtb_id])
 
 
+# The route targets this cloud can carry out (the model has more: peering, transit, ...; those
+# members are refused by the declarations).
+_TARGETS = ("GatewayId", "NatGatewayId", "NetworkInterfaceId", "InstanceId")
+
+
 def _target(ctx: Any, params: CreateRouteRequest | ReplaceRouteRequest, vpc_id: str, rtb_id: str) -> dict:
-    """The route ``{"DestinationCidrBlock", "GatewayId"}`` asked for, if Neutron can carry it out."""
-    dest, gateway = params.get("DestinationCidrBlock"), params.get("GatewayId")
+    """The stored route asked for, if Neutron can carry it out."""
+    dest = params.get("DestinationCidrBlock")
     if not dest:
         raise missing_parameter("DestinationCidrBlock")
-    if params.get("NatGatewayId"):
+    given = [m for m in _TARGETS if params.get(m)]
+    if len(given) > 1:
+        raise EC2Error("InvalidParameterCombination", f"Only one of {', '.join(_TARGETS)} may be given.")
+    if not given:
+        raise EC2Error("MissingParameter", f"The request must contain exactly one of {', '.join(_TARGETS)}.")
+    if given[0] == "NatGatewayId":
         return _nat_target(ctx, params, vpc_id, rtb_id)
-    if not gateway:
-        raise missing_parameter("GatewayId")
+    if given[0] in ("NetworkInterfaceId", "InstanceId"):
+        return _interface_target(ctx, params, vpc_id, rtb_id)
+    gateway = params["GatewayId"]
     if not ids.is_well_formed("igw", gateway):
         raise EC2Error("InvalidParameterValue", f"The gateway '{gateway}' is not an internet gateway: only routes "
                        "via an internet gateway can be carried out on this cloud.")
@@ -179,12 +213,55 @@ def _target(ctx: Any, params: CreateRouteRequest | ReplaceRouteRequest, vpc_id: 
     return {"DestinationCidrBlock": dest, "GatewayId": gateway}
 
 
+def _interface_target(ctx: Any, params: CreateRouteRequest | ReplaceRouteRequest, vpc_id: str, rtb_id: str) -> dict:
+    """A destination outside the VPC's ranges via an interface of the VPC (or an instance's one
+    interface): the router's extra route to the interface's primary address."""
+    dest = str(_vpc.parse_cidr(params["DestinationCidrBlock"], "destinationCidrBlock"))
+    if params.get("InstanceId"):
+        eni_id, port, data = _instance_interface(ctx, params["InstanceId"])
+    else:
+        eni_id = params["NetworkInterfaceId"]
+        port, data = _interfaces.resolve(ctx, eni_id)
+    with ctx.session() as s:
+        net_id = ids.os_id(s, ctx.project_id, vpc_id)
+    if port["network_id"] != net_id:
+        raise EC2Error("InvalidParameterValue",
+                       f"route table {rtb_id} and network interface {eni_id} belong to different networks")
+    local = [c for c in _local(ctx, {"vpc_id": vpc_id}) if _vpc.overlaps(c, dest)
+             and _vpc.parse_cidr(dest).prefixlen >= _vpc.parse_cidr(c).prefixlen]
+    if local:
+        raise EC2Error("Unsupported", f"The destination {dest} is equal to or more specific than the VPC range "
+                       f"{local[0]}: Neutron delivers traffic inside a subnet without its router, so such a route "
+                       "cannot be carried out on this cloud.")
+    addresses = _interfaces.v4_ips(port, data)
+    if not addresses:
+        raise EC2Error("InvalidParameterValue", f"The network interface {eni_id} has no IPv4 address to route to.")
+    return {"DestinationCidrBlock": dest, "NetworkInterfaceId": eni_id, "nexthop": addresses[0]["ip_address"]}
+
+
+def _instance_interface(ctx: Any, instance_id: str) -> tuple[str, dict, dict]:
+    """``(eni id, port, item data)`` of the one interface of the caller's live instance (AWS
+    refuses an instance with several: the interface must then be named)."""
+    ids.require_well_formed("i", [instance_id])
+    with ctx.session() as s:
+        server_id = ids.os_id(s, ctx.project_id, instance_id)
+    ports = neutron.neutron_list(ctx, "/ports", "ports", "device_id", [server_id]) if server_id else []
+    ports = [p for p in ports if (p.get("device_owner") or "").startswith("compute:")]
+    if not ports:
+        raise EC2Error("InvalidInstanceID.NotFound", f"The instance ID '{instance_id}' does not exist")
+    if len(ports) > 1:
+        raise EC2Error("InvalidInstanceID", f"There are multiple interfaces attached to instance '{instance_id}'. "
+                       "Please specify an interface ID for the operation instead.")
+    with ctx.session() as s:
+        eni_id = ids.ec2_id(s, ctx.project_id, _interfaces.KIND, ports[0]["id"])
+        data = ids.get_data_many(s, ctx.project_id, [eni_id]).get(eni_id, {})
+    return eni_id, ports[0], data
+
+
 def _nat_target(ctx: Any, params: CreateRouteRequest | ReplaceRouteRequest, vpc_id: str, rtb_id: str) -> dict:
     """``0.0.0.0/0`` via an available NAT gateway of the VPC: the router's SNAT on its gateway, which
     is where that destination leaves the VPC router anyway (docs/networking.md)."""
     nat_id, dest = params["NatGatewayId"], params.get("DestinationCidrBlock")
-    if params.get("GatewayId"):
-        raise EC2Error("InvalidParameterCombination", "Only one of GatewayId and NatGatewayId may be given.")
     ids.require_well_formed(_nat.KIND, [nat_id])
     with ctx.session() as s:
         record = _nat.records(s, ctx.project_id).get(nat_id)
@@ -209,9 +286,10 @@ def _via_router_gateway(dest: str | None, target_vpc: str | None, vpc_id: str, r
 
 def _change_routes(ctx: Any, rtb_id: str, change: Any) -> None:
     records, data = _routes.table(ctx, rtb_id)
+    before = _routes.carried(data["vpc_id"], records)
     data["routes"] = change(list(data.get("routes") or []), data)
     _routes.check_agreement(data["vpc_id"], records)
-    _routes.save(ctx, {rtb_id: data})
+    _routes.commit(ctx, data["vpc_id"], before, records, {rtb_id: data})
 
 
 def _find(routes: list[dict], dest: str | None, rtb_id: str) -> int:
@@ -225,9 +303,9 @@ def _find(routes: list[dict], dest: str | None, rtb_id: str) -> int:
 
 
 @handler("CreateRoute", not_found="InvalidRouteTableID.NotFound",
-         honours=("RouteTableId", "DestinationCidrBlock", "GatewayId", "NatGatewayId"))
+         honours=("RouteTableId", "DestinationCidrBlock", *_TARGETS))
 def create_route(ctx: RequestContext, params: CreateRouteRequest) -> CreateRouteResult:
-    """``0.0.0.0/0`` via the VPC's attached internet gateway."""
+    """A route via the VPC's internet or NAT gateway, or via one of its interfaces or instances."""
     rtb_id = params["RouteTableId"]
 
     def add(routes: list[dict], data: dict) -> list[dict]:
@@ -241,9 +319,9 @@ def create_route(ctx: RequestContext, params: CreateRouteRequest) -> CreateRoute
 
 
 @handler("ReplaceRoute", not_found="InvalidRouteTableID.NotFound",
-         honours=("RouteTableId", "DestinationCidrBlock", "GatewayId", "NatGatewayId"))
+         honours=("RouteTableId", "DestinationCidrBlock", *_TARGETS))
 def replace_route(ctx: RequestContext, params: ReplaceRouteRequest) -> None:
-    """Point an existing route at another (attached) internet gateway of the VPC."""
+    """Point an existing route at another target (as CreateRoute takes them)."""
     rtb_id = params["RouteTableId"]
 
     def replace(routes: list[dict], data: dict) -> list[dict]:
@@ -296,9 +374,10 @@ def associate_route_table(ctx: RequestContext, params: AssociateRouteTableReques
         raise EC2Error("Resource.AlreadyAssociated",
                        f"the specified association for route table {holder} conflicts with an existing association")
     assoc = ids.new_ec2_id(_routes.ASSOC_KIND)
+    before = _routes.carried(vpc_id, records)
     data["assoc"] = {**(data.get("assoc") or {}), assoc: subnet_id}
     _routes.check_agreement(vpc_id, records)
-    _routes.save(ctx, {rtb_id: data})
+    _routes.commit(ctx, vpc_id, before, records, {rtb_id: data})
     return {"AssociationId": assoc, "AssociationState": {"State": "associated"}}
 
 
@@ -310,9 +389,10 @@ def disassociate_route_table(ctx: RequestContext, params: DisassociateRouteTable
     if subnet_id is None:
         raise EC2Error("InvalidParameterValue", f"cannot disassociate the main route table association {params['AssociationId']}")
     data = records[rtb_id]
+    before = _routes.carried(data["vpc_id"], records)
     data["assoc"] = {a: sn for a, sn in data["assoc"].items() if a != params["AssociationId"]}
     _routes.check_agreement(data["vpc_id"], records)
-    _routes.save(ctx, {rtb_id: data})
+    _routes.commit(ctx, data["vpc_id"], before, records, {rtb_id: data})
 
 
 @handler("ReplaceRouteTableAssociation", not_found="InvalidRouteTableID.NotFound",
@@ -327,6 +407,7 @@ def replace_route_table_association(ctx: RequestContext,
     if old["vpc_id"] != new["vpc_id"]:
         raise EC2Error("InvalidParameterValue", f"route table {new_id} belongs to another VPC than the association")
     assoc = ids.new_ec2_id(_routes.ASSOC_KIND)
+    before = _routes.carried(new["vpc_id"], records)
     if subnet_id is None:
         old.update(main=False)
         old.pop("main_assoc", None)
@@ -335,7 +416,7 @@ def replace_route_table_association(ctx: RequestContext,
         old["assoc"] = {a: sn for a, sn in old["assoc"].items() if a != params["AssociationId"]}
         new["assoc"] = {**(new.get("assoc") or {}), assoc: subnet_id}
     _routes.check_agreement(new["vpc_id"], records)
-    _routes.save(ctx, {old_id: old, new_id: new})
+    _routes.commit(ctx, new["vpc_id"], before, records, {old_id: old, new_id: new})
     if subnet_id is None:
         _vpc.update_data(ctx, new["vpc_id"], main_rtb=new_id)
     return {"NewAssociationId": assoc, "AssociationState": {"State": "associated"}}

@@ -19,7 +19,7 @@ from ec2api_runtime.errors import EC2Error, missing_parameter
 from ec2api_runtime.honours import ANY
 from ec2api_runtime.tagging import drop_empty_tags, tags_from_specs
 from handlers import _bulk as bulk
-from handlers import _nat, _subnet, _vpc
+from handlers import _nat, _routes, _subnet, _vpc
 from handlers._zones import zone_id, zone_names
 
 if TYPE_CHECKING:
@@ -222,6 +222,8 @@ def delete_subnet(ctx: RequestContext, params: DeleteSubnetRequest) -> None:
         vpc_id = ids.ec2_id(s, ctx.project_id, "vpc", sub["network_id"])
         vpc_data = ids.get_data_many(s, ctx.project_id, [vpc_id]).get(vpc_id, {})
     router = _vpc.router_of(ctx, {"id": sub["network_id"]}, vpc_data)
+    if router:   # routes via interfaces that were in the subnet (gone: it has none left) reach nothing
+        _routes.drop_routes_into(ctx, router, sub["cidr"])
     _subnet.remove_subnet(ctx, sub["id"], router)
     with ctx.session() as s:
         acl_assoc = ids.ec2_ids(s, ctx.project_id, "aclassoc", [sub["id"]])

@@ -73,3 +73,11 @@ def error_code(fn, *args, **kwargs) -> str:
     except ClientError as e:
         return e.response["Error"]["Code"]
     raise AssertionError("no error")
+
+
+def main_table_id(ec2, vpc_id: str | None = None) -> str:
+    """The id of the main route table (of ``vpc_id``, else of the project's first VPC: its default)."""
+    filters = [{"Name": "association.main", "Values": ["true"]}]
+    if vpc_id:
+        filters.append({"Name": "vpc-id", "Values": [vpc_id]})
+    return ec2.describe_route_tables(Filters=filters)["RouteTables"][0]["RouteTableId"]

@@ -11,7 +11,7 @@ from botocore.exceptions import WaiterError
 
 from ec2api_runtime import openstack
 from tests.integration._kit import NS, paths
-from tests.integration._vpc_kit import FAST, error_code, marker, vpc
+from tests.integration._vpc_kit import FAST, error_code, main_table_id, marker, vpc
 
 pytestmark = pytest.mark.cloud
 
@@ -209,8 +209,7 @@ def test_other_project_cannot_see_or_use(ec2_demo, ec2_alt):
                 == "InvalidSubnetID.NotFound"
         finally:
             ec2_alt.release_address(AllocationId=alt_eip)
-        main = ec2_alt.describe_route_tables(Filters=[{"Name": "association.main", "Values": ["true"]}])[
-            "RouteTables"][0]["RouteTableId"]
+        main = main_table_id(ec2_alt)
         assert error_code(ec2_alt.create_route, RouteTableId=main, DestinationCidrBlock="0.0.0.0/0",
                           NatGatewayId=nat_id) == "InvalidNatGatewayID.NotFound"
         assert ec2_demo.describe_nat_gateways(NatGatewayIds=[nat_id])["NatGateways"][0]["State"] == "available"

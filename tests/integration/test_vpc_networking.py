@@ -79,7 +79,7 @@ def test_route_tables(ec2_demo, ec2_alt):
             assert error_code(ec2_demo.create_route, RouteTableId=rtb, DestinationCidrBlock="192.168.0.0/16",
                               GatewayId=gw) == "Unsupported"
             assert error_code(ec2_demo.create_route, RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0",
-                              NetworkInterfaceId="eni-0123456789abcdef0") == "InvalidParameterValue"
+                              NetworkInterfaceId="eni-0123456789abcdef0") == "InvalidNetworkInterfaceID.NotFound"
             ec2_demo.create_route(RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0", GatewayId=gw)
             assert error_code(ec2_demo.create_route, RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0",
                               GatewayId=gw) == "RouteAlreadyExists"
