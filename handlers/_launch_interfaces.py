@@ -202,9 +202,10 @@ def _detached(data: dict) -> dict:
     return {k: v for k, v in data.items() if k not in ("device_index", "attach_time", "delete_on_termination")}
 
 
-def terminate(ctx: Any, ports: list[Any], instance_data: dict) -> None:
+def terminate(ctx: Any, ports: list[Any], instance_data: dict) -> list[str]:
     """After Nova's delete: release the launch's floating IPs, delete the ports ec2api made whose
-    DeleteOnTermination is true (Nova leaves them; the others stay, available)."""
+    DeleteOnTermination is true (Nova leaves them; the others stay, available). Returns the ENI ids
+    that go with the instance (Nova's ports and those)."""
     for fip in instance_data.get("public_fips") or []:
         _vpc.undo(lambda fip=fip: _vpc.neutron(ctx, "DELETE", f"/floatingips/{fip}", missing_ok=True))
     port_ids = [p.id for p in ports]
@@ -223,3 +224,4 @@ def terminate(ctx: Any, ports: list[Any], instance_data: dict) -> None:
     if gone:
         with ctx.session() as s:
             ids.forget(s, ctx.project_id, gone)
+    return [e for e in eni_ids.values() if eni.delete_on_termination(data.get(e, {}))]

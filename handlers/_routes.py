@@ -145,6 +145,25 @@ def _vpc_router(ctx: Any, vpc_id: str) -> str | None:
     return _vpc.router_of(ctx, {"id": net_id}, data) if net_id else None
 
 
+def interfaces_gone(ctx: Any, eni_ids: Iterable[str]) -> None:
+    """The router stops carrying the routes via interfaces that were deleted (else a new interface
+    given the same address would receive their traffic); the routes stay in their tables without a
+    next hop, ``blackhole``, as AWS shows them until DeleteRoute."""
+    gone = set(eni_ids)
+    if not gone:
+        return
+    records = tables(ctx)
+    hit = {rtb: d for rtb, d in records.items()
+           if any(r.get("NetworkInterfaceId") in gone and r.get("nexthop") for r in d.get("routes") or [])}
+    for vpc_id in sorted({d["vpc_id"] for d in hit.values()}):
+        before = carried(vpc_id, records)
+        changed = {rtb: d for rtb, d in hit.items() if d["vpc_id"] == vpc_id}
+        for d in changed.values():
+            d["routes"] = [{k: v for k, v in r.items() if k != "nexthop"} if r.get("NetworkInterfaceId") in gone
+                           else r for r in d["routes"]]
+        commit(ctx, vpc_id, before, records, changed)
+
+
 def drop_routes_into(ctx: Any, router: str, cidr: str) -> None:
     """Remove the router's extra routes whose next hop lies in ``cidr`` (a subnet about to go:
     Neutron keeps a router interface that a route needs, and such a route reaches nothing now)."""

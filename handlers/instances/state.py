@@ -13,6 +13,7 @@ from ec2api_runtime.errors import EC2Error
 from handlers import _bulk as bulk
 from handlers import _instance_view as view
 from handlers import _launch_interfaces as launch_nics
+from handlers import _routes
 from handlers.instances._common import live_servers, lookups_for, resolve, stored_data
 
 if TYPE_CHECKING:
@@ -125,6 +126,6 @@ def terminate_instances(ctx: RequestContext, params: TerminateInstancesRequest) 
         with ctx.session() as s:
             ids.set_data(s, ctx.project_id, instance_id, record)
         ctx.os.compute.delete_server(srv.id)
-        launch_nics.terminate(ctx, lookups.ports_by_server.get(srv.id, []), record)
+        _routes.interfaces_gone(ctx, launch_nics.terminate(ctx, lookups.ports_by_server.get(srv.id, []), record))
         return "shutting-down"
     return {"TerminatingInstances": _transitions(ctx, params, terminate, None, target="terminated")}

@@ -10,7 +10,7 @@ from ec2api_runtime.dispatch import handler
 from ec2api_runtime.errors import EC2Error
 from ec2api_runtime.tagging import tags_from_specs
 from handlers import _interfaces as eni
-from handlers import _vpc
+from handlers import _routes, _vpc
 from handlers.network_interfaces import _view
 
 if TYPE_CHECKING:
@@ -86,5 +86,6 @@ def delete_network_interface(ctx: RequestContext, params: DeleteNetworkInterface
     if port.get("device_id"):
         raise EC2Error("InvalidNetworkInterface.InUse", f"Interface: [{eni_id}] in use.")
     _vpc.neutron(ctx, "DELETE", f"/ports/{port['id']}", missing_ok=True)
+    _routes.interfaces_gone(ctx, [eni_id])
     with ctx.session() as s:
         ids.forget(s, ctx.project_id, [eni_id])

@@ -6,6 +6,7 @@ router checked unchanged; the other project kept out; boto3 and the aws CLI."""
 from __future__ import annotations
 
 import pytest
+from botocore.exceptions import ClientError
 
 from tests.integration._vpc_kit import FAST, error_code, main_table_id, vpc
 
@@ -149,27 +150,54 @@ def test_bad_input_leaves_the_router_alone(ec2_demo, ec2_alt, demo_conn, net):
     assert _routes(ec2_demo, main) == {}
 
 
-def test_aws_cli_and_a_deleted_subnet(ec2_demo, demo_conn, aws_cli, net, image_id):
-    """The CLI makes and shows an interface route; a subnet whose interfaces are gone can be deleted
-    although a route still names one of them (blackhole), and the router forgets that route."""
+def test_aws_cli_and_deleted_interfaces(ec2_demo, demo_conn, aws_cli, net):
+    """The CLI makes and shows interface routes. Deleting an interface takes its route off the
+    router at once (the route stays, blackhole, until DeleteRoute); a port deleted behind ec2api's
+    back leaves the router's route until its subnet is deleted."""
     vpc_id, main = net["vpc"], net["main"]
     subnet = ec2_demo.create_subnet(VpcId=vpc_id, CidrBlock="10.141.2.0/24")["Subnet"]["SubnetId"]
-    eni = ec2_demo.create_network_interface(SubnetId=subnet)["NetworkInterface"]
+    first = ec2_demo.create_network_interface(SubnetId=subnet)["NetworkInterface"]
+    second = ec2_demo.create_network_interface(SubnetId=subnet)["NetworkInterface"]
     try:
-        aws_cli("demo", "create-route", "--route-table-id", main, "--destination-cidr-block", "100.64.0.0/10",
-                "--network-interface-id", eni["NetworkInterfaceId"])
+        for dest, made in (("100.64.0.0/10", first), ("198.18.0.0/15", second)):
+            aws_cli("demo", "create-route", "--route-table-id", main, "--destination-cidr-block", dest,
+                    "--network-interface-id", made["NetworkInterfaceId"])
         shown = aws_cli("demo", "describe-route-tables", "--route-table-ids", main)["RouteTables"][0]["Routes"]
-        assert {"DestinationCidrBlock": "100.64.0.0/10", "NetworkInterfaceId": eni["NetworkInterfaceId"],
+        assert {"DestinationCidrBlock": "100.64.0.0/10", "NetworkInterfaceId": first["NetworkInterfaceId"],
                 "Origin": "CreateRoute", "State": "blackhole"} in shown
-        assert _router_routes(demo_conn, vpc_id) == {("100.64.0.0/10", eni["PrivateIpAddress"])}
-        ec2_demo.delete_network_interface(NetworkInterfaceId=eni["NetworkInterfaceId"])
+        assert _router_routes(demo_conn, vpc_id) == {("100.64.0.0/10", first["PrivateIpAddress"]),
+                                                     ("198.18.0.0/15", second["PrivateIpAddress"])}
+        ec2_demo.delete_network_interface(NetworkInterfaceId=first["NetworkInterfaceId"])
+        assert _router_routes(demo_conn, vpc_id) == {("198.18.0.0/15", second["PrivateIpAddress"])}
+        assert _routes(ec2_demo, main)["100.64.0.0/10"]["State"] == "blackhole"
+        port = [p for p in demo_conn.network.ports(fixed_ips=f"ip_address={second['PrivateIpAddress']}")
+                if p.network_id == demo_conn.network.find_network(vpc_id).id][0]
+        demo_conn.network.delete_port(port.id)
         ec2_demo.delete_subnet(SubnetId=subnet)
         subnet = None
         assert _router_routes(demo_conn, vpc_id) == set()
-        assert _routes(ec2_demo, main)["100.64.0.0/10"]["State"] == "blackhole"
-        ec2_demo.delete_route(RouteTableId=main, DestinationCidrBlock="100.64.0.0/10")
+        for dest in ("100.64.0.0/10", "198.18.0.0/15"):
+            assert _routes(ec2_demo, main)[dest]["State"] == "blackhole"
+            ec2_demo.delete_route(RouteTableId=main, DestinationCidrBlock=dest)
         assert _routes(ec2_demo, main) == {}
     finally:
         if subnet:
-            error_code(ec2_demo.delete_network_interface, NetworkInterfaceId=eni["NetworkInterfaceId"])
+            for made in (first, second):
+                try:
+                    ec2_demo.delete_network_interface(NetworkInterfaceId=made["NetworkInterfaceId"])
+                except ClientError:
+                    pass
             ec2_demo.delete_subnet(SubnetId=subnet)
+
+
+def test_terminating_the_instance_takes_its_route_off_the_router(ec2_demo, demo_conn, net):
+    """Last in the module: it terminates the module's instance."""
+    vpc_id, main = net["vpc"], net["main"]
+    ec2_demo.create_route(RouteTableId=main, DestinationCidrBlock="192.0.2.0/24", InstanceId=net["instance"])
+    assert _router_routes(demo_conn, vpc_id) == {("192.0.2.0/24", net["instance_ip"])}
+    ec2_demo.terminate_instances(InstanceIds=[net["instance"]])
+    assert _router_routes(demo_conn, vpc_id) == set()
+    ec2_demo.get_waiter("instance_terminated").wait(InstanceIds=[net["instance"]], WaiterConfig=FAST)
+    route = _routes(ec2_demo, main)["192.0.2.0/24"]
+    assert (route["State"], route["NetworkInterfaceId"]) == ("blackhole", net["instance_eni"])
+    ec2_demo.delete_route(RouteTableId=main, DestinationCidrBlock="192.0.2.0/24")
