@@ -18,6 +18,10 @@ def test_vpc(ansible, ec2_demo, demo_conn, run_id):
         ansible.converge("vpc.yml", phase="present")
         made = _vpc_ids(ec2_demo, run_id)
         assert len(made) == 1
+        # The route via the interface is the VPC router's extra route to the interface's address.
+        router = next(demo_conn.network.routers(name=made[0]))
+        assert [(r["destination"], r["nexthop"]) for r in demo_conn.network.get_router(router.id).routes] \
+            == [("172.16.0.0/12", "10.42.2.10")]
     finally:
         ansible.converge("vpc.yml", phase="absent")
     assert _vpc_ids(ec2_demo, run_id) == []
