@@ -46,11 +46,37 @@ def _neutron_of(ctx: Any, server_ids: list[str]) -> Neutron:
     """What Neutron knows of these servers only: their ports, then (at the same time) their
     floating IPs and the names of their groups. Three calls, whatever the project's size."""
     bulk.prepare(ctx, "network")
-    ports = bulk.ports(ctx, device_ids=server_ids)
+    return _neutron_of_ports(ctx, bulk.ports(ctx, device_ids=server_ids))
+
+
+def _neutron_of_ports(ctx: Any, ports: list[bulk.Port]) -> Neutron:
+    """The ports with their floating IPs and the names of their groups (two calls, at the same time)."""
     group_ids = {g for p in ports for g in p.security_group_ids}
     floating, group_names = parallel.gather(lambda: bulk.floating_ips(ctx, port_ids=[p.id for p in ports]),
                                             lambda: bulk.security_group_names(ctx, group_ids))
     return ports, floating, group_names
+
+
+def _servers_and_neutron_of(ctx: Any, known: dict[str, str]) -> tuple[list[bulk.Server], Neutron]:
+    """The servers behind ``known`` (``{i-...: server id}``) and what Neutron knows of them, in two
+    rounds: Nova's GETs and the ports by device id at once (the server ids come from ec2api's
+    database, not from Nova's answer), then floating IPs and group names at once.
+
+    Ports are not asked for instances ec2api terminated (Nova has usually forgotten them: the call
+    would find nothing); one Nova still shows, mid-delete, has its ports asked for afterwards. Ports
+    of a server Nova no longer has are ignored.
+    """
+    with ctx.session() as s:
+        data = ids.get_data_many(s, ctx.project_id, list(known))
+    ended = {sid for iid, sid in known.items() if "terminated" in data.get(iid, {})}
+    asked = [sid for sid in known.values() if sid not in ended]
+    bulk.prepare(ctx, "compute", "network")
+    servers, ports = parallel.gather(lambda: bulk.servers_by_id(ctx, known.values()),
+                                     lambda: bulk.ports(ctx, device_ids=asked))
+    live = {srv.id for srv in servers}
+    if late := [srv.id for srv in servers if srv.id in ended]:
+        ports = [*ports, *bulk.ports(ctx, device_ids=late)]
+    return servers, _neutron_of_ports(ctx, [p for p in ports if p.device_id in live])
 
 
 def lookups_for(ctx: Any, servers: list[Any], neutron: Neutron | None = None,
@@ -208,9 +234,8 @@ def all_instances(ctx: Any, instance_ids: list[str] | None = None, nova_query: d
     if instance_ids:
         with ctx.session() as s:
             known = ids.os_ids(s, ctx.project_id, instance_ids)
-        bulk.prepare(ctx, "compute")
-        servers = bulk.servers_by_id(ctx, known.values())
-        lookups = lookups_for(ctx, servers, data_ids=list(known))
+        servers, neutron = _servers_and_neutron_of(ctx, known)
+        lookups = lookups_for(ctx, servers, neutron, data_ids=list(known))
     elif pushed:
         bulk.prepare(ctx, "compute")
         query = nova_query or {}
@@ -251,12 +276,11 @@ def _apply_pending_volume_tags(ctx: Any, servers: list[Any], lookups: view.Looku
 
 def one_instance(ctx: Any, instance_id: str) -> tuple[Any, dict, dict]:
     """(server, EC2 view, stored data) of one live instance of the caller."""
-    wanted = resolve(ctx, [instance_id])
-    live = live_servers(ctx, wanted)
-    srv = live.get(instance_id)
-    if srv is None:
+    servers, neutron = _servers_and_neutron_of(ctx, resolve(ctx, [instance_id]))
+    if not servers:
         raise EC2Error("InvalidInstanceID.NotFound", f"The instance ID '{instance_id}' does not exist")
-    lookups = lookups_for(ctx, [srv], data_ids=[instance_id])
+    srv = servers[0]
+    lookups = lookups_for(ctx, [srv], neutron, data_ids=[instance_id])
     return srv, view.describe(srv, lookups), lookups.data.get(instance_id, {})
 
 
