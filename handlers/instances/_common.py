@@ -58,25 +58,34 @@ def _neutron_of_ports(ctx: Any, ports: list[bulk.Port]) -> Neutron:
 
 
 def _servers_and_neutron_of(ctx: Any, known: dict[str, str]) -> tuple[list[bulk.Server], Neutron]:
-    """The servers behind ``known`` (``{i-...: server id}``) and what Neutron knows of them, in two
-    rounds: Nova's GETs and the ports by device id at once (the server ids come from ec2api's
-    database, not from Nova's answer), then floating IPs and group names at once.
+    """The servers behind ``known`` (``{i-...: server id}``) and what Neutron knows of them.
 
-    Ports are not asked for instances ec2api terminated (Nova has usually forgotten them: the call
-    would find nothing); one Nova still shows, mid-delete, has its ports asked for afterwards. Ports
-    of a server Nova no longer has are ignored.
+    The server ids come from ec2api's database, so Neutron need not wait for Nova's answer: while
+    Nova answers its GETs, the ports are asked for by device id, then (at once) their floating IPs
+    and group names. Ports not asked for: instances ec2api terminated (Nova has usually forgotten
+    them and their ports); one Nova still shows, mid-delete, is asked about afterwards. What Neutron
+    returns for a server Nova no longer has is dropped.
     """
     with ctx.session() as s:
         data = ids.get_data_many(s, ctx.project_id, list(known))
     ended = {sid for iid, sid in known.items() if "terminated" in data.get(iid, {})}
     asked = [sid for sid in known.values() if sid not in ended]
     bulk.prepare(ctx, "compute", "network")
-    servers, ports = parallel.gather(lambda: bulk.servers_by_id(ctx, known.values()),
-                                     lambda: bulk.ports(ctx, device_ids=asked))
+    # The Neutron chain runs in this thread (its own gather then only hands leaf calls to the pool,
+    # which cannot deadlock); each server GET is a leaf call in the pool.
+    (ports, floating, group_names), *found = parallel.gather(
+        lambda: _neutron_of_ports(ctx, bulk.ports(ctx, device_ids=asked)),
+        *[lambda sid=sid: bulk.server(ctx, sid) for sid in dict.fromkeys(known.values())])
+    servers = [srv for srv in found if srv is not None]
     live = {srv.id for srv in servers}
-    if late := [srv.id for srv in servers if srv.id in ended]:
-        ports = [*ports, *bulk.ports(ctx, device_ids=late)]
-    return servers, _neutron_of_ports(ctx, [p for p in ports if p.device_id in live])
+    if late := [sid for sid in live if sid in ended]:
+        late_ports, late_floating, late_names = _neutron_of_ports(ctx, bulk.ports(ctx, device_ids=late))
+        ports, floating, group_names = [*ports, *late_ports], {**floating, **late_floating}, {**group_names, **late_names}
+    ports = [p for p in ports if p.device_id in live]
+    shown = {p.id for p in ports}
+    groups = {g for p in ports for g in p.security_group_ids}
+    return servers, (ports, {k: v for k, v in floating.items() if k in shown},
+                     {k: v for k, v in group_names.items() if k in groups})
 
 
 def lookups_for(ctx: Any, servers: list[Any], neutron: Neutron | None = None,
