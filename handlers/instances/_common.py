@@ -46,46 +46,11 @@ def _neutron_of(ctx: Any, server_ids: list[str]) -> Neutron:
     """What Neutron knows of these servers only: their ports, then (at the same time) their
     floating IPs and the names of their groups. Three calls, whatever the project's size."""
     bulk.prepare(ctx, "network")
-    return _neutron_of_ports(ctx, bulk.ports(ctx, device_ids=server_ids))
-
-
-def _neutron_of_ports(ctx: Any, ports: list[bulk.Port]) -> Neutron:
-    """The ports with their floating IPs and the names of their groups (two calls, at the same time)."""
+    ports = bulk.ports(ctx, device_ids=server_ids)
     group_ids = {g for p in ports for g in p.security_group_ids}
     floating, group_names = parallel.gather(lambda: bulk.floating_ips(ctx, port_ids=[p.id for p in ports]),
                                             lambda: bulk.security_group_names(ctx, group_ids))
     return ports, floating, group_names
-
-
-def _servers_and_neutron_of(ctx: Any, known: dict[str, str]) -> tuple[list[bulk.Server], Neutron]:
-    """The servers behind ``known`` (``{i-...: server id}``) and what Neutron knows of them.
-
-    The server ids come from ec2api's database, so Neutron need not wait for Nova's answer: while
-    Nova answers its GETs, the ports are asked for by device id, then (at once) their floating IPs
-    and group names. Ports not asked for: instances ec2api terminated (Nova has usually forgotten
-    them and their ports); one Nova still shows, mid-delete, is asked about afterwards. What Neutron
-    returns for a server Nova no longer has is dropped.
-    """
-    with ctx.session() as s:
-        data = ids.get_data_many(s, ctx.project_id, list(known))
-    ended = {sid for iid, sid in known.items() if "terminated" in data.get(iid, {})}
-    asked = [sid for sid in known.values() if sid not in ended]
-    bulk.prepare(ctx, "compute", "network")
-    # The Neutron chain runs in this thread (its own gather then only hands leaf calls to the pool,
-    # which cannot deadlock); each server GET is a leaf call in the pool.
-    (ports, floating, group_names), *found = parallel.gather(
-        lambda: _neutron_of_ports(ctx, bulk.ports(ctx, device_ids=asked)),
-        *[lambda sid=sid: bulk.server(ctx, sid) for sid in dict.fromkeys(known.values())])
-    servers = [srv for srv in found if srv is not None]
-    live = {srv.id for srv in servers}
-    if late := [sid for sid in live if sid in ended]:
-        late_ports, late_floating, late_names = _neutron_of_ports(ctx, bulk.ports(ctx, device_ids=late))
-        ports, floating, group_names = [*ports, *late_ports], {**floating, **late_floating}, {**group_names, **late_names}
-    ports = [p for p in ports if p.device_id in live]
-    shown = {p.id for p in ports}
-    groups = {g for p in ports for g in p.security_group_ids}
-    return servers, (ports, {k: v for k, v in floating.items() if k in shown},
-                     {k: v for k, v in group_names.items() if k in groups})
 
 
 def lookups_for(ctx: Any, servers: list[Any], neutron: Neutron | None = None,
@@ -243,8 +208,9 @@ def all_instances(ctx: Any, instance_ids: list[str] | None = None, nova_query: d
     if instance_ids:
         with ctx.session() as s:
             known = ids.os_ids(s, ctx.project_id, instance_ids)
-        servers, neutron = _servers_and_neutron_of(ctx, known)
-        lookups = lookups_for(ctx, servers, neutron, data_ids=list(known))
+        bulk.prepare(ctx, "compute")
+        servers = bulk.servers_by_id(ctx, known.values())
+        lookups = lookups_for(ctx, servers, data_ids=list(known))
     elif pushed:
         bulk.prepare(ctx, "compute")
         query = nova_query or {}
@@ -285,11 +251,12 @@ def _apply_pending_volume_tags(ctx: Any, servers: list[Any], lookups: view.Looku
 
 def one_instance(ctx: Any, instance_id: str) -> tuple[Any, dict, dict]:
     """(server, EC2 view, stored data) of one live instance of the caller."""
-    servers, neutron = _servers_and_neutron_of(ctx, resolve(ctx, [instance_id]))
-    if not servers:
+    wanted = resolve(ctx, [instance_id])
+    live = live_servers(ctx, wanted)
+    srv = live.get(instance_id)
+    if srv is None:
         raise EC2Error("InvalidInstanceID.NotFound", f"The instance ID '{instance_id}' does not exist")
-    srv = servers[0]
-    lookups = lookups_for(ctx, [srv], neutron, data_ids=[instance_id])
+    lookups = lookups_for(ctx, [srv], data_ids=[instance_id])
     return srv, view.describe(srv, lookups), lookups.data.get(instance_id, {})
 
 
