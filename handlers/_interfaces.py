@@ -41,6 +41,12 @@ def is_interface(port: dict) -> bool:
     return owner == "" or owner.startswith("compute:")
 
 
+def instance_server(port: dict) -> str | None:
+    """The id of the Nova server a port is attached to as an instance interface, else None."""
+    owner = port.get("device_owner") or ""
+    return (port.get("device_id") or None) if owner.startswith("compute:") else None
+
+
 def attachment_id(eni_id: str) -> str:
     return ATTACH_PREFIX + eni_id[len(KIND) + 1:]
 

@@ -124,12 +124,12 @@ def commit(ctx: Any, vpc_id: str, before: set[tuple[str, str]], records: dict[st
     carried before the change) to what the tables in effect now ask; the router is put back if the
     database write fails, so that the two never disagree."""
     after = carried(vpc_id, records)
-    router = _vpc_router(ctx, vpc_id) if after != before else None
-    if router is None:
-        if after != before:
-            raise EC2Error("Unsupported", f"{vpc_id} has no Neutron router to carry routes via an interface.")
+    if after == before:
         save(ctx, changed)
         return
+    router = _vpc_router(ctx, vpc_id)
+    if router is None:
+        raise EC2Error("Unsupported", f"{vpc_id} has no Neutron router to carry routes via an interface.")
     change_router(ctx, router, after - before, before - after)
     try:
         save(ctx, changed)

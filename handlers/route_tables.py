@@ -97,8 +97,7 @@ def _route_interfaces(ctx: Any, eni_ids: set[str]) -> dict[str, str | None]:
         port_of = ids.os_ids(s, ctx.project_id, eni_ids)
     found = neutron.neutron_list(ctx, "/ports", "ports", "id", port_of.values(),
                                  fields=["id", "device_id", "device_owner"])
-    servers = {p["id"]: p["device_id"] for p in found
-               if p.get("device_id") and (p.get("device_owner") or "").startswith("compute:")}
+    servers = {p["id"]: sid for p in found if (sid := _interfaces.instance_server(p))}
     with ctx.session() as s:
         instance_of = ids.ec2_ids(s, ctx.project_id, "i", servers.values()) if servers else {}
     present = {p["id"] for p in found}
@@ -216,7 +215,8 @@ def _target(ctx: Any, params: CreateRouteRequest | ReplaceRouteRequest, vpc_id: 
 def _interface_target(ctx: Any, params: CreateRouteRequest | ReplaceRouteRequest, vpc_id: str, rtb_id: str) -> dict:
     """A destination outside the VPC's ranges via an interface of the VPC (or an instance's one
     interface): the router's extra route to the interface's primary address."""
-    dest = str(_vpc.parse_cidr(params["DestinationCidrBlock"], "destinationCidrBlock"))
+    dest_net = _vpc.parse_cidr(params["DestinationCidrBlock"], "destinationCidrBlock")
+    dest = str(dest_net)
     if params.get("InstanceId"):
         eni_id, port, data = _instance_interface(ctx, params["InstanceId"])
     else:
@@ -227,8 +227,7 @@ def _interface_target(ctx: Any, params: CreateRouteRequest | ReplaceRouteRequest
     if port["network_id"] != net_id:
         raise EC2Error("InvalidParameterValue",
                        f"route table {rtb_id} and network interface {eni_id} belong to different networks")
-    local = [c for c in _local(ctx, {"vpc_id": vpc_id}) if _vpc.overlaps(c, dest)
-             and _vpc.parse_cidr(dest).prefixlen >= _vpc.parse_cidr(c).prefixlen]
+    local = [c for c in _local(ctx, {"vpc_id": vpc_id}) if dest_net.subnet_of(_vpc.parse_cidr(c))]
     if local:
         raise EC2Error("Unsupported", f"The destination {dest} is equal to or more specific than the VPC range "
                        f"{local[0]}: Neutron delivers traffic inside a subnet without its router, so such a route "
@@ -246,7 +245,7 @@ def _instance_interface(ctx: Any, instance_id: str) -> tuple[str, dict, dict]:
     with ctx.session() as s:
         server_id = ids.os_id(s, ctx.project_id, instance_id)
     ports = neutron.neutron_list(ctx, "/ports", "ports", "device_id", [server_id]) if server_id else []
-    ports = [p for p in ports if (p.get("device_owner") or "").startswith("compute:")]
+    ports = [p for p in ports if _interfaces.instance_server(p)]
     if not ports:
         raise EC2Error("InvalidInstanceID.NotFound", f"The instance ID '{instance_id}' does not exist")
     if len(ports) > 1:

@@ -36,8 +36,7 @@ def views(ctx: Any, ports: list[dict], whole: bool) -> list[dict]:
     if not ports:
         return []
     port_ids = [p["id"] for p in ports]
-    servers = sorted({p["device_id"] for p in ports if p.get("device_id")
-                      and (p.get("device_owner") or "").startswith("compute:")})
+    servers = sorted({sid for p in ports if (sid := eni.instance_server(p))})
     group_os_ids = {g for p in ports for g in p.get("security_groups") or []}
     if whole:
         fips, group_names = parallel.gather(lambda: groups.neutron_list(ctx, *_FIPS),
